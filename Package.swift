@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+// Parla: one portrait and speech in, a talking face out. Targets follow the layers in docs/DESIGN.md;
+// a lower layer never imports a higher one.
+import PackageDescription
+
+let package = Package(
+    name: "Parla",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "parla", targets: ["parla"]),
+        .library(name: "ParlaRuntime", targets: ["ParlaRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System shims: C wrappers around libjpeg-turbo and libpng (error handling needs setjmp).
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+        // Tensor & kernels: fp32/int8 tensors and SIMD kernels with scalar references. No system calls.
+        .target(name: "ParlaKernels"),
+        // Model file format (versioned, checksummed) and the graph executor.
+        .target(name: "ParlaModel", dependencies: ["ParlaKernels"]),
+        // WAV/PCM, resampling, audio features; image decode/encode, resize.
+        .target(name: "ParlaMedia", dependencies: ["ParlaKernels", "CImageCodecs"]),
+        // Face detector, mesh, iris, avatar builder and avatar file.
+        .target(
+            name: "ParlaFace",
+            dependencies: ["ParlaModel", "ParlaMedia"],
+            resources: [.copy("Models")]
+        ),
+        // Audio → motion: MotionFrame, drivers, composer.
+        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"]),
+        // FrameDecoder protocol and the CPU reference decoder.
+        .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
+        // File sinks (MP4 through ffmpeg, Y4M, PNG), later ALSA and DRM/KMS.
+        .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia"]),
+        // Pipeline, clocks, stage timing.
+        .target(
+            name: "ParlaRuntime",
+            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia"]
+        ),
+        .executableTarget(
+            name: "parla",
+            dependencies: ["ParlaRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Test helpers shared by the test targets (fixture paths, synthetic signals, image metrics).
+        .target(name: "ParlaTestSupport", dependencies: ["ParlaMedia"], path: "Tests/ParlaTestSupport"),
+        .testTarget(name: "ParlaKernelsTests", dependencies: ["ParlaKernels", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaModelTests", dependencies: ["ParlaModel", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaMediaTests", dependencies: ["ParlaMedia", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaFaceTests", dependencies: ["ParlaFace", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
+    ]
+)
