@@ -40,7 +40,8 @@ let package = Package(
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",
-            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia"]
+            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia"],
+            resources: [.copy("Demo")]
         ),
         .executableTarget(
             name: "parla",
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "ParlaFaceTests", dependencies: ["ParlaFace", "ParlaTestSupport"]),
         .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
     ]
 )
