@@ -118,3 +118,22 @@ final class SinkTests: XCTestCase {
         XCTAssertTrue(FrameRate.fraction(59.94) == (60000, 1001))
     }
 }
+
+final class PNGSequenceSinkTests: XCTestCase {
+    func testFramesAppearOnlyWhenFinishedAndDecodeBack() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("frames")
+        let sink = try PNGSequenceSink(directory: out, comment: "parla-synthetic: t")
+        let a = RGBAImage(width: 17, height: 9, fill: (200, 10, 20, 255))
+        let b = RGBAImage(width: 17, height: 9, fill: (1, 2, 3, 255))
+        try sink.write(a)
+        try sink.write(b)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        try sink.finish()
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["frame-000001.png", "frame-000002.png", "synthetic.txt"])
+        XCTAssertEqual(try ImageCodec.decode(contentsOf: out.appendingPathComponent("frame-000002.png")), b)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["frames"])
+    }
+}

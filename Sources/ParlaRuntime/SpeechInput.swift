@@ -1,0 +1,21 @@
+import Foundation
+import ParlaMedia
+
+/// Speech loaded for rendering: the file as given (muxed into the video untouched) and its 16 kHz mono analysis copy.
+public struct SpeechInput: Sendable {
+    public let url: URL
+    /// Duration of the file in seconds at its own rate.
+    public let duration: Double
+    /// 16 kHz mono samples for analysis.
+    public let analysis: AudioBuffer
+
+    /// Decodes and resamples `url`; refuses empty audio and audio over `maxSeconds`.
+    public static func load(_ url: URL, maxSeconds: Double = 3 * 3600) throws -> SpeechInput {
+        let audio = try WAVFile.read(contentsOf: url)
+        guard !audio.samples.isEmpty else { throw RuntimeError("\(url.path): the audio has no samples") }
+        guard audio.duration <= maxSeconds else {
+            throw RuntimeError("\(url.path): \(Int(audio.duration)) s of audio is more than the \(Int(maxSeconds)) s limit")
+        }
+        return SpeechInput(url: url, duration: audio.duration, analysis: audio.resampledForAnalysis())
+    }
+}
