@@ -119,26 +119,29 @@ extension RGBAImage {
         let w = width, h = height
         let outW = orientation.swapsAxes ? h : w
         let outH = orientation.swapsAxes ? w : h
+        // Displayed (x, y) comes from stored index origin + x·stepX + y·stepY.
+        let last = (h - 1) * w
+        let (origin, stepX, stepY): (Int, Int, Int)
+        switch orientation {
+        case .up: (origin, stepX, stepY) = (0, 1, w)
+        case .upMirrored: (origin, stepX, stepY) = (w - 1, -1, w)
+        case .down: (origin, stepX, stepY) = (last + w - 1, -1, -w)
+        case .downMirrored: (origin, stepX, stepY) = (last, 1, -w)
+        case .leftMirrored: (origin, stepX, stepY) = (0, w, 1)
+        case .right: (origin, stepX, stepY) = (last, -w, 1)
+        case .rightMirrored: (origin, stepX, stepY) = (last + w - 1, -w, -1)
+        case .left: (origin, stepX, stepY) = (w - 1, w, -1)
+        }
         var out = [UInt8](repeating: 0, count: outW * outH * 4)
         pixels.withUnsafeBytes { srcRaw in
             out.withUnsafeMutableBytes { dstRaw in
-                let src = srcRaw.bindMemory(to: UInt32.self)
-                let dst = dstRaw.bindMemory(to: UInt32.self)
                 for y in 0..<outH {
+                    var index = origin + y * stepY
+                    let row = y * outW
                     for x in 0..<outW {
-                        // Displayed (x, y) comes from stored (sx, sy).
-                        let sx: Int, sy: Int
-                        switch orientation {
-                        case .up: (sx, sy) = (x, y)
-                        case .upMirrored: (sx, sy) = (w - 1 - x, y)
-                        case .down: (sx, sy) = (w - 1 - x, h - 1 - y)
-                        case .downMirrored: (sx, sy) = (x, h - 1 - y)
-                        case .leftMirrored: (sx, sy) = (y, x)
-                        case .right: (sx, sy) = (y, h - 1 - x)
-                        case .rightMirrored: (sx, sy) = (w - 1 - y, h - 1 - x)
-                        case .left: (sx, sy) = (w - 1 - y, x)
-                        }
-                        dst[y * outW + x] = src[sy * w + sx]
+                        let pixel = srcRaw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)
+                        dstRaw.storeBytes(of: pixel, toByteOffset: (row + x) * 4, as: UInt32.self)
+                        index += stepX
                     }
                 }
             }

@@ -16,18 +16,20 @@ extension RGBAImage {
         let lastInside = max(firstInside, overflow ? cropWidth : min(cropWidth, max(0, beyond)))
         pixels.withUnsafeBytes { srcRaw in
             out.withUnsafeMutableBytes { dstRaw in
-                let src = srcRaw.bindMemory(to: UInt32.self)
-                let dst = dstRaw.bindMemory(to: UInt32.self)
+                func copyPixel(_ from: Int, _ to: Int) {
+                    dstRaw.storeBytes(of: srcRaw.loadUnaligned(fromByteOffset: from * 4, as: UInt32.self),
+                                      toByteOffset: to * 4, as: UInt32.self)
+                }
                 for row in 0..<cropHeight {
                     let sy = clampIndex(y, plus: row, count: srcHeight)
                     let srcRow = sy * srcWidth, dstRow = row * cropWidth
-                    for i in 0..<firstInside { dst[dstRow + i] = src[srcRow + columns[i]] }
+                    for i in 0..<firstInside { copyPixel(srcRow + columns[i], dstRow + i) }
                     if lastInside > firstInside {
                         let run = lastInside - firstInside
                         (dstRaw.baseAddress! + (dstRow + firstInside) * 4).copyMemory(
                             from: srcRaw.baseAddress! + (srcRow + columns[firstInside]) * 4, byteCount: run * 4)
                     }
-                    for i in lastInside..<cropWidth { dst[dstRow + i] = src[srcRow + columns[i]] }
+                    for i in lastInside..<cropWidth { copyPixel(srcRow + columns[i], dstRow + i) }
                 }
             }
         }

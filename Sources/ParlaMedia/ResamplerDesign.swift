@@ -61,7 +61,12 @@ public struct ResamplerDesign: Sendable, Equatable {
 
     /// Output length for `inputCount` samples: round(inputCount · outputRate / inputRate), halves rounding up.
     public func outputCount(forInputCount inputCount: Int) -> Int {
-        (2 * inputCount * upFactor + downFactor) / (2 * downFactor)
+        // (2·n·L + M) / (2·M) in 128-bit intermediate arithmetic, so no rate pair can overflow.
+        let product = (2 * inputCount).multipliedFullWidth(by: upFactor)
+        let (low, carry) = product.low.addingReportingOverflow(UInt(downFactor))
+        let high = product.high + (carry ? 1 : 0)
+        let (quotient, _) = (2 * downFactor).dividingFullWidth((high: high, low: low))
+        return quotient
     }
 }
 

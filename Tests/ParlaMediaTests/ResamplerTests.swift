@@ -58,6 +58,23 @@ final class ResamplerTests: XCTestCase {
         }
     }
 
+    func testFrequencySweepStaysInsideTheSpecification() {
+        for rate in [48_000, 44_100] {
+            var ripple = 0.0, leak = -400.0
+            for frequency in stride(from: 50.0, through: 7200, by: 130) {
+                let gain = amplitude(of: Resampler.resample(sine(frequency, rate: rate, seconds: 1.2), to: 16_000), at: frequency) / 0.5
+                ripple = max(ripple, abs(dB(gain)))
+            }
+            for frequency in stride(from: 8000.0, to: Double(rate) / 2, by: 170) {
+                let input = sine(frequency, rate: rate, seconds: 1.2)
+                leak = max(leak, dB(rms(Resampler.resample(input, to: 16_000)) / rms(input)))
+            }
+            print("resampler \(rate) → 16000: passband 50…7200 Hz within ±\(ripple) dB; stopband ≥ 8 kHz worst \(leak) dB")
+            XCTAssertLessThan(ripple, 0.01)
+            XCTAssertLessThan(leak, -60)
+        }
+    }
+
     func testUpsamplingLeavesNoSpectralImages() {
         // 8 kHz → 16 kHz: a 3 kHz tone must not come with its image at 8 - 3 = 5 kHz.
         // 16 kHz → 48 kHz: a 6 kHz tone must not come with its images at 10 and 22 kHz.
