@@ -141,6 +141,11 @@ final class ImageCodecTests: XCTestCase {
                     "head.jpg: truncated JPEG (Premature end of JPEG file)")
         assertError(try ImageCodec.decode(data: [0xFF, 0xD8, 0xFF], name: "tiny.jpg"),
                     "tiny.jpg: truncated JPEG (Premature end of JPEG file)")
+        XCTAssertEqual(Array(jpeg.suffix(2)), [0xFF, 0xD9])
+        assertError(try ImageCodec.decode(data: Array(jpeg.dropLast(2)), name: "no-eoi.jpg"),
+                    "no-eoi.jpg: truncated JPEG (Premature end of JPEG file)")
+        assertError(try ImageCodec.decode(data: Array(jpeg.dropLast(40)), name: "tail.jpg"),
+                    "tail.jpg: truncated JPEG (Premature end of JPEG file)")
         assertError(try ImageCodec.decode(data: Array(png.prefix(png.count - 20)), name: "cut.png"),
                     "cut.png: truncated PNG (premature end of file)")
         assertError(try ImageCodec.decode(data: Array(png.prefix(8)), name: "sig.png"),

@@ -60,7 +60,8 @@ int cic_jpeg_read_info(const uint8_t *data, size_t size, int scale_denominator,
 /// Decodes a JPEG to tightly packed RGBA8 (alpha 255) into `rgba` (`width * height * 4` bytes, where width
 /// and height must equal the `output_width/height` reported by `cic_jpeg_read_info` at the same scale).
 /// Grayscale, YCbCr, RGB, CMYK and YCCK (Adobe inverted or not) are converted. A file that ends before the
-/// image does is an error (CIC_TRUNCATED), not a grey-filled picture.
+/// image does is an error (CIC_TRUNCATED), not a grey-filled picture. That includes a file missing only its
+/// final EOI marker: libjpeg's entropy decoder reads ahead, so it cannot tell that apart from lost data.
 int cic_jpeg_decode_rgba(const uint8_t *data, size_t size, int scale_denominator,
                          uint8_t *rgba, int width, int height, cic_status *status);
 
