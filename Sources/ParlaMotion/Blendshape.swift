@@ -16,8 +16,27 @@ public enum Blendshape: Int, CaseIterable, Sendable, CustomStringConvertible {
     case tongueOut
 
     /// The name exactly as ARKit spells it (`"jawOpen"`).
-    public var name: String { String(describing: self) }
+    public var name: String { Blendshape.names[rawValue] }
     public var description: String { name }
+
+    /// The ARKit names in case order. (Spelled out: deriving them with `String(describing:)` would call
+    /// `description` and recurse forever.)
+    private static let names: [String] = [
+        "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft", "eyeSquintLeft",
+        "eyeWideLeft",
+        "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight", "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight",
+        "eyeWideRight",
+        "jawForward", "jawLeft", "jawRight", "jawOpen",
+        "mouthClose", "mouthFunnel", "mouthPucker", "mouthLeft", "mouthRight",
+        "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+        "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
+        "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+        "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
+        "mouthUpperUpRight",
+        "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
+        "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
+        "tongueOut",
+    ]
 
     /// Looks a blendshape up by its ARKit name.
     public init?(name: String) {
