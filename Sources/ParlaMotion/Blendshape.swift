@@ -17,6 +17,7 @@ public enum Blendshape: Int, CaseIterable, Sendable, CustomStringConvertible {
 
     /// The name exactly as ARKit spells it (`"jawOpen"`).
     public var name: String { Blendshape.names[rawValue] }
+    /// The ARKit name.
     public var description: String { name }
 
     /// The ARKit names in case order. (Spelled out: deriving them with `String(describing:)` would call
@@ -50,11 +51,13 @@ public enum Blendshape: Int, CaseIterable, Sendable, CustomStringConvertible {
 
 /// One weight in [0, 1] per ``Blendshape``, stored densely in ARKit order.
 public struct BlendshapeWeights: Sendable, Equatable {
+    /// The 52 weights in ``Blendshape`` raw-value order.
     public private(set) var values: [Float]
 
     /// All weights zero: the face at rest.
     public init() { values = [Float](repeating: 0, count: Blendshape.allCases.count) }
 
+    /// The weight of `shape`; setting clamps to [0, 1].
     public subscript(shape: Blendshape) -> Float {
         get { values[shape.rawValue] }
         set { values[shape.rawValue] = min(max(newValue, 0), 1) }

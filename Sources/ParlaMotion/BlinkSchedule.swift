@@ -18,12 +18,19 @@ public struct BlinkSchedule: Sendable, Equatable {
         public var secondStart: Double
     }
 
+    /// Duration of the lid closing.
     public static let closingSeconds = 0.080
+    /// Time the lid stays fully closed.
     public static let closedSeconds = 0.040
+    /// Duration of the lid opening.
     public static let openingSeconds = 0.150
+    /// Shortest time between two blink onsets (a double blink is one event).
     public static let minimumInterval = 1.2
+    /// Mean of the Erlang interval distribution before the minimum is applied.
     public static let meanInterval = 3.4
+    /// Chance that a phrase end pulls the next blink forward.
     public static let phraseEndProbability = 0.7
+    /// Chance that a blink is a double blink.
     public static let doubleBlinkProbability = 0.125
 
     /// The blink events in time order.

@@ -23,16 +23,25 @@ public struct HeadMotion: Sendable {
 
     /// Head pose and brow lift at one instant.
     public struct Pose: Sendable, Equatable {
+        /// Radians, chin down positive.
         public var pitch: Float
+        /// Radians, toward the subject's left positive.
         public var yaw: Float
+        /// Radians, clockwise in the image positive.
         public var roll: Float
+        /// In frame widths/heights (x right, y down).
         public var translation: SIMD2<Float>
+        /// `browInnerUp` weight.
         public var browInnerUp: Float
+        /// `browOuterUpLeft`/`Right` weight.
         public var browOuterUp: Float
     }
 
+    /// Soft limit of pitch at motion scale 1.
     public static let pitchLimitDegrees: Float = 4
+    /// Soft limit of yaw at motion scale 1.
     public static let yawLimitDegrees: Float = 5
+    /// Soft limit of roll at motion scale 1.
     public static let rollLimitDegrees: Float = 3
 
     /// The stressed syllables that drive nods and brows.

@@ -6,12 +6,19 @@ import ParlaMedia
 /// Defaults: 16 kHz, 25 ms periodic Hann window (400 samples), 10 ms hop (160), 512-point FFT, pre-emphasis
 /// 0.97, 80 mel bands from 60 to 7600 Hz, natural log of band power floored at 1e-10.
 public struct LogMelConfiguration: Sendable, Equatable {
+    /// Input rate in Hz.
     public var sampleRate: Int = AudioBuffer.analysisRate
+    /// Samples per analysis window (25 ms).
     public var windowLength: Int = 400
+    /// Samples between frames (10 ms).
     public var hopLength: Int = 160
+    /// FFT length (a power of two ≥ the window).
     public var fftSize: Int = 512
+    /// Mel bands per frame.
     public var bandCount: Int = 80
+    /// Lower edge of the first mel band.
     public var lowHz: Double = 60
+    /// Upper edge of the last mel band.
     public var highHz: Double = 7600
     /// `y[n] = x[n] − preEmphasis·x[n−1]` over the whole signal (x[−1] = 0) before framing.
     public var preEmphasis: Float = 0.97
@@ -44,7 +51,9 @@ public struct LogMelConfiguration: Sendable, Equatable {
 /// Only whole windows produce frames: `frameCount = 1 + (n − window)/hop` for n ≥ window, else 0.
 /// ``Stream`` produces exactly the same numbers from audio arriving in chunks of any size.
 public struct LogMelSpectrogram: Sendable {
+    /// The analysis settings.
     public let configuration: LogMelConfiguration
+    /// The mel filters applied to each power spectrum.
     public let filterbank: MelFilterbank
     let fft: RealFFT
     /// The periodic Hann window `0.5 − 0.5·cos(2πn/window)`.
@@ -105,6 +114,7 @@ public struct LogMelSpectrogram: Sendable {
     /// Incremental form of ``LogMelSpectrogram/compute(_:)``: feeding the same samples in any chunking yields the
     /// same frames, bit for bit.
     public struct Stream: Sendable {
+        /// The analyser whose batch output this stream reproduces.
         public let spectrogram: LogMelSpectrogram
         private var pending: [Float] = []
         private var readIndex = 0

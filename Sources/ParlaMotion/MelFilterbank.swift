@@ -6,10 +6,15 @@ import Foundation
 /// Band m rises linearly in Hz from edge m to its centre (edge m+1) and falls to edge m+2, with peak weight 1
 /// (no area normalisation), so between the first and the last centre frequency the weights of any bin sum to 1.
 public struct MelFilterbank: Sendable {
+    /// Audio rate in Hz.
     public let sampleRate: Int
+    /// FFT length; spectra have `fftSize/2 + 1` bins.
     public let fftSize: Int
+    /// Number of triangular bands.
     public let bandCount: Int
+    /// Lower edge of the first band.
     public let lowHz: Double
+    /// Upper edge of the last band.
     public let highHz: Double
     /// The `bandCount + 2` band edges in Hz; band m spans edges m … m+2 and peaks at edge m+1.
     public let edgesHz: [Double]

@@ -18,8 +18,11 @@ public struct MotionOptions: Sendable, Equatable {
 
 /// Everything the composer derived from one clip's audio (exposed for tools and diagnostics).
 public struct SpeechAnalysis: Sendable {
+    /// Per-hop acoustic features.
     public let features: SpeechFeatures
+    /// Detected speech segments.
     public let activity: SpeechActivity
+    /// Mouth tracks on the hop grid (before the lead shift).
     public let mouth: MouthArticulation
     /// Speech → silence transitions in seconds.
     public var phraseEnds: [Double] { activity.segments.map { Double($0.upperBound) * features.hopSeconds } }
@@ -31,6 +34,7 @@ public struct SpeechAnalysis: Sendable {
 /// up for the smoothing delay; blinks from ``BlinkSchedule``; head and brows from ``HeadMotion``.
 /// Deterministic in (audio, options). See docs/motion.md.
 public struct MotionComposer: Sendable {
+    /// The options it was made with.
     public let options: MotionOptions
     /// The mouth at time t shows the articulation measured at t + mouthLead.
     public static let mouthLead = 0.035
@@ -114,7 +118,7 @@ public struct MotionComposer: Sendable {
         let samples = audio.samples.contains(where: { !$0.isFinite })
             ? audio.samples.map { $0.isFinite ? $0 : 0 } : audio.samples
         let features = extractor.extract(samples)
-        let activity = SpeechActivity(levels: features.levelDB, hopSeconds: features.hopSeconds)
+        let activity = SpeechActivity(levels: features.levelDB, voiced: features.voiced, hopSeconds: features.hopSeconds)
         let mouth = MouthArticulation(features: features, activity: activity)
         return SpeechAnalysis(features: features, activity: activity, mouth: mouth)
     }

@@ -14,6 +14,7 @@ public enum MotionError: Error, Sendable, Equatable, CustomStringConvertible, Lo
     /// Motion options that make no sense (a non-positive frame rate, a negative scale).
     case invalidOptions(String)
 
+    /// One line naming the input and the problem.
     public var description: String {
         switch self {
         case .invalidFFTSize(let n):
@@ -29,5 +30,6 @@ public enum MotionError: Error, Sendable, Equatable, CustomStringConvertible, Lo
         }
     }
 
+    /// Same as ``description``.
     public var errorDescription: String? { description }
 }

@@ -8,11 +8,17 @@
 public struct MotionFrame: Sendable, Equatable {
     /// Seconds on the audio timeline (the audio clock is master).
     public var time: Double
+    /// The 52 ARKit expression weights.
     public var blendshapes: BlendshapeWeights
+    /// Radians; positive tips the chin down.
     public var headPitch: Float
+    /// Radians; positive turns toward the subject's left.
     public var headYaw: Float
+    /// Radians; positive tilts clockwise in the image.
     public var headRoll: Float
+    /// Offset in output frame widths and heights (x right, y down).
     public var translation: SIMD2<Float>
+    /// 1 is the portrait's own framing.
     public var scale: Float
 
     /// The face at rest at `time`: no expression, no head motion.

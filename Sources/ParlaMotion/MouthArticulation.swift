@@ -3,31 +3,45 @@ import Foundation
 /// Mouth blendshape tracks on the hop grid, derived from ``SpeechFeatures`` and ``SpeechActivity``.
 ///
 /// See docs/motion.md for the formulas. In short: jaw from the voiced 250–3000 Hz band level relative to the
-/// clip's loud-speech level (attack 30 ms / release 60 ms), lips pressed on sharp dips of that level inside
-/// speech, rounding/spreading from the speaker-normalised balance of 1500–3500 Hz against 250–1100 Hz on
-/// voiced hops (rounding only where the F1 balance says the vowel is not open), and a slightly open, teeth-showing shape on unvoiced high-frequency (fricative) hops. Every
-/// track is multiplied by a gate that is exactly 0 from 150 ms after the end of speech until 50 ms before the
-/// next speech, so silence leaves the mouth closed and still.
+/// clip's loud-speech level (attack 30 ms / release 60 ms); lips pressed on sharp dips of that level between
+/// two louder sounds; rounding and spreading from the speaker-normalised balance of 1500–3500 Hz against
+/// 250–1100 Hz on voiced hops (rounding only where the F1 balance says the vowel is not open); a slightly
+/// open, teeth-showing shape on unvoiced high-frequency (fricative) hops. Every track is multiplied by a gate
+/// that is exactly 0 from 150 ms after the end of speech until 50 ms before the next speech, so silence leaves
+/// the mouth closed and still.
 public struct MouthArticulation: Sendable {
     /// Seconds between values.
     public let hopSeconds: Double
+    /// `jawOpen` per hop.
     public let jawOpen: [Float]
+    /// `mouthClose` per hop (never above `jawOpen`).
     public let mouthClose: [Float]
+    /// `mouthPressLeft`/`Right` per hop.
     public let mouthPress: [Float]
+    /// `mouthFunnel` per hop.
     public let mouthFunnel: [Float]
+    /// `mouthPucker` per hop.
     public let mouthPucker: [Float]
+    /// `mouthStretchLeft`/`Right` per hop.
     public let mouthStretch: [Float]
+    /// `mouthSmileLeft`/`Right` per hop.
     public let mouthSmile: [Float]
+    /// `mouthLowerDownLeft`/`Right` per hop.
     public let mouthLowerDown: [Float]
+    /// `mouthUpperUpLeft`/`Right` per hop.
     public let mouthUpperUp: [Float]
     /// The speech gate in [0, 1] every track above is multiplied by.
     public let gate: [Float]
 
-    /// Time constants (seconds) and gate lengths.
+    /// Jaw smoothing (seconds).
     public static let jawAttack = 0.030, jawRelease = 0.060
+    /// Lip-closure smoothing (seconds).
     public static let closureAttack = 0.015, closureRelease = 0.040
+    /// Rounding/spreading smoothing (seconds).
     public static let shapeAttack = 0.040, shapeRelease = 0.080
+    /// Fricative smoothing (seconds).
     public static let fricativeAttack = 0.020, fricativeRelease = 0.050
+    /// Gate ramps before and after speech (seconds).
     public static let gatePreroll = 0.050, gateRelease = 0.150
 
     /// Articulation for `features` given the detected `activity`.
@@ -64,10 +78,12 @@ public struct MouthArticulation: Sendable {
             let voicing = SignalTools.ramp(f.periodicity[k], 0.5, 0.85)
             let openFactor = 1 + 0.25 * tanh(height[k])
             jawTarget[k] = 0.62 * openness[k] * (0.45 + 0.55 * voicing) * openFactor
-            // Sharp dip: the vowel band 12–22 dB below its maximum within ±120 ms.
-            var localMax = vowelBand[k]
-            for j in max(0, k - dipRadius)...min(n - 1, k + dipRadius) { localMax = max(localMax, vowelBand[j]) }
-            closureTarget[k] = SignalTools.ramp(localMax - vowelBand[k], 12, 22)
+            // Sharp dip: the vowel band 12–22 dB below the louder sound on *both* sides within 120 ms
+            // (a closure between two sounds, not the rise at a phrase onset or the fall at its end).
+            var before = vowelBand[k], after = vowelBand[k]
+            for j in max(0, k - dipRadius)...k { before = max(before, vowelBand[j]) }
+            for j in k...min(n - 1, k + dipRadius) { after = max(after, vowelBand[j]) }
+            closureTarget[k] = SignalTools.ramp(min(before, after) - vowelBand[k], 12, 22)
             let presence = min(1, 1.5 * openness[k]) * voicing
             // Rounded vowels (o, u) have a weak upper band and are not open (a is back too, but high F1).
             roundTarget[k] = SignalTools.ramp(-front[k], 0.3, 1.3) * (1 - SignalTools.ramp(height[k], 0.3, 1.2)) * presence

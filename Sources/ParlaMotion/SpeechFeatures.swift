@@ -46,6 +46,7 @@ public struct SpeechFeatures: Sendable {
 /// Computes ``SpeechFeatures`` from mono audio: the ``LogMelSpectrogram`` analysis plus level, spectral shape,
 /// zero crossings and YIN pitch, all on one 10 ms hop grid.
 public struct SpeechFeatureExtractor: Sendable {
+    /// The spectral analysis (shared with the learned model's input).
     public let spectrogram: LogMelSpectrogram
     /// Brings the signal to about 8 kHz for the pitch search.
     public let pitchDecimator: Decimator

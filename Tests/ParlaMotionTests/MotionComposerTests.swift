@@ -42,7 +42,7 @@ final class MotionComposerTests: XCTestCase {
         let frames = composer(fps: fps).frames(for: train.audio)
         let jaw = MotionTestMetrics.track(frames, .jawOpen)
         // One clear peak per syllable and near-closed jaw in the middle of each gap.
-        var peaks = [Float](), offsets = [Double]()
+        var peaks = [Float](), gaps = [Float](), offsets = [Double]()
         for onset in train.onsets {
             let window = Int((onset - 0.05) * fps)..<Int((onset + train.voiced + 0.05) * fps)
             let peak = window.map { jaw[$0] }.max()!
@@ -59,6 +59,7 @@ final class MotionComposerTests: XCTestCase {
             offsets.append(peakOffset)
             let gapMiddle = Int((onset + train.voiced + 0.06) * fps)
             XCTAssertLessThan(jaw[gapMiddle], 0.12, "gap after \(onset) s")
+            gaps.append(jaw[gapMiddle])
         }
         XCTAssertGreaterThan(peaks.min()!, 0.3)
         XCTAssertLessThan(peaks.max()!, 0.75)
@@ -75,7 +76,7 @@ final class MotionComposerTests: XCTestCase {
             if r > best.r { best = (lag, r) }
         }
         print("syllable train r by lag (ms):", (-6...6).map { "\($0 * 10): \(String(format: "%.3f", MotionTestMetrics.correlation(jawD, envelope, lag: $0)))" })
-        print("syllable train: best lag \(Double(best.lag) * 1000 / fps) ms, r = \(best.r), peaks \(peaks.min()!)…\(peaks.max()!), jaw peak − envelope peak \(offsets.min()! * 1000)…\(offsets.max()! * 1000) ms")
+        print("syllable train: best lag \(Double(best.lag) * 1000 / fps) ms, r = \(best.r), peaks \(peaks.min()!)…\(peaks.max()!), jaw peak − envelope peak \(offsets.min()! * 1000)…\(offsets.max()! * 1000) ms, mid-gap jaw ≤ \(gaps.max()!)")
         XCTAssertGreaterThan(best.r, 0.7)
         XCTAssertLessThanOrEqual(abs(Double(best.lag) / fps), 0.040 + 1e-9)
     }

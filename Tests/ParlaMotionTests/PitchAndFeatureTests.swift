@@ -115,6 +115,20 @@ final class PitchAndFeatureTests: XCTestCase {
             let activity = SpeechActivity(levels: f.levelDB, hopSeconds: f.hopSeconds)
             XCTAssertTrue(activity.segments.isEmpty)
         }
+        // A trimmed, pause-free voiced sound is speech; equally loud steady noise is not.
+        let vowel = (0..<16_000).map { i -> Float in
+            let t = Double(i) / 16_000
+            return Float(0.2 * (1 + 0.2 * sin(2 * .pi * 3 * t)) * (sin(2 * .pi * 130 * t) + 0.5 * sin(2 * .pi * 260 * t)))
+        }
+        let vowelFeatures = extractor.extract(vowel)
+        let vowelActivity = SpeechActivity(levels: vowelFeatures.levelDB, voiced: vowelFeatures.voiced,
+                                           hopSeconds: vowelFeatures.hopSeconds)
+        XCTAssertEqual(vowelActivity.segments.count, 1)
+        XCTAssertGreaterThan(vowelActivity.segments.first?.count ?? 0, 95)
+        let loudNoise = extractor.extract(MotionTestAudio.whiteNoise(seconds: 1, rmsDB: -15, seed: 6))
+        XCTAssertTrue(SpeechActivity(levels: loudNoise.levelDB, voiced: loudNoise.voiced,
+                                     hopSeconds: loudNoise.hopSeconds).segments.isEmpty)
+
         let train = MotionTestAudio.syllableTrain(count: 8)
         let f = extractor.extract(train.audio.samples)
         let activity = SpeechActivity(levels: f.levelDB, hopSeconds: f.hopSeconds)
