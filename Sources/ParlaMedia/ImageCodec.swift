@@ -84,7 +84,8 @@ public enum ImageCodec {
             throw MediaError(file: "<memory>", problem: "cannot encode JPEG larger than 65500 pixels on a side")
         }
         return try encode(image, format: "JPEG") { pixels, out, size, status in
-            cic_jpeg_encode_rgba(pixels, Int32(image.width), Int32(image.height), Int32(quality), out, size, status)
+            cic_jpeg_encode_rgba(pixels, Int32(image.width), Int32(image.height), Int32(max(1, min(100, quality))),
+                                 out, size, status)
         }
     }
 
@@ -187,6 +188,9 @@ public enum ImageCodec {
     private static func checkEncodable(_ image: RGBAImage, format: String) throws {
         if image.width <= 0 || image.height <= 0 {
             throw MediaError(file: "<memory>", problem: "cannot encode an empty \(image.width)x\(image.height) image as \(format)")
+        }
+        if image.width > Int(Int32.max) / 4 || image.height > Int(Int32.max) {
+            throw MediaError(file: "<memory>", problem: "cannot encode a \(image.width)x\(image.height) image as \(format): too large")
         }
     }
 

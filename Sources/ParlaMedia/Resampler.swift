@@ -58,7 +58,7 @@ extension AudioBuffer {
 /// (plus one) are stored and neighbouring rows are blended linearly.
 struct PolyphaseTable: Sendable {
     static let maximumExactPhases = 1024
-    /// Interpolated tables use up to this many phases (linear blending error below -110 dB) …
+    /// Interpolated tables use up to this many phases (blending error about -100 dB re full scale) …
     static let maximumInterpolatedPhases = 2048
     /// … but no more than this many coefficients in all (4 MB); long kernels have low cut-offs and need fewer.
     static let maximumInterpolatedCoefficients = 1 << 20
