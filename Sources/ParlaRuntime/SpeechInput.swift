@@ -9,9 +9,12 @@ public struct SpeechInput: Sendable {
     /// 16 kHz mono samples for analysis.
     public let analysis: AudioBuffer
 
-    /// Decodes and resamples `url`; refuses empty audio and audio over `maxSeconds`.
+    /// Decodes and resamples `url`; refuses empty audio, implausible rates and audio over `maxSeconds`.
     public static func load(_ url: URL, maxSeconds: Double = 3 * 3600) throws -> SpeechInput {
         let audio = try WAVFile.read(contentsOf: url)
+        guard (4000...384_000).contains(audio.sampleRate) else {
+            throw RuntimeError("\(url.path): sample rate \(audio.sampleRate) Hz is outside 4000…384000 Hz")
+        }
         guard !audio.samples.isEmpty else { throw RuntimeError("\(url.path): the audio has no samples") }
         guard audio.duration <= maxSeconds else {
             throw RuntimeError("\(url.path): \(Int(audio.duration)) s of audio is more than the \(Int(maxSeconds)) s limit")
