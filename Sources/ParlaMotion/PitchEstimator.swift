@@ -91,8 +91,26 @@ public struct PitchEstimator: Sendable {
         let raw = UnsafeRawPointer(frame)
         let stride = MemoryLayout<Float>.stride
         for tau in 1...maxLag {
-            var acc = SIMD8<Float>.zero
+            // Four independent accumulators hide the add latency; then eight at a time; then the tail.
+            var acc0 = SIMD8<Float>.zero, acc1 = SIMD8<Float>.zero, acc2 = SIMD8<Float>.zero, acc3 = SIMD8<Float>.zero
             var j = 0
+            while j + 32 <= w {
+                let a = j * stride, b = (j + tau) * stride
+                let d0 = raw.loadUnaligned(fromByteOffset: a, as: SIMD8<Float>.self)
+                    - raw.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+                let d1 = raw.loadUnaligned(fromByteOffset: a + 8 * stride, as: SIMD8<Float>.self)
+                    - raw.loadUnaligned(fromByteOffset: b + 8 * stride, as: SIMD8<Float>.self)
+                let d2 = raw.loadUnaligned(fromByteOffset: a + 16 * stride, as: SIMD8<Float>.self)
+                    - raw.loadUnaligned(fromByteOffset: b + 16 * stride, as: SIMD8<Float>.self)
+                let d3 = raw.loadUnaligned(fromByteOffset: a + 24 * stride, as: SIMD8<Float>.self)
+                    - raw.loadUnaligned(fromByteOffset: b + 24 * stride, as: SIMD8<Float>.self)
+                acc0 += d0 * d0
+                acc1 += d1 * d1
+                acc2 += d2 * d2
+                acc3 += d3 * d3
+                j += 32
+            }
+            var acc = (acc0 + acc1) + (acc2 + acc3)
             while j + 8 <= w {
                 let a = raw.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<Float>.self)
                 let b = raw.loadUnaligned(fromByteOffset: (j + tau) * stride, as: SIMD8<Float>.self)

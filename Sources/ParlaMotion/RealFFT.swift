@@ -12,9 +12,11 @@ public struct RealFFT: Sendable {
     public var binCount: Int { size / 2 + 1 }
 
     private let half: Int
-    /// cos/sin(2π·j/M) for j < M/2, the twiddles of the size-M complex FFT (M = N/2).
-    private let complexCos: [Float]
-    private let complexSin: [Float]
+    /// Twiddles `e^(−2πi·j/L)` for j < L/2 of every butterfly stage of length L = 2, 4, …, M (M = N/2),
+    /// stored stage after stage (the stage with half-length h starts at offset h − 1) so each stage reads them
+    /// contiguously.
+    private let stageCos: [Float]
+    private let stageSin: [Float]
     /// cos/sin(2π·k/N) for k ≤ M/2, the twiddles of the split step.
     private let splitCos: [Float]
     private let splitSin: [Float]
@@ -27,8 +29,18 @@ public struct RealFFT: Sendable {
         self.size = size
         let m = size / 2
         half = m
-        complexCos = (0..<max(m / 2, 1)).map { Float(cos(2 * Double.pi * Double($0) / Double(m))) }
-        complexSin = (0..<max(m / 2, 1)).map { Float(sin(2 * Double.pi * Double($0) / Double(m))) }
+        var cosines = [Float](), sines = [Float]()
+        var h = 1
+        while h < m {
+            for j in 0..<h {
+                let angle = -Double.pi * Double(j) / Double(h)
+                cosines.append(Float(cos(angle)))
+                sines.append(Float(sin(angle)))
+            }
+            h *= 2
+        }
+        stageCos = cosines
+        stageSin = sines
         splitCos = (0...(m / 2)).map { Float(cos(2 * Double.pi * Double($0) / Double(size))) }
         splitSin = (0...(m / 2)).map { Float(sin(2 * Double.pi * Double($0) / Double(size))) }
         var bits = 0
@@ -62,32 +74,7 @@ public struct RealFFT: Sendable {
                 im[dst] = x[2 * k + 1]
             }
         }
-        complexCos.withUnsafeBufferPointer { cosT in
-            complexSin.withUnsafeBufferPointer { sinT in
-                var length = 2
-                while length <= m {
-                    let halfLength = length / 2
-                    let step = m / length
-                    var start = 0
-                    while start < m {
-                        for j in 0..<halfLength {
-                            let wr = cosT[j * step]
-                            let wi = -sinT[j * step]
-                            let a = start + j
-                            let b = a + halfLength
-                            let tr = re[b] * wr - im[b] * wi
-                            let ti = re[b] * wi + im[b] * wr
-                            re[b] = re[a] - tr
-                            im[b] = im[a] - ti
-                            re[a] += tr
-                            im[a] += ti
-                        }
-                        start += length
-                    }
-                    length *= 2
-                }
-            }
-        }
+        butterflies(re, im, count: m)
         // Split step: E_k = (Z_k + conj Z_{M−k})/2, O_k = (Z_k − conj Z_{M−k})/(2i),
         // X_k = E_k + W^k·O_k and X_{M−k} = conj(E_k − W^k·O_k) with W = e^(−2πi/N).
         let z0r = re[0], z0i = im[0]
@@ -116,6 +103,69 @@ public struct RealFFT: Sendable {
                         im[m - k] = -(ei - ti)
                     }
                     k += 1
+                }
+            }
+        }
+    }
+
+    /// In-place radix-2 decimation-in-time passes over `count` complex values already in bit-reversed order.
+    /// The first two passes need no multiplications; the others run four butterflies at a time.
+    private func butterflies(_ re: UnsafeMutablePointer<Float>, _ im: UnsafeMutablePointer<Float>, count m: Int) {
+        // Length 2: (a, b) → (a + b, a − b).
+        var a = 0
+        while a + 1 < m {
+            let br = re[a + 1], bi = im[a + 1]
+            re[a + 1] = re[a] - br
+            im[a + 1] = im[a] - bi
+            re[a] += br
+            im[a] += bi
+            a += 2
+        }
+        guard m >= 4 else { return }
+        // Length 4: twiddles 1 and −i.
+        a = 0
+        while a + 3 < m {
+            let b0r = re[a + 2], b0i = im[a + 2]
+            let b1r = im[a + 3], b1i = -re[a + 3]  // (−i)·b
+            re[a + 2] = re[a] - b0r
+            im[a + 2] = im[a] - b0i
+            re[a] += b0r
+            im[a] += b0i
+            re[a + 3] = re[a + 1] - b1r
+            im[a + 3] = im[a + 1] - b1i
+            re[a + 1] += b1r
+            im[a + 1] += b1i
+            a += 4
+        }
+        let rawRe = UnsafeMutableRawPointer(re), rawIm = UnsafeMutableRawPointer(im)
+        let size = MemoryLayout<Float>.stride
+        stageCos.withUnsafeBufferPointer { cosT in
+            stageSin.withUnsafeBufferPointer { sinT in
+                let wc = UnsafeRawPointer(cosT.baseAddress!), ws = UnsafeRawPointer(sinT.baseAddress!)
+                var half = 4
+                while half < m {
+                    var start = 0
+                    while start < m {
+                        var j = 0
+                        while j < half {
+                            let ia = (start + j) * size, ib = (start + j + half) * size, iw = (half - 1 + j) * size
+                            let wr = wc.loadUnaligned(fromByteOffset: iw, as: SIMD4<Float>.self)
+                            let wi = ws.loadUnaligned(fromByteOffset: iw, as: SIMD4<Float>.self)
+                            let br = rawRe.loadUnaligned(fromByteOffset: ib, as: SIMD4<Float>.self)
+                            let bi = rawIm.loadUnaligned(fromByteOffset: ib, as: SIMD4<Float>.self)
+                            let ar = rawRe.loadUnaligned(fromByteOffset: ia, as: SIMD4<Float>.self)
+                            let ai = rawIm.loadUnaligned(fromByteOffset: ia, as: SIMD4<Float>.self)
+                            let tr = br * wr - bi * wi
+                            let ti = br * wi + bi * wr
+                            rawRe.storeBytes(of: ar + tr, toByteOffset: ia, as: SIMD4<Float>.self)
+                            rawIm.storeBytes(of: ai + ti, toByteOffset: ia, as: SIMD4<Float>.self)
+                            rawRe.storeBytes(of: ar - tr, toByteOffset: ib, as: SIMD4<Float>.self)
+                            rawIm.storeBytes(of: ai - ti, toByteOffset: ib, as: SIMD4<Float>.self)
+                            j += 4
+                        }
+                        start += 2 * half
+                    }
+                    half *= 2
                 }
             }
         }
