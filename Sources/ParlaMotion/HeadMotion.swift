@@ -133,9 +133,15 @@ public struct HeadMotion: Sendable {
             return StressEvent(time: Double(k) * step, strength: strength, f0Rise: rise, nodFactor: 1)
         }
         candidates.sort { $0.strength != $1.strength ? $0.strength > $1.strength : $0.time < $1.time }
+        // Greedy by strength; a chosen event blocks the hops within 0.35 s of it.
         var chosen = [StressEvent]()
+        var blocked = [Bool](repeating: false, count: n)
+        let spacing = Int((0.35 / step).rounded(.up)) - 1
         for c in candidates where c.strength >= 0.35 {
-            if chosen.allSatisfy({ abs($0.time - c.time) >= 0.35 }) { chosen.append(c) }
+            let k = Int((c.time / step).rounded())
+            guard !blocked[k] else { continue }
+            chosen.append(c)
+            for j in max(0, k - spacing)...min(n - 1, k + spacing) { blocked[j] = true }
         }
         chosen.sort { $0.time < $1.time }
         for i in chosen.indices { chosen[i].nodFactor = Float(rng.uniform(0.7...1.2)) }

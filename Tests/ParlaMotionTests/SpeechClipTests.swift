@@ -92,6 +92,10 @@ final class SpeechClipTests: XCTestCase {
         let head = HeadMotion(features: analysis.features, activity: analysis.activity, jaw: analysis.mouth.jawOpen,
                               seed: 1, motionScale: 1, still: false)
         XCTAssertGreaterThanOrEqual(head.stressEvents.count, 3)
+        for (a, b) in zip(head.stressEvents, head.stressEvents.dropFirst()) {
+            XCTAssertGreaterThanOrEqual(b.time - a.time, 0.35 - 1e-9, "nods at least 0.35 s apart")
+        }
+        XCTAssertTrue(head.stressEvents.allSatisfy { $0.strength >= 0.35 && $0.strength <= 1 })
         let pitch = frames.map { $0.headPitch }
         XCTAssertLessThan(MotionTestMetrics.maxSecondDifference(pitch), 0.3 * .pi / 180, "smooth nods at 30 fps")
     }
