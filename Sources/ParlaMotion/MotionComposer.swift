@@ -14,6 +14,9 @@ public struct MotionOptions: Sendable, Equatable {
 
     /// The defaults: 30 fps, seed 1, scale 1, moving head.
     public init() {}
+
+    /// The highest frame rate the composer accepts.
+    public static let maximumFPS: Double = 1000
 }
 
 /// Everything the composer derived from one clip's audio (exposed for tools and diagnostics).
@@ -45,9 +48,9 @@ public struct MotionComposer: Sendable {
     }
 
     /// Number of frames for `audio`: `ceil(duration · fps)` (a duration·fps within 1e-9 of an integer counts as
-    /// that integer); 0 when fps is not a positive finite number.
+    /// that integer); 0 when fps is not a positive number up to ``MotionOptions/maximumFPS``.
     public func frameCount(for audio: AudioBuffer) -> Int {
-        guard options.fps.isFinite, options.fps > 0 else { return 0 }
+        guard options.fps.isFinite, options.fps > 0, options.fps <= MotionOptions.maximumFPS else { return 0 }
         let exact = Double(audio.samples.count) * options.fps / Double(audio.sampleRate)
         return max(0, Int((exact - 1e-9).rounded(.up)))
     }
@@ -99,10 +102,11 @@ public struct MotionComposer: Sendable {
     }
 
     /// Like ``frames(for:)`` but throws ``MotionError`` for options or audio it would otherwise tolerate:
-    /// a non-positive fps, a negative or non-finite motion scale, a rate below 8 kHz, a NaN or infinite sample.
+    /// an fps outside (0, 1000], a negative or non-finite motion scale, a rate below 8 kHz, a NaN or infinite
+    /// sample.
     public func checkedFrames(for audio: AudioBuffer) throws -> [MotionFrame] {
-        guard options.fps.isFinite, options.fps > 0 else {
-            throw MotionError.invalidOptions("fps \(options.fps) must be a positive number")
+        guard options.fps.isFinite, options.fps > 0, options.fps <= MotionOptions.maximumFPS else {
+            throw MotionError.invalidOptions("fps \(options.fps) must be above 0 and at most \(Int(MotionOptions.maximumFPS))")
         }
         guard options.motionScale.isFinite, options.motionScale >= 0 else {
             throw MotionError.invalidOptions("motion scale \(options.motionScale) must be zero or positive")

@@ -186,7 +186,11 @@ final class MotionComposerTests: XCTestCase {
         XCTAssertThrowsError(try composer().checkedFrames(for: AudioBuffer(sampleRate: 16_000, samples: [0, .nan]))) {
             XCTAssertEqual("\($0)", "audio buffer: sample 1 is NaN or infinite")
         }
-        XCTAssertThrowsError(try composer(fps: -1).checkedFrames(for: AudioBuffer(sampleRate: 16_000, samples: [0])))
+        XCTAssertThrowsError(try composer(fps: -1).checkedFrames(for: AudioBuffer(sampleRate: 16_000, samples: [0]))) {
+            XCTAssertEqual("\($0)", "motion options: fps -1.0 must be above 0 and at most 1000")
+        }
+        XCTAssertThrowsError(try composer(fps: 1e12).checkedFrames(for: AudioBuffer(sampleRate: 16_000, samples: [0])))
+        XCTAssertTrue(composer(fps: 1e12).frames(for: AudioBuffer(sampleRate: 16_000, samples: [0])).isEmpty)
         XCTAssertThrowsError(try composer(scale: .nan).checkedFrames(for: AudioBuffer(sampleRate: 16_000, samples: [0])))
         // The tolerant form still returns frames, with a closed mouth where the input is unusable.
         let frames = composer().frames(for: AudioBuffer(sampleRate: 4000, samples: [Float](repeating: 0.5, count: 4000)))
