@@ -35,8 +35,11 @@ let package = Package(
         .target(name: "ParlaMotion", dependencies: ["ParlaMedia"]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
+        // System shims for live output: libdrm (KMS scan-out) and alsa-lib (playback/capture). Only ParlaIO uses them.
+        .systemLibrary(name: "CDRM", pkgConfig: "libdrm", providers: [.apt(["libdrm-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // File sinks (MP4 through ffmpeg, Y4M, PNG), later ALSA and DRM/KMS.
-        .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia"]),
+        .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia", "CDRM", "CALSA"]),
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",
@@ -58,5 +61,6 @@ let package = Package(
         .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaTestSupport"]),
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport"]),
     ]
 )

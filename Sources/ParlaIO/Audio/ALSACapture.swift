@@ -1,0 +1,68 @@
+import CALSA
+import Foundation
+
+/// ALSA capture of 16-bit PCM (the microphone side of live mode): negotiates rate, channels and ~10 ms periods,
+/// reads blocking, recovers from overruns with `snd_pcm_recover` and counts the frames lost to them so the
+/// caller's timeline stays true, and reports the capture delay (how long ago the newest frame was recorded).
+///
+/// Not thread-safe: use it from one thread.
+public final class ALSACapture {
+    /// The device name it was opened with.
+    public let device: String
+    public var sampleRate: Int { pcm.sampleRate }
+    public var channels: Int { pcm.channels }
+    public var periodFrames: Int { pcm.periodFrames }
+    /// Frames delivered by ``read(into:)`` since opening.
+    public private(set) var framesRead = 0
+    /// Overruns recovered from.
+    public private(set) var overruns = 0
+    /// Frames lost to overruns (estimated from the time the device was stopped), to keep timelines aligned.
+    public private(set) var framesLost = 0
+
+    private let pcm: ALSAPCM
+    private var lastReadTime: Double?
+
+    /// Opens `device` for capture at (about) `sampleRate` with `channels` channels.
+    public init(device: String = "default", sampleRate: Int, channels: Int = 1, periodMilliseconds: Int = 10,
+                periods: Int = 8) throws {
+        self.device = device
+        pcm = try ALSAPCM(device: device, stream: SND_PCM_STREAM_CAPTURE, sampleRate: sampleRate, channels: channels,
+                          periodMilliseconds: periodMilliseconds, periods: periods)
+    }
+
+    /// Fills `buffer` (interleaved, a whole number of frames) with captured audio, blocking until it is full.
+    /// - Returns: frames read (always `buffer.count / channels`).
+    @discardableResult
+    public func read(into buffer: UnsafeMutableBufferPointer<Int16>) throws -> Int {
+        precondition(buffer.count % channels == 0, "partial frame")
+        let total = buffer.count / channels
+        var done = 0
+        while done < total {
+            let n = snd_pcm_readi(pcm.handle, buffer.baseAddress! + done * channels, snd_pcm_uframes_t(total - done))
+            if n >= 0 {
+                done += n
+                continue
+            }
+            let code = Int32(n)
+            if code == -EINTR || code == -EAGAIN { continue }
+            if code == -EPIPE {
+                overruns += 1
+                if let last = lastReadTime {
+                    // Everything recorded between the last read and now beyond one buffer was lost.
+                    let gap = Int((MonotonicClock.now() - last) * Double(sampleRate)) - pcm.bufferFrames
+                    framesLost += max(0, gap)
+                }
+            }
+            // Recovery leaves the device prepared; the next read starts it again (start threshold 1).
+            try pcm.recover(from: code, call: "snd_pcm_readi")
+        }
+        framesRead += total
+        lastReadTime = MonotonicClock.now()
+        return total
+    }
+
+    /// Seconds between the newest frame returned and now (the frames still waiting in the device buffer).
+    public func captureDelay() -> Double {
+        Double(max(0, pcm.delay() ?? 0)) / Double(sampleRate)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import ParlaMedia
+
+/// Which samples a playback stream writes next: the clip from the start, again when looping, then silence
+/// forever (so the clock keeps running while the face idles). Pure bookkeeping, testable without a device.
+public struct PlaybackFeeder: Sendable {
+    /// The clip as 16-bit mono samples at the device rate.
+    public let clip: [Int16]
+    public let loop: Bool
+    /// Content frames produced so far (clip, repeats and silence).
+    public private(set) var framesProduced = 0
+
+    /// A feeder for `clip`.
+    public init(clip: [Int16], loop: Bool) {
+        self.clip = clip
+        self.loop = loop
+    }
+
+    /// Fills `out` with the next `out.count / channels` frames, each sample repeated on every channel.
+    public mutating func fill(_ out: UnsafeMutableBufferPointer<Int16>, channels: Int) {
+        let frames = out.count / channels
+        for i in 0..<frames {
+            let n = framesProduced + i
+            let v: Int16
+            if clip.isEmpty { v = 0 } else if loop { v = clip[n % clip.count] } else { v = n < clip.count ? clip[n] : 0 }
+            for c in 0..<channels { out[i * channels + c] = v }
+        }
+        framesProduced += frames
+    }
+}
+
+/// Plays a clip on a ``PCMOutput`` from a thread of its own, one period per write, and publishes the audio
+/// presentation clock after each write (``position(at:)``). Loops the clip or continues with silence.
+public final class AudioPlaybackStream: @unchecked Sendable {
+    // @unchecked: `output` and `feeder` are touched only by the feeding thread once started; everything shared
+    // with other threads is behind `lock`.
+    private let output: PCMOutput
+    private var feeder: PlaybackFeeder
+    private let lock = NSLock()
+    private var sample: ClockSample
+    private var stopping = false
+    private var failure: Error?
+    private var underrunCount = 0
+    private let finished = DispatchSemaphore(value: 0)
+    private var started = false
+
+    /// The device rate.
+    public let sampleRate: Int
+    /// The clip's length in seconds.
+    public let clipDuration: Double
+
+    /// Prepares playback of `audio` (any rate: resampled to the device's if they differ) on `output`.
+    public init(output: PCMOutput, audio: AudioBuffer, loop: Bool) {
+        self.output = output
+        sampleRate = output.sampleRate
+        let atRate = audio.sampleRate == output.sampleRate ? audio : Resampler.resample(audio, to: output.sampleRate)
+        feeder = PlaybackFeeder(clip: atRate.samples.map(PCMConversion.int16), loop: loop)
+        clipDuration = audio.duration
+        sample = ClockSample(framesWritten: 0, delayFrames: 0, time: MonotonicClock.now(), running: false)
+    }
+
+    /// Starts the feeding thread.
+    public func start() {
+        lock.lock()
+        precondition(!started, "started twice")
+        started = true
+        lock.unlock()
+        let thread = Thread { [self] in
+            feed()
+            finished.signal()
+        }
+        thread.name = "parla-audio"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    /// Stops feeding (after the current period) and waits for the thread; what is queued is dropped by the caller
+    /// closing the device.
+    public func stop() {
+        lock.lock()
+        let wasStarted = started
+        stopping = true
+        lock.unlock()
+        if wasStarted { finished.wait() }
+    }
+
+    /// Seconds of content heard at CLOCK_MONOTONIC time `now`.
+    public func position(at now: Double) -> Double {
+        lock.lock(); defer { lock.unlock() }
+        return AudioPresentationClock.position(of: sample, sampleRate: sampleRate, at: now)
+    }
+
+    /// The latest clock reading.
+    public var latestSample: ClockSample {
+        lock.lock(); defer { lock.unlock() }
+        return sample
+    }
+
+    /// Underruns recovered from so far.
+    public var underruns: Int {
+        lock.lock(); defer { lock.unlock() }
+        return underrunCount
+    }
+
+    /// The error that stopped the feeding thread, if any.
+    public var error: Error? {
+        lock.lock(); defer { lock.unlock() }
+        return failure
+    }
+
+    private func feed() {
+        let channels = output.channels
+        var period = [Int16](repeating: 0, count: output.periodFrames * channels)
+        while true {
+            lock.lock()
+            let stop = stopping
+            lock.unlock()
+            if stop { return }
+            do {
+                period.withUnsafeMutableBufferPointer { feeder.fill($0, channels: channels) }
+                let result = try period.withUnsafeBufferPointer { try output.write($0) }
+                let reading = output.clockSample()
+                lock.lock()
+                sample = reading
+                underrunCount += result.underruns
+                lock.unlock()
+            } catch {
+                lock.lock()
+                failure = error
+                lock.unlock()
+                return
+            }
+        }
+    }
+}

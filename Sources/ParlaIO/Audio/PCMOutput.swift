@@ -1,0 +1,53 @@
+/// Where a playback stream writes: the ALSA device, or a simulated device in tests.
+public protocol PCMOutput: AnyObject {
+    /// Frames per second actually used by the device.
+    var sampleRate: Int { get }
+    /// Interleaved channels per frame.
+    var channels: Int { get }
+    /// Frames per period (the write granularity, ~10 ms).
+    var periodFrames: Int { get }
+    /// Writes all of `frames` (interleaved, `channels` samples per frame), blocking while the device is full.
+    /// An underrun on the way is recovered from and counted in the result, never thrown.
+    func write(_ frames: UnsafeBufferPointer<Int16>) throws -> PCMWriteResult
+    /// The clock reading right now: frames written so far, the current delay, whether it runs.
+    func clockSample() -> ClockSample
+}
+
+/// What one ``PCMOutput/write(_:)`` did.
+public struct PCMWriteResult: Sendable, Equatable {
+    /// Frames accepted.
+    public var frames: Int
+    /// Underruns recovered from during the write.
+    public var underruns: Int
+
+    /// A result.
+    public init(frames: Int, underruns: Int) {
+        self.frames = frames
+        self.underruns = underruns
+    }
+}
+
+/// Float samples in [-1, 1] to signed 16-bit PCM.
+public enum PCMConversion {
+    /// Rounds `x · 32767` to the nearest integer, clamping out-of-range values and mapping NaN to 0.
+    @inline(__always)
+    public static func int16(_ x: Float) -> Int16 {
+        guard x == x else { return 0 }
+        let scaled = (x * 32767).rounded()
+        return Int16(max(-32768, min(32767, scaled)))
+    }
+
+    /// Converts mono `samples` to interleaved frames of `channels` identical samples.
+    public static func interleave(_ samples: [Float], channels: Int) -> [Int16] {
+        var out = [Int16](repeating: 0, count: samples.count * channels)
+        out.withUnsafeMutableBufferPointer { o in
+            samples.withUnsafeBufferPointer { s in
+                for i in 0..<s.count {
+                    let v = int16(s[i])
+                    for c in 0..<channels { o[i * channels + c] = v }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,182 @@
+import CDRM
+import Foundation
+
+/// Where a draw callback paints: one XRGB8888 scan-out buffer, `pitch` bytes per row.
+public struct ScanoutTarget {
+    public let pixels: UnsafeMutableRawPointer
+    public let pitch: Int
+    public let width: Int
+    public let height: Int
+}
+
+/// Timing of the picture currently on screen, handed to the draw callback.
+public struct FlipTiming: Sendable {
+    /// Pictures flipped so far (0 before the first flip after the modeset).
+    public var flips: Int
+    /// CLOCK_MONOTONIC seconds of the vblank the current picture appeared at (the kernel's event timestamp;
+    /// the modeset's return time before the first flip).
+    public var lastFlipTime: Double
+    /// The mode's frame period in seconds.
+    public var refreshPeriod: Double
+}
+
+/// What the draw callback did.
+public enum PresentDecision: Sendable, Equatable {
+    /// It painted the target: flip to it and wait for the flip to complete.
+    case present
+    /// Nothing new to show yet: call again at this CLOCK_MONOTONIC time (or at the next stop request).
+    case skip(until: Double)
+    /// Leave the loop.
+    case stop
+}
+
+/// A KMS output driven with two dumb buffers: chooses connector, mode, CRTC and (atomic) primary plane, sets the
+/// mode, flips pictures painted by a callback (kmscube's `run(draw:)`: the loop never knows what it draws), and
+/// restores the CRTC it found.
+public final class KMSDisplay {
+    public let card: DRMCard
+    public let connector: ConnectorInfo
+    public let mode: DisplayMode
+    public let crtc: CRTCInfo
+    /// "atomic" or "legacy".
+    public var interfaceName: String { presenter.name }
+    public var width: Int { mode.width }
+    public var height: Int { mode.height }
+
+    private let presenter: ScanoutPresenter
+    private let buffers: [DumbBuffer]
+    private let saved: drmModeCrtcPtr?
+    private let event = UnsafeMutablePointer<parla_flip_event>.allocate(capacity: 1)
+    private var front = 0
+    private var modeSet = false
+    private var restored = false
+    /// Seconds to wait for a flip before giving up.
+    static let flipTimeout = 5.0
+
+    /// Prepares the output; nothing changes on screen until ``run(stop:draw:)``.
+    /// - Parameters:
+    ///   - connectorName: e.g. "HDMI-A-1"; nil takes the first connected connector.
+    ///   - background: the colour both buffers start with.
+    public init(card: DRMCard, connector connectorName: String?, mode request: ModeRequest, interface: KMSInterface,
+                background: RGBColor) throws {
+        self.card = card
+        let inventory = try card.inventory()
+        connector = try inventory.connector(named: connectorName)
+        mode = try request.select(from: connector.modes, connector: connector.name)
+        crtc = try inventory.crtc(for: connector)
+        switch interface {
+        case .legacy:
+            presenter = LegacyPresenter(card: card, crtcID: crtc.id, connectorID: connector.id, mode: mode)
+        case .atomic, .auto:
+            if card.atomic {
+                let plane = try inventory.primaryPlane(for: crtc)
+                presenter = try AtomicPresenter(card: card, crtcID: crtc.id, connectorID: connector.id, planeID: plane.id, mode: mode)
+            } else if interface == .atomic {
+                throw DisplayError("\(card.path) (driver \(card.driver)) does not support atomic modesetting (use --kms legacy or auto)")
+            } else {
+                presenter = LegacyPresenter(card: card, crtcID: crtc.id, connectorID: connector.id, mode: mode)
+            }
+        }
+        let size = (mode.width, mode.height)
+        buffers = try (0..<2).map { _ in
+            try DumbBuffer(card: card, width: size.0, height: size.1, fill: background.xrgb)
+        }
+        saved = drmModeGetCrtc(card.fd, crtc.id)
+        event.initialize(to: parla_flip_event())
+    }
+
+    deinit {
+        _ = try? restore()
+        if let saved { drmModeFreeCrtc(saved) }
+        event.deallocate()
+    }
+
+    /// Sets the mode, then alternates: `draw` paints the back buffer, the loop flips to it and waits for the
+    /// flip event. Returns when `draw` says `.stop` or `stop` fires (after any pending flip completed).
+    /// The caller restores the previous CRTC with ``restore()`` (also done on deinit).
+    public func run(stop: StopSignal, draw: (ScanoutTarget, FlipTiming) throws -> PresentDecision) throws {
+        if !modeSet {
+            try presenter.modeset(showing: buffers[front])
+            modeSet = true
+        }
+        let period = 1 / max(1, mode.refreshRate)
+        var timing = FlipTiming(flips: 0, lastFlipTime: MonotonicClock.now(), refreshPeriod: period)
+        while !stop.isTriggered {
+            let back = buffers[1 - front]
+            let target = ScanoutTarget(pixels: back.pixels, pitch: back.pitch, width: back.width, height: back.height)
+            switch try draw(target, timing) {
+            case .stop:
+                return
+            case let .skip(until):
+                _ = stop.wait(seconds: until - MonotonicClock.now())
+            case .present:
+                event.pointee = parla_flip_event()
+                try presenter.flip(to: back, userData: UnsafeMutableRawPointer(event))
+                try waitForFlip(stop: stop)
+                front = 1 - front
+                timing.flips += 1
+                timing.lastFlipTime = event.pointee.time_us > 0 ? Double(event.pointee.time_us) / 1e6 : MonotonicClock.now()
+            }
+        }
+    }
+
+    /// Waits for the pending flip's event; a stop request does not cut this short (the flip must land before the
+    /// CRTC can be restored).
+    private func waitForFlip(stop: StopSignal) throws {
+        let deadline = MonotonicClock.now() + Self.flipTimeout
+        while event.pointee.count == 0 {
+            let left = deadline - MonotonicClock.now()
+            guard left > 0 else {
+                throw DisplayError("\(card.path): no page-flip completion within \(Int(Self.flipTimeout)) s (driver \(card.driver), \(presenter.name) KMS)")
+            }
+            var p = pollfd(fd: card.fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&p, 1, Int32(left * 1000) + 1)
+            if r < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                throw DisplayError("\(card.path): " + describeFailure("poll", errno: code), errno: code)
+            }
+            if r > 0 {
+                try drmCall("drmHandleEvent", context: card.path) { parla_drm_handle_events(card.fd) }
+            }
+        }
+    }
+
+    /// Puts back the CRTC state found at start (mode, framebuffer, position), then reads it back to check.
+    /// Idempotent. Returns a line saying what was restored.
+    @discardableResult
+    public func restore() throws -> String {
+        guard !restored else { return "display already restored" }
+        restored = true
+        defer { presenter.releaseResources() }
+        guard modeSet else { return "display untouched" }
+        guard let saved else { return "crtc \(crtc.id): previous state unknown, left as is" }
+        var connectorID = connector.id
+        let s = saved.pointee
+        if s.mode_valid != 0 && s.buffer_id != 0 {
+            var m = s.mode
+            let result = drmModeSetCrtc(card.fd, s.crtc_id, s.buffer_id, s.x, s.y, &connectorID, 1, &m)
+            if result != 0 {
+                // The framebuffer we found (e.g. another program's) is gone: switch the CRTC off instead; the
+                // kernel console takes the display back when we close the device.
+                let code = errno
+                try drmCall("drmModeSetCrtc (switching off)", context: card.path) {
+                    drmModeSetCrtc(card.fd, s.crtc_id, 0, 0, 0, nil, 0, nil)
+                }
+                return "crtc \(s.crtc_id): could not restore framebuffer \(s.buffer_id) (\(describeFailure("drmModeSetCrtc", errno: code))), switched it off"
+            }
+        } else {
+            try drmCall("drmModeSetCrtc (switching off)", context: card.path) {
+                drmModeSetCrtc(card.fd, s.crtc_id, 0, 0, 0, nil, 0, nil)
+            }
+        }
+        guard let now = drmModeGetCrtc(card.fd, s.crtc_id) else { return "crtc \(s.crtc_id): restored (not read back)" }
+        defer { drmModeFreeCrtc(now) }
+        let before = s.mode_valid != 0 ? DisplayMode(s.mode).description : "off"
+        let after = now.pointee.mode_valid != 0 ? DisplayMode(now.pointee.mode).description : "off"
+        guard before == after, now.pointee.buffer_id == s.buffer_id else {
+            throw DisplayError("\(card.path): crtc \(s.crtc_id) not restored: it shows \(after), framebuffer \(now.pointee.buffer_id) instead of \(before), framebuffer \(s.buffer_id)")
+        }
+        return "restored crtc \(s.crtc_id) to \(before), framebuffer \(s.buffer_id)"
+    }
+}
