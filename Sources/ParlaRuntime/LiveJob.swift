@@ -1,0 +1,206 @@
+import Foundation
+import ParlaIO
+import ParlaMedia
+import ParlaMotion
+import ParlaRender
+
+/// Everything `parla live` can be asked for.
+public struct LiveOptions: Sendable {
+    /// The speech to play (WAV).
+    public var audio: URL
+    /// Play the clip again and again instead of idling after it.
+    public var loop = false
+    /// Connector name ("HDMI-A-1", "Virtual-1"); nil takes the first connected one.
+    public var output: String?
+    public var mode: ModeRequest = .preferred
+    public var rotation: Rotation = .degrees0
+    public var fit: FitMode = .contain
+    public var background = RGBColor(red: 0, green: 0, blue: 0)
+    /// ALSA device name; nil plays no sound and runs on the monotonic clock.
+    public var audioDevice: String? = "default"
+    /// Side of the square picture the decoder draws, pixels.
+    public var size = 512
+    /// Motion frames per second.
+    public var fps = 30.0
+    /// Print a line per second and a summary.
+    public var stats = false
+    /// A DRM device file; nil picks the first card in ``driDirectory`` that has a display.
+    public var card: String?
+    /// Where to look for cards (tests point this elsewhere).
+    public var driDirectory = DRMCard.defaultDirectory
+    public var kms: KMSInterface = .auto
+    /// A CSV file receiving one line per frame that reached the screen.
+    public var trace: URL?
+    /// Motion seed (blinks, head motion).
+    public var seed: UInt64 = 1
+    /// Seconds of silence composed after the clip for the idle face.
+    public var idleSeconds = 20.0
+
+    /// Options for playing `audio` with every other setting at its default.
+    public init(audio: URL) {
+        self.audio = audio
+    }
+}
+
+/// Makes the frame decoder for a `width × height` picture (the CLI loads the avatar here; tests pass a drawing).
+public typealias LiveDecoderFactory = (_ width: Int, _ height: Int) throws -> any FrameDecoder
+
+/// `parla live`: the face on a KMS display, talking in sync with the sound.
+///
+/// Order of work: open the display first (so a missing or busy one fails in milliseconds), load and analyse the
+/// speech, compose every motion frame up front (clip plus a silent tail for idling), make the decoder, start the
+/// sound, then at each flip show the frame due at the audio clock (frames written − `snd_pcm_delay`, or the
+/// monotonic clock without a sound device). Runs until SIGINT/SIGTERM (or the stop signal), then restores the
+/// display's previous mode.
+public final class LiveJob {
+    public let options: LiveOptions
+    /// Where progress and `--stats` lines go (one call per line).
+    public var report: (String) -> Void = { print($0) }
+
+    /// A job with `options`.
+    public init(options: LiveOptions) {
+        self.options = options
+    }
+
+    /// Runs until `stop` fires; returns the summary line.
+    public func run(stop: StopSignal, makeDecoder: LiveDecoderFactory) throws -> String {
+        let o = options
+        guard (16...4096).contains(o.size) else { throw RuntimeError("--size \(o.size) must be between 16 and 4096") }
+        guard o.fps > 0, o.fps <= 240 else { throw RuntimeError("--fps \(o.fps) must be above 0 and at most 240") }
+
+        let card = try o.card.map { try DRMCard(path: $0, master: true, atomic: o.kms != .legacy) }
+            ?? DRMCard.find(directory: o.driDirectory, connector: o.output, master: true, atomic: o.kms != .legacy)
+        let display = try KMSDisplay(card: card, connector: o.output, mode: o.mode, interface: o.kms, background: o.background)
+        let layout = try FrameLayout(sourceWidth: o.size, sourceHeight: o.size, targetWidth: display.width,
+                                     targetHeight: display.height, rotation: o.rotation, fit: o.fit)
+        let blitter = FrameBlitter(layout: layout, background: o.background)
+        report("display: \(card.path) (\(card.driver)), \(display.connector.name) \(display.mode), crtc \(display.crtc.id), \(display.interfaceName) KMS")
+
+        let speech = try SpeechInput.load(o.audio)
+        let (frames, timeline) = try Self.compose(speech: speech, options: o)
+        let decoder = try makeDecoder(o.size, o.size)
+        guard decoder.width == o.size, decoder.height == o.size else {
+            throw RuntimeError("the frame decoder draws \(decoder.width)x\(decoder.height), not \(o.size)x\(o.size)")
+        }
+        var picture = RGBAImage(width: o.size, height: o.size)
+        let traceFile = try o.trace.map(Self.openTrace)
+        defer { try? traceFile?.close() }
+
+        let position: (Double) -> Double
+        let stream: AudioPlaybackStream?
+        if let device = o.audioDevice {
+            let clip = try WAVFile.read(contentsOf: o.audio)
+            let output = try ALSAPlayback(device: device, sampleRate: clip.sampleRate, channels: 1)
+            let s = AudioPlaybackStream(output: output, audio: clip, loop: o.loop)
+            report("audio: ALSA '\(device)' at \(output.sampleRate) Hz, \(output.channels) channel(s), period \(output.periodFrames) frames, buffer \(output.bufferFrames)")
+            stream = s
+            position = { s.position(at: $0) }
+        } else {
+            stream = nil
+            let start = MonotonicClock.now()
+            position = { max(0, $0 - start) }
+            report("audio: none (monotonic clock)")
+        }
+        report(String(format: "live: %d frames composed (%.1f s speech + idle), %@ at %.0f fps; stop with Ctrl-C or SIGTERM",
+                      frames.count, timeline.clipDuration, "\(o.size)x\(o.size)", o.fps))
+
+        var stats = LiveStats(start: MonotonicClock.now())
+        var shownTick = -1
+        var pendingTick: Int?
+        var pendingTrace = ""
+        stream?.start()
+        do {
+            defer { stream?.stop() }
+            try display.run(stop: stop) { target, timing in
+                if let error = stream?.error { throw error }
+                // The previous picture reached the screen at timing.lastFlipTime: measure its A/V offset.
+                if let tick = pendingTick {
+                    let heard = position(timing.lastFlipTime)
+                    stats.recordOffset(timeline.time(ofTick: tick) - heard)
+                    if let traceFile {
+                        pendingTrace += String(format: ",%.6f,%.6f\n", timing.lastFlipTime, heard)
+                        traceFile.write(Data(pendingTrace.utf8))
+                    }
+                    pendingTick = nil
+                }
+                let now = MonotonicClock.now()
+                stats.underruns = stream?.underruns ?? 0
+                if o.stats, let line = stats.secondLine(at: now) { report(line) }
+                // The picture painted now appears at the next vblank after this flip is queued.
+                let due = max(now, timing.lastFlipTime + timing.refreshPeriod)
+                let tick = timeline.tick(at: position(due))
+                if tick == shownTick {
+                    // Nothing new before the next vblank: look again in half a frame (or a refresh period).
+                    return .skip(until: now + min(timing.refreshPeriod, 0.5 / o.fps))
+                }
+                let work = MonotonicClock.now()
+                try decoder.decode(frames[timeline.frameIndex(forTick: tick)], into: &picture)
+                blitter.blit(picture, into: target.pixels, pitch: target.pitch)
+                stats.recordFrame(workSeconds: MonotonicClock.now() - work, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
+                if traceFile != nil {
+                    pendingTrace = "\(timing.flips + 1),\(tick),\(timeline.frameIndex(forTick: tick)),\(timeline.isSpeech(tick: tick) ? 1 : 0)"
+                }
+                shownTick = tick
+                pendingTick = tick
+                return .present
+            }
+        } catch {
+            _ = try? display.restore()
+            throw error
+        }
+        report("display: " + (try display.restore()))
+        return stats.summary(at: MonotonicClock.now())
+    }
+
+    /// Composes the motion frames: the clip plus `idleSeconds` of silence (idle life), or the clip alone when
+    /// looping.
+    static func compose(speech: SpeechInput, options o: LiveOptions) throws -> ([MotionFrame], LiveTimeline) {
+        var motion = MotionOptions()
+        motion.fps = o.fps
+        motion.seed = o.seed
+        let composer = MotionComposer(options: motion)
+        let clip = speech.analysis
+        let speechFrames = max(1, composer.frameCount(for: clip))
+        var padded = clip
+        if !o.loop {
+            padded.samples.append(contentsOf: repeatElement(0, count: Int(o.idleSeconds * Double(clip.sampleRate))))
+        }
+        let frames = try composer.checkedFrames(for: padded)
+        guard frames.count >= speechFrames else { throw RuntimeError("\(o.audio.path): composed no frames") }
+        // The idle ping-pong starts a second after the clip (once the face has settled).
+        let idleStart = min(frames.count - 1, speechFrames + Int(o.fps))
+        let timeline = LiveTimeline(fps: o.fps, clipDuration: Double(speechFrames) / o.fps, speechFrames: speechFrames,
+                                    totalFrames: o.loop ? speechFrames : frames.count, idleStart: o.loop ? 0 : idleStart,
+                                    loop: o.loop)
+        return (frames, timeline)
+    }
+
+    private static func openTrace(_ url: URL) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,flip_time,audio_position\n".utf8)),
+              let handle = try? FileHandle(forWritingTo: url) else {
+            throw RuntimeError("\(url.path): cannot create the trace file")
+        }
+        handle.seekToEndOfFile()
+        return handle
+    }
+
+    /// What `parla live --list-outputs` prints: every card's connectors, modes, CRTCs and planes (or why there is
+    /// no display), then the ALSA playback devices.
+    public static func listOutputs(driDirectory: String = DRMCard.defaultDirectory, card: String? = nil) -> String {
+        var parts = [String]()
+        do {
+            let paths = try card.map { [$0] } ?? DRMCard.cardPaths(in: driDirectory)
+            for path in paths {
+                do {
+                    parts.append(try DRMCard(path: path, master: false, atomic: true).inventory().formatted())
+                } catch {
+                    parts.append("\(path): \(error)")
+                }
+            }
+        } catch {
+            parts.append("display: \(error)")
+        }
+        parts.append(ALSADeviceList.formatted(ALSADeviceList.playbackDevices()))
+        return parts.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,62 @@
+/// Maps the audio clock to the motion frame to show, live.
+///
+/// Frames are composed up front for the clip followed by a tail of silence (so the face eases from speech into
+/// idle motion without a jump). While the clip plays, the frame nearest the clock is shown. With `loop`, the
+/// clock wraps at the clip's end (the sound loops with it). Without, after the composed tail the idle part of it
+/// plays back and forth (ping-pong), so the face keeps moving smoothly for as long as the program runs.
+public struct LiveTimeline: Sendable, Equatable {
+    /// Motion frames per second.
+    public let fps: Double
+    /// The clip's duration in seconds.
+    public let clipDuration: Double
+    /// Frames covering the clip (the first `speechFrames` of the composed frames).
+    public let speechFrames: Int
+    /// All composed frames: clip plus silent tail.
+    public let totalFrames: Int
+    /// First frame of the idle stretch that ping-pongs once the tail is used up.
+    public let idleStart: Int
+    public let loop: Bool
+
+    /// A timeline; `totalFrames ≥ speechFrames ≥ 1` and `idleStart < totalFrames`.
+    public init(fps: Double, clipDuration: Double, speechFrames: Int, totalFrames: Int, idleStart: Int, loop: Bool) {
+        precondition(fps > 0 && speechFrames >= 1 && totalFrames >= speechFrames && (0..<totalFrames).contains(idleStart),
+                     "inconsistent live timeline")
+        self.fps = fps
+        self.clipDuration = clipDuration
+        self.speechFrames = speechFrames
+        self.totalFrames = totalFrames
+        self.idleStart = idleStart
+        self.loop = loop
+    }
+
+    /// The content tick at clock `position` seconds: the nearest frame slot, `round(position · fps)`, counted
+    /// from the start without wrapping (two positions give the same picture exactly when their ticks match).
+    public func tick(at position: Double) -> Int {
+        guard loop else { return Int((max(0, position) * fps).rounded()) }
+        let laps = (max(0, position) / clipDuration).rounded(.down)
+        let within = max(0, position) - laps * clipDuration
+        return Int(laps) * speechFrames + min(speechFrames - 1, Int((within * fps).rounded()))
+    }
+
+    /// The composed frame shown for `tick`.
+    public func frameIndex(forTick tick: Int) -> Int {
+        if loop { return tick % speechFrames }
+        if tick < totalFrames { return tick }
+        // Ping-pong over idleStart ..< totalFrames.
+        let span = totalFrames - idleStart
+        guard span > 1 else { return idleStart }
+        let period = 2 * (span - 1)
+        let k = (tick - idleStart) % period
+        return idleStart + (k < span ? k : period - k)
+    }
+
+    /// Seconds on the clip timeline that `tick` stands for (its frame's time; beyond the clip, time since start).
+    public func time(ofTick tick: Int) -> Double {
+        guard loop else { return Double(tick) / fps }
+        let lap = tick / speechFrames
+        return Double(lap) * clipDuration + Double(tick % speechFrames) / fps
+    }
+
+    /// Whether `tick` is still inside the clip (speech) rather than the idle tail.
+    public func isSpeech(tick: Int) -> Bool { loop || tick < speechFrames }
+}
