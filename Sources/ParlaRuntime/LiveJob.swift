@@ -6,6 +6,8 @@ import ParlaRender
 
 /// Everything `parla live` can be asked for.
 public struct LiveOptions: Sendable {
+    /// The prepared avatar file (used by the default decoder).
+    public var avatar: URL?
     /// The speech to play (WAV).
     public var audio: URL
     /// Play the clip again and again instead of idling after it.
@@ -40,6 +42,19 @@ public struct LiveOptions: Sendable {
     public init(audio: URL) {
         self.audio = audio
     }
+
+    /// Sets the display options from their command-line spellings (`--mode`, `--rotate`, `--fit`,
+    /// `--background`, `--kms`); throws a one-line error naming the bad value.
+    public mutating func setDisplay(mode: String, rotate: String, fit: String, background: String, kms: String) throws {
+        self.mode = try ModeRequest(parsing: mode)
+        rotation = try Rotation(parsing: rotate)
+        self.fit = try FitMode(parsing: fit)
+        self.background = try RGBColor(parsing: background)
+        guard let interface = KMSInterface(rawValue: kms.lowercased()) else {
+            throw RuntimeError("--kms '\(kms)' is not auto, atomic or legacy")
+        }
+        self.kms = interface
+    }
 }
 
 /// Makes the frame decoder for a `width × height` picture (the CLI loads the avatar here; tests pass a drawing).
@@ -50,7 +65,8 @@ public typealias LiveDecoderFactory = (_ width: Int, _ height: Int) throws -> an
 /// Order of work: open the display first (so a missing or busy one fails in milliseconds), load and analyse the
 /// speech, compose every motion frame up front (clip plus a silent tail for idling), make the decoder, start the
 /// sound, then at each flip show the frame due at the audio clock (frames written − `snd_pcm_delay`, or the
-/// monotonic clock without a sound device). Runs until SIGINT/SIGTERM (or the stop signal), then restores the
+/// monotonic clock without a sound device) at the moment the picture will appear: after the expected decode
+/// time, on the next vblank. Runs until SIGINT/SIGTERM (or the stop signal), then restores the
 /// display's previous mode.
 public final class LiveJob {
     public let options: LiveOptions
@@ -62,8 +78,9 @@ public final class LiveJob {
         self.options = options
     }
 
-    /// Runs until `stop` fires; returns the summary line.
-    public func run(stop: StopSignal, makeDecoder: LiveDecoderFactory) throws -> String {
+    /// Runs until `stop` fires (by default: until SIGINT or SIGTERM); returns the summary line.
+    public func run(stop: StopSignal? = nil, makeDecoder: LiveDecoderFactory) throws -> String {
+        let stop = stop ?? StopSignal(handlingSignals: true)
         let o = options
         guard (16...4096).contains(o.size) else { throw RuntimeError("--size \(o.size) must be between 16 and 4096") }
         guard o.fps > 0, o.fps <= 240 else { throw RuntimeError("--fps \(o.fps) must be above 0 and at most 240") }
@@ -105,6 +122,7 @@ public final class LiveJob {
                       frames.count, timeline.clipDuration, "\(o.size)x\(o.size)", o.fps))
 
         var stats = LiveStats(start: MonotonicClock.now())
+        var expectedWork = 0.0
         var shownTick = -1
         var pendingTick: Int?
         var pendingTrace = ""
@@ -126,8 +144,8 @@ public final class LiveJob {
                 let now = MonotonicClock.now()
                 stats.underruns = stream?.underruns ?? 0
                 if o.stats, let line = stats.secondLine(at: now) { report(line) }
-                // The picture painted now appears at the next vblank after this flip is queued.
-                let due = max(now, timing.lastFlipTime + timing.refreshPeriod)
+                let due = LiveTimeline.presentationTime(now: now, expectedWork: expectedWork, lastFlip: timing.lastFlipTime,
+                                                        refreshPeriod: timing.refreshPeriod)
                 let tick = timeline.tick(at: position(due))
                 if tick == shownTick {
                     // Nothing new before the next vblank: look again in half a frame (or a refresh period).
@@ -136,7 +154,9 @@ public final class LiveJob {
                 let work = MonotonicClock.now()
                 try decoder.decode(frames[timeline.frameIndex(forTick: tick)], into: &picture)
                 blitter.blit(picture, into: target.pixels, pitch: target.pitch)
-                stats.recordFrame(workSeconds: MonotonicClock.now() - work, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
+                let worked = MonotonicClock.now() - work
+                expectedWork = shownTick < 0 ? worked : 0.8 * expectedWork + 0.2 * worked
+                stats.recordFrame(workSeconds: worked, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
                 if traceFile != nil {
                     pendingTrace = "\(timing.flips + 1),\(tick),\(timeline.frameIndex(forTick: tick)),\(timeline.isSpeech(tick: tick) ? 1 : 0)"
                 }
@@ -169,7 +189,7 @@ public final class LiveJob {
         guard frames.count >= speechFrames else { throw RuntimeError("\(o.audio.path): composed no frames") }
         // The idle ping-pong starts a second after the clip (once the face has settled).
         let idleStart = min(frames.count - 1, speechFrames + Int(o.fps))
-        let timeline = LiveTimeline(fps: o.fps, clipDuration: Double(speechFrames) / o.fps, speechFrames: speechFrames,
+        let timeline = LiveTimeline(fps: o.fps, clipDuration: speech.duration, speechFrames: speechFrames,
                                     totalFrames: o.loop ? speechFrames : frames.count, idleStart: o.loop ? 0 : idleStart,
                                     loop: o.loop)
         return (frames, timeline)

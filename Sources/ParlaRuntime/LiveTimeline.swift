@@ -59,4 +59,13 @@ public struct LiveTimeline: Sendable, Equatable {
 
     /// Whether `tick` is still inside the clip (speech) rather than the idle tail.
     public func isSpeech(tick: Int) -> Bool { loop || tick < speechFrames }
+
+    /// When a picture started now will appear: once it is drawn (`now + expectedWork`) at the first vblank after
+    /// that, vblanks being `refreshPeriod` apart from `lastFlip` on. Choosing the frame for this moment rather
+    /// than for `now` keeps a slow decoder from showing every picture late.
+    public static func presentationTime(now: Double, expectedWork: Double, lastFlip: Double, refreshPeriod: Double) -> Double {
+        let ready = now + max(0, expectedWork)
+        guard refreshPeriod > 0, ready > lastFlip else { return lastFlip + max(0, refreshPeriod) }
+        return lastFlip + (((ready - lastFlip) / refreshPeriod).rounded(.up)) * refreshPeriod
+    }
 }
