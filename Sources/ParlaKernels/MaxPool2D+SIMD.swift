@@ -19,7 +19,8 @@ extension MaxPool2D {
                     for ky in rows {
                         let rowIn = inp + ((iy0 + ky) * inW + ix0) * c + ch
                         for kx in columns {
-                            best = pointwiseMax(best, UnsafeRawPointer(rowIn + kx * c).loadUnaligned(as: SIMD8<Float>.self))
+                            let v = UnsafeRawPointer(rowIn + kx * c).loadUnaligned(as: SIMD8<Float>.self)
+                            best.replace(with: v, where: v .> best)
                         }
                     }
                     UnsafeMutableRawPointer(o + ch).storeBytes(of: best.clamped(lower: lower, upper: upper),

@@ -114,7 +114,7 @@ struct MemoryPlan {
         for op in model.operations {
             var direct: [Int] = []
             switch op {
-            case .conv2d: break
+            case let .conv2d(input, _, _, _, _, _, _, _): direct = [input]  // weights and bias are repacked
             case let .depthwiseConv2d(input, weights, bias, _, _, _, _): direct = [input, weights] + (bias.map { [$0] } ?? [])
             case let .add(a, b, _, _): direct = [a, b]
             case let .activation(input, _, _), let .maxPool2d(input, _, _, _, _), let .pad(input, _, _, _),

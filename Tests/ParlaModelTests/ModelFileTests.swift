@@ -58,6 +58,35 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(outputs[0].data.contains { $0 < 0 }, "the PReLU's negative side is exercised")
     }
 
+    func testConstantsMayFeedAnyOp() throws {
+        // conv2d over a constant image, then added to the graph input: every op input may be a constant.
+        var m = ModelBytes()
+        let image = (0..<60).map { _ in Float.random(in: -1...1, using: &rng) }
+        let k = m.constant("image", [1, 5, 4, 3], image)
+        let w = m.constant("w", [2, 3, 3, 3], weights)
+        let c = m.activation("conv", [1, 5, 4, 2])
+        let x = m.activation("x", [1, 5, 4, 2])
+        let y = m.activation("y", [1, 5, 4, 2])
+        m.op("conv2d", [k, w], [c], ["strides": [1, 1], "padding": "same", "activation": "relu"])
+        m.op("add", [c, x], [y])
+        m.inputs = [x]
+        m.outputs = [y]
+        let ones = [Float](repeating: 1, count: 40)
+        let output = try Executor(model: load(m.encoded())).run([Tensor(shape: [1, 5, 4, 2], data: ones)])[0].data
+        var expected = [Float](repeating: 0, count: 40)
+        let window = Window2D(inputHeight: 5, inputWidth: 4, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                              padding: .same)!
+        image.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { w in
+                expected.withUnsafeMutableBufferPointer {
+                    Conv2D.reference(input: x, weights: w, bias: nil, output: $0, window: window, inputChannels: 3,
+                                     outputChannels: 2, activation: .relu)
+                }
+            }
+        }
+        for (a, b) in zip(output, expected) { XCTAssertEqual(a, b + 1, accuracy: 1e-5) }
+    }
+
     func testReadersIgnoreUnknownFields() throws {
         var m = ModelBytes.tiny(weights: weights, bias: bias, slopes: slopes)
         m.extra = ["futureSection": ["a": 1]]
