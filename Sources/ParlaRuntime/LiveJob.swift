@@ -31,7 +31,8 @@ public struct LiveOptions: Sendable {
     /// Where to look for cards (tests point this elsewhere).
     public var driDirectory = DRMCard.defaultDirectory
     public var kms: KMSInterface = .auto
-    /// A CSV file receiving one line per frame that reached the screen.
+    /// A CSV file receiving one line per frame that reached the screen: flip number, tick, composed frame, whether
+    /// it is speech, its jawOpen weight, the flip's CLOCK_MONOTONIC time and the audio position at that time.
     public var trace: URL?
     /// Motion seed (blinks, head motion).
     public var seed: UInt64 = 1
@@ -103,7 +104,8 @@ public final class LiveJob {
         let traceFile = try o.trace.map(Self.openTrace)
         defer { try? traceFile?.close() }
 
-        let position: (Double) -> Double
+        // position(t, predicting): seconds of the clip heard at time t (for a future t: if the sound keeps flowing).
+        let position: (Double, Bool) -> Double
         let stream: AudioPlaybackStream?
         if let device = o.audioDevice {
             let clip = try WAVFile.read(contentsOf: o.audio)
@@ -111,15 +113,15 @@ public final class LiveJob {
             let s = AudioPlaybackStream(output: output, audio: clip, loop: o.loop)
             report("audio: ALSA '\(device)' at \(output.sampleRate) Hz, \(output.channels) channel(s), period \(output.periodFrames) frames, buffer \(output.bufferFrames)")
             stream = s
-            position = { s.position(at: $0) }
+            position = { s.position(at: $0, predicting: $1) }
         } else {
             stream = nil
             let start = MonotonicClock.now()
-            position = { max(0, $0 - start) }
+            position = { t, _ in max(0, t - start) }
             report("audio: none (monotonic clock)")
         }
-        report(String(format: "live: %d frames composed (%.1f s speech + idle), %@ at %.0f fps; stop with Ctrl-C or SIGTERM",
-                      frames.count, timeline.clipDuration, "\(o.size)x\(o.size)", o.fps))
+        report(String(format: "live: %d frames composed (%.1f s clip, %@), %@ at %.0f fps; stop with Ctrl-C or SIGTERM",
+                      frames.count, timeline.clipDuration, o.loop ? "looping" : "then idle", "\(o.size)x\(o.size)", o.fps))
 
         var stats = LiveStats(start: MonotonicClock.now())
         var expectedWork = 0.0
@@ -133,7 +135,7 @@ public final class LiveJob {
                 if let error = stream?.error { throw error }
                 // The previous picture reached the screen at timing.lastFlipTime: measure its A/V offset.
                 if let tick = pendingTick {
-                    let heard = position(timing.lastFlipTime)
+                    let heard = position(timing.lastFlipTime, false)
                     stats.recordOffset(timeline.time(ofTick: tick) - heard)
                     if let traceFile {
                         pendingTrace += String(format: ",%.6f,%.6f\n", timing.lastFlipTime, heard)
@@ -146,7 +148,7 @@ public final class LiveJob {
                 if o.stats, let line = stats.secondLine(at: now) { report(line) }
                 let due = LiveTimeline.presentationTime(now: now, expectedWork: expectedWork, lastFlip: timing.lastFlipTime,
                                                         refreshPeriod: timing.refreshPeriod)
-                let tick = timeline.tick(at: position(due))
+                let tick = timeline.tick(at: position(due, true))
                 if tick == shownTick {
                     // Nothing new before the next vblank: look again in half a frame (or a refresh period).
                     return .skip(until: now + min(timing.refreshPeriod, 0.5 / o.fps))
@@ -158,7 +160,9 @@ public final class LiveJob {
                 expectedWork = shownTick < 0 ? worked : 0.8 * expectedWork + 0.2 * worked
                 stats.recordFrame(workSeconds: worked, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
                 if traceFile != nil {
-                    pendingTrace = "\(timing.flips + 1),\(tick),\(timeline.frameIndex(forTick: tick)),\(timeline.isSpeech(tick: tick) ? 1 : 0)"
+                    let index = timeline.frameIndex(forTick: tick)
+                    pendingTrace = "\(timing.flips + 1),\(tick),\(index),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
+                        + String(format: "%.4f", frames[index].blendshapes[.jawOpen])
                 }
                 shownTick = tick
                 pendingTick = tick
@@ -196,7 +200,7 @@ public final class LiveJob {
     }
 
     private static func openTrace(_ url: URL) throws -> FileHandle {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,flip_time,audio_position\n".utf8)),
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,flip_time,audio_position\n".utf8)),
               let handle = try? FileHandle(forWritingTo: url) else {
             throw RuntimeError("\(url.path): cannot create the trace file")
         }

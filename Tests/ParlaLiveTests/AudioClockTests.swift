@@ -12,9 +12,12 @@ final class AudioClockTests: XCTestCase {
         XCTAssertEqual(AudioPresentationClock.position(of: s, sampleRate: 48_000, at: 9.99), 0.94, accuracy: 1e-12, "before the sample")
         // Never beyond what was written: the device cannot play more.
         XCTAssertEqual(AudioPresentationClock.position(of: s, sampleRate: 48_000, at: 11), 1.0, accuracy: 1e-12)
+        // Looking ahead for scheduling, a running stream is assumed to keep flowing.
+        XCTAssertEqual(AudioPresentationClock.position(of: s, sampleRate: 48_000, at: 11, assumingFeed: true), 1.95, accuracy: 1e-12)
         // Stopped (not started yet, or underrun): the clock holds.
         let held = ClockSample(framesWritten: 4_800, delayFrames: 4_800, time: 3, running: false)
         XCTAssertEqual(AudioPresentationClock.position(of: held, sampleRate: 48_000, at: 5), 0)
+        XCTAssertEqual(AudioPresentationClock.position(of: held, sampleRate: 48_000, at: 5, assumingFeed: true), 0)
         XCTAssertEqual(AudioPresentationClock.position(of: ClockSample(framesWritten: 10, delayFrames: 50, time: 0, running: true),
                                                        sampleRate: 100, at: 0), 0, "never negative")
     }
@@ -158,7 +161,14 @@ final class AudioClockTests: XCTestCase {
         XCTAssertEqual(PCMConversion.int16(-2), -32768)
         XCTAssertEqual(PCMConversion.int16(.nan), 0)
         XCTAssertEqual(PCMConversion.int16(0.5), 16384)
+        XCTAssertEqual(PCMConversion.int16(1), 32767)
+        XCTAssertEqual(PCMConversion.int16(-1), -32768)
         XCTAssertEqual(PCMConversion.interleave([0.5, -0.5], channels: 2), [16384, 16384, -16384, -16384])
+        // Every 16-bit value survives WAV decoding (÷ 32768) and conversion back.
+        for v in Int16.min...Int16.max where PCMConversion.int16(Float(v) / 32768) != v {
+            XCTFail("\(v) does not survive the round trip")
+            break
+        }
     }
 
     /// A device that takes a period's time per write, in real time.

@@ -84,10 +84,11 @@ public final class AudioPlaybackStream: @unchecked Sendable {
         if wasStarted { finished.wait() }
     }
 
-    /// Seconds of content heard at CLOCK_MONOTONIC time `now`.
-    public func position(at now: Double) -> Double {
+    /// Seconds of content heard at CLOCK_MONOTONIC time `now`; with `predicting`, for a moment ahead, assuming the
+    /// stream keeps playing (see ``AudioPresentationClock/position(of:sampleRate:at:assumingFeed:)``).
+    public func position(at now: Double, predicting: Bool = false) -> Double {
         lock.lock(); defer { lock.unlock() }
-        return AudioPresentationClock.position(of: sample, sampleRate: sampleRate, at: now)
+        return AudioPresentationClock.position(of: sample, sampleRate: sampleRate, at: now, assumingFeed: predicting)
     }
 
     /// The latest clock reading.

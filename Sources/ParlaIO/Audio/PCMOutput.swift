@@ -29,11 +29,12 @@ public struct PCMWriteResult: Sendable, Equatable {
 
 /// Float samples in [-1, 1] to signed 16-bit PCM.
 public enum PCMConversion {
-    /// Rounds `x · 32767` to the nearest integer, clamping out-of-range values and mapping NaN to 0.
+    /// Rounds `x · 32768` to the nearest integer, clamped to the Int16 range; NaN gives 0. The same scale as
+    /// `WAVFile`, so 16-bit samples read from a WAV reach the device unchanged.
     @inline(__always)
     public static func int16(_ x: Float) -> Int16 {
         guard x == x else { return 0 }
-        let scaled = (x * 32767).rounded()
+        let scaled = (x * 32768).rounded()
         return Int16(max(-32768, min(32767, scaled)))
     }
 

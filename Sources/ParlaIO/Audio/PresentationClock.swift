@@ -33,16 +33,20 @@ public struct ClockSample: Sendable, Equatable {
 
 /// The audio presentation clock: the position in the written audio that the listener hears at a given moment.
 ///
-/// Position = (frames written − delay) / rate at the sample's time, advanced by the time since while the device
-/// runs, and never beyond what was written (during an underrun nothing plays, so the clock holds). Because it
+/// Position = (frames written − delay) / rate at the sample's time, moved by the time since (or before) the
+/// sample while the device runs, never below 0 and never beyond what was written (during an underrun nothing plays, so the clock holds). Because it
 /// counts content frames rather than wall time, a recovered underrun delays sound and picture together: they
 /// stay in sync, both late.
 public enum AudioPresentationClock {
     /// Seconds of content heard at CLOCK_MONOTONIC time `now`.
-    public static func position(of sample: ClockSample, sampleRate: Int, at now: Double) -> Double {
+    /// - Parameter assumingFeed: for a moment in the future: assume the writer keeps feeding, so a running device
+    ///   keeps playing past what has been written so far (no limit at the written frames). For measuring, leave it
+    ///   false.
+    public static func position(of sample: ClockSample, sampleRate: Int, at now: Double, assumingFeed: Bool = false) -> Double {
         let rate = Double(sampleRate)
         let heard = Double(max(0, sample.framesWritten - max(0, sample.delayFrames))) / rate
-        let advanced = sample.running ? heard + max(0, now - sample.time) : heard
-        return min(max(0, advanced), Double(sample.framesWritten) / rate)
+        let advanced = sample.running ? heard + (now - sample.time) : heard
+        let limit = assumingFeed && sample.running ? Double.infinity : Double(sample.framesWritten) / rate
+        return min(max(0, advanced), limit)
     }
 }

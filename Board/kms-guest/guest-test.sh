@@ -1,0 +1,73 @@
+#!/bin/bash
+# Runs inside the display-test guest (Board/test-kms), in the host's root seen through 9p, as root.
+# Reads its settings from /parla-results/env, writes everything to /parla-results, and records each check as a
+# "PASS name" or "FAIL name: why" line in /parla-results/guest-checks.txt. The host takes screendumps meanwhile
+# and asks for the stop by creating /parla-results/stop-main.
+R=/parla-results
+source "$R/env"      # PARLA_BIN, AVATAR, AUDIO, MODE
+: > "$R/guest-checks.txt"
+pass() { echo "PASS $1" >> "$R/guest-checks.txt"; echo "guest: PASS $1"; }
+fail() { echo "FAIL $1: $2" >> "$R/guest-checks.txt"; echo "guest: FAIL $1: $2"; }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "${DETAIL:-command failed: $*}"; fi; }
+
+# Waits until FILE has at least N lines (or the process PID exits, or TIMEOUT seconds pass).
+wait_lines() {
+  local file=$1 n=$2 pid=$3 timeout=$4 t=0
+  while (( t < timeout * 5 )); do
+    [ -f "$file" ] && (( $(wc -l < "$file") >= n )) && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2; t=$((t + 1))
+  done
+  return 1
+}
+
+# Sends SIGTERM to PID and stores its exit status in RC.
+stop_parla() { kill -TERM "$1" 2>/dev/null; wait "$1"; RC=$?; }
+
+crtc_line() { grep -m1 '^  crtc ' "$1"; }
+
+LIVE=("$PARLA_BIN" live --avatar "$AVATAR" --audio "$AUDIO" --output Virtual-1 --mode "$MODE")
+
+# 1. The DRM device and what parla sees on it.
+DETAIL="no /dev/dri/card0 (virtio-gpu not loaded?)" check dri-device test -e /dev/dri/card0
+"$PARLA_BIN" live --list-outputs > "$R/outputs-before.txt" 2>&1
+DETAIL="$(head -c 300 "$R/outputs-before.txt")" check list-outputs grep -q "connector Virtual-1 (id [0-9]*): connected" "$R/outputs-before.txt"
+
+# 2. The main run: atomic KMS, monotonic clock. The host dumps the screen twice, then asks for the stop.
+"${LIVE[@]}" --audio-device none --stats --trace "$R/trace.csv" > "$R/live.log" 2>&1 &
+pid=$!
+DETAIL="parla live did not present 3 frames (see live.log)" check live-presents wait_lines "$R/trace.csv" 4 "$pid" 180
+for _ in $(seq 1 600); do [ -f "$R/stop-main" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+stop_parla "$pid"
+DETAIL="exit status $RC: $(tail -c 300 "$R/live.log" | tr '\n' ' ')" check sigterm-exit-0 test "$RC" -eq 0
+DETAIL="no 'restored crtc' line in live.log" check crtc-restored-by-parla grep -q "^display: restored crtc" "$R/live.log"
+"$PARLA_BIN" live --list-outputs > "$R/outputs-after.txt" 2>&1
+DETAIL="before: $(crtc_line "$R/outputs-before.txt"); after: $(crtc_line "$R/outputs-after.txt")" \
+  check crtc-same-after-exit test "$(crtc_line "$R/outputs-before.txt")" = "$(crtc_line "$R/outputs-after.txt")"
+
+# 3. Legacy KMS (SetCrtc + PageFlip), looping the clip.
+"${LIVE[@]}" --audio-device none --kms legacy --loop --trace "$R/trace-legacy.csv" > "$R/live-legacy.log" 2>&1 &
+pid=$!
+DETAIL="no frames presented (see live-legacy.log)" check legacy-presents wait_lines "$R/trace-legacy.csv" 4 "$pid" 180
+stop_parla "$pid"
+DETAIL="exit status $RC" check legacy-exit-0 test "$RC" -eq 0
+DETAIL="$(grep -m1 '^display:' "$R/live-legacy.log")" check legacy-interface grep -q "legacy KMS" "$R/live-legacy.log"
+DETAIL="no 'restored crtc' line" check legacy-crtc-restored grep -q "^display: restored crtc" "$R/live-legacy.log"
+
+# 4. Sound through snd-aloop: parla plays into the loopback, arecord takes it from the other end.
+if [ -e /proc/asound/Loopback ]; then
+  arecord -q -D hw:Loopback,1,0 -f S16_LE -r 16000 -c 1 "$R/loopback.wav" 2> "$R/arecord.log" &
+  rec=$!
+  sleep 0.5
+  "${LIVE[@]}" --audio-device hw:Loopback,0,0 --stats --trace "$R/trace-audio.csv" > "$R/live-audio.log" 2>&1 &
+  pid=$!
+  DETAIL="no frames presented (see live-audio.log)" check audio-presents wait_lines "$R/trace-audio.csv" 3 "$pid" 180
+  sleep 4
+  stop_parla "$pid"
+  kill -INT "$rec"; wait "$rec"
+  DETAIL="exit status $RC: $(tail -c 300 "$R/live-audio.log" | tr '\n' ' ')" check audio-exit-0 test "$RC" -eq 0
+  DETAIL="$(grep -m1 '^audio:' "$R/live-audio.log")" check audio-device-opened grep -q "^audio: ALSA 'hw:Loopback,0,0' at 16000 Hz" "$R/live-audio.log"
+else
+  fail audio-loopback "snd-aloop is not loaded"
+fi
+touch "$R/guest-done"
