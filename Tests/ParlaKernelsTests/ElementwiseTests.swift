@@ -65,6 +65,7 @@ final class ElementwiseTests: XCTestCase {
             ([1, 25, 33, 1], [0, 0, 0, 0], [0, 0, 0, 0]),
             ([2, 3, 5], [1, 0, 2], [0, 4, 1]),
             ([15], [3], [2]),
+            ([1, 2, 3, 2, 2], [0, 1, 0, 0, 1], [0, 0, 1, 2, 0]),   // rank 5: the fast path falls back to the reference
         ]
         for (shape, before, after) in cases {
             let outShape = Pad.outputShape(input: shape, before: before, after: after)!
