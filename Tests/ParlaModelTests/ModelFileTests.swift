@@ -184,6 +184,28 @@ final class ModelFileTests: XCTestCase {
         assertRefused(variant { $0.inputs = [] }, "tiny.pmdl: graph has no inputs")
     }
 
+    func testConvertedFileHeaderAndDamage() throws {
+        let url = ParityTests.modelsDirectory.appendingPathComponent("face_landmark.pmdl")
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let header = try XCTUnwrap(bytes.withUnsafeBytes { ModelFileHeader(bytes: $0) })
+        XCTAssertEqual(Array(bytes[0..<8]), ModelFileHeader.magic)
+        XCTAssertEqual([header.formatVersion, header.headerSize, header.reserved], [1, 64, 0])
+        XCTAssertEqual(header.jsonOffset, 64)
+        XCTAssertEqual(header.dataOffset % 64, 0)
+        XCTAssertEqual(header.dataOffset + header.dataLength, UInt64(bytes.count))
+        XCTAssertEqual(header, header.encoded().withUnsafeBytes { ModelFileHeader(bytes: $0) })
+        XCTAssertEqual(header.encoded(), Array(bytes[0..<64]), "the Python writer and Swift agree on the header")
+
+        var damaged = bytes
+        damaged[bytes.count / 2] ^= 1
+        XCTAssertThrowsError(try Model(data: Data(damaged), fileName: "face_landmark.pmdl")) {
+            XCTAssertEqual("\($0)", "face_landmark.pmdl: checksum mismatch (file damaged)")
+        }
+        XCTAssertThrowsError(try Model(data: Data(bytes.prefix(100_000)), fileName: "face_landmark.pmdl")) {
+            XCTAssertEqual("\($0)", "face_landmark.pmdl: truncated: header says \(bytes.count) bytes, file has 100000")
+        }
+    }
+
     func testExecutorRefusesWrongInputs() throws {
         let executor = try Executor(model: load(ModelBytes.tiny(weights: weights, bias: bias, slopes: slopes).encoded()))
         XCTAssertThrowsError(try executor.run([])) { XCTAssertEqual("\($0)", "tiny: expected 1 input tensor(s), got 0") }
