@@ -155,7 +155,7 @@ public final class LiveJob {
                 }
                 let work = MonotonicClock.now()
                 try decoder.decode(frames[timeline.frameIndex(forTick: tick)], into: &picture)
-                blitter.blit(picture, into: target.pixels, pitch: target.pitch)
+                blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)  // buffers start with it
                 let worked = MonotonicClock.now() - work
                 expectedWork = shownTick < 0 ? worked : 0.8 * expectedWork + 0.2 * worked
                 stats.recordFrame(workSeconds: worked, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)

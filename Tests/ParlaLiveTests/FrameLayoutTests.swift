@@ -139,6 +139,22 @@ final class FrameLayoutTests: XCTestCase {
         }
     }
 
+    func testContentOnlyBlitLeavesTheBorderAlone() throws {
+        let img = coordinateImage(4, 4)
+        let layout = try FrameLayout(sourceWidth: 4, sourceHeight: 4, targetWidth: 9, targetHeight: 6, rotation: .degrees270, fit: .contain)
+        let blitter = FrameBlitter(layout: layout, background: RGBColor(red: 50, green: 60, blue: 70))
+        var full = [UInt32](repeating: 0, count: 9 * 6), partial = [UInt32](repeating: 0xDEAD_BEEF, count: 9 * 6)
+        full.withUnsafeMutableBytes { blitter.blit(img, into: $0.baseAddress!, pitch: 36) }
+        partial.withUnsafeMutableBytes { blitter.blit(img, into: $0.baseAddress!, pitch: 36, background: false) }
+        for y in 0..<6 {
+            for x in 0..<9 {
+                let inside = layout.contentColumns.contains(x) && layout.contentRows.contains(y)
+                XCTAssertEqual(partial[y * 9 + x], inside ? full[y * 9 + x] : 0xDEAD_BEEF, "(\(x), \(y))")
+            }
+        }
+        XCTAssertEqual(layout.contentColumns, 1..<7)   // 6 high, so 6 wide from x = 1.5: centres 1.5 … 6.5
+    }
+
     func testTargetPointInvertsSourcePoint() throws {
         for rotation in Rotation.allCases {
             let layout = try FrameLayout(sourceWidth: 512, sourceHeight: 300, targetWidth: 1920, targetHeight: 1080,

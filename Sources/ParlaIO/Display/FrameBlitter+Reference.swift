@@ -1,9 +1,9 @@
 import ParlaMedia
 
 extension FrameBlitter {
-    /// The scalar reference for ``blit(_:into:pitch:)``: for every screen pixel, the source point from the
-    /// layout's geometry, a bilinear sample with the same 8-bit weights, alpha over the background. Slow; tests
-    /// compare the two exactly.
+    /// The scalar reference for ``blit(_:into:pitch:background:)``: for every screen pixel, the source point from
+    /// the layout's geometry, a bilinear sample with the same 8-bit weights and roundings (along the screen's x axis
+    /// first), one channel at a time, alpha over the background. Slow; tests compare the two exactly.
     public func blitReference(_ frame: RGBAImage, into destination: UnsafeMutableRawPointer, pitch: Int) {
         precondition(frame.width == layout.sourceWidth && frame.height == layout.sourceHeight, "frame size differs from the layout")
         let columns = layout.contentColumns, rows = layout.contentRows
@@ -26,13 +26,13 @@ extension FrameBlitter {
                     // the rotation swaps axes: interpolate along that axis first, like it does.
                     let value: Int
                     if layout.rotation.swapsAxes {
-                        let left = at(tx.index0, ty.index0) * (256 - wy1) + at(tx.index0, ty.index1) * wy1
-                        let right = at(tx.index1, ty.index0) * (256 - wy1) + at(tx.index1, ty.index1) * wy1
-                        value = (left * (256 - wx1) + right * wx1 + 32768) >> 16
+                        let left = (at(tx.index0, ty.index0) * (256 - wy1) + at(tx.index0, ty.index1) * wy1 + 128) >> 8
+                        let right = (at(tx.index1, ty.index0) * (256 - wy1) + at(tx.index1, ty.index1) * wy1 + 128) >> 8
+                        value = (left * (256 - wx1) + right * wx1 + 128) >> 8
                     } else {
-                        let top = at(tx.index0, ty.index0) * (256 - wx1) + at(tx.index1, ty.index0) * wx1
-                        let bottom = at(tx.index0, ty.index1) * (256 - wx1) + at(tx.index1, ty.index1) * wx1
-                        value = (top * (256 - wy1) + bottom * wy1 + 32768) >> 16
+                        let top = (at(tx.index0, ty.index0) * (256 - wx1) + at(tx.index1, ty.index0) * wx1 + 128) >> 8
+                        let bottom = (at(tx.index0, ty.index1) * (256 - wx1) + at(tx.index1, ty.index1) * wx1 + 128) >> 8
+                        value = (top * (256 - wy1) + bottom * wy1 + 128) >> 8
                     }
                     rgba[c] = value
                 }

@@ -20,22 +20,32 @@ struct AxisTap: Equatable {
 }
 
 /// Copies an RGBA frame onto an XRGB8888 scan-out buffer through a ``FrameLayout``: rotation, uniform scaling
-/// (bilinear, 8-bit weights), centring, the background colour where the picture does not reach, and straight
-/// alpha blended over the background.
+/// (bilinear with 8-bit weights: first along the screen's x axis, rounded, then along its y axis, rounded),
+/// centring, the background colour where the picture does not reach, and straight alpha blended over the
+/// background.
 ///
-/// All tables are built in `init`; ``blit(_:into:pitch:)`` allocates nothing. ``blitReference(_:into:pitch:)``
-/// computes the same pixels one at a time from the layout's geometry (the scalar reference).
-public struct FrameBlitter: Sendable {
+/// Separable: each source line a screen row needs is interpolated along the screen's x axis once and kept (two
+/// lines cached), so upscaling costs one vertical mix per screen pixel. All tables and the line cache are made in
+/// `init`; ``blit(_:into:pitch:background:)`` allocates nothing. ``blitReference(_:into:pitch:)`` computes the
+/// same pixels one at a time from the layout's geometry (the scalar reference). Not thread-safe (the cache):
+/// one blitter per thread.
+public final class FrameBlitter {
     public let layout: FrameLayout
     public let background: RGBColor
-    /// Per screen column / row inside the content: byte offsets of the two source taps and the second's weight.
-    /// Columns walk the source's x axis (rotation 0/180) or y axis (90/270); rows the other one.
-    private let columnOffset0: [Int]
-    private let columnOffset1: [Int]
-    private let columnWeight: [Int32]
+    /// Per screen column inside the content: byte offsets (within a source line) of the two taps along the screen's
+    /// x axis — the source's x axis at rotation 0/180, its y axis at 90/270 — and the second tap's weight.
+    private let columnOffset0: UnsafeMutableBufferPointer<Int>
+    private let columnOffset1: UnsafeMutableBufferPointer<Int>
+    private let columnWeight: UnsafeMutableBufferPointer<UInt32>
+    /// Per screen row inside the content: byte offsets of the two source lines (rows at 0/180, columns at 90/270)
+    /// and the second line's weight.
     private let rowOffset0: [Int]
     private let rowOffset1: [Int]
-    private let rowWeight: [Int32]
+    private let rowWeight: [UInt32]
+    /// Two source lines interpolated along the screen's x axis (R|B and G|A lane pairs), and which lines they are.
+    private let cacheRB: [UnsafeMutableBufferPointer<UInt32>]
+    private let cacheAG: [UnsafeMutableBufferPointer<UInt32>]
+    private var cachedLine: [Int] = [-1, -1]
 
     /// Builds the tables for `layout`.
     public init(layout: FrameLayout, background: RGBColor) {
@@ -45,77 +55,124 @@ public struct FrameBlitter: Sendable {
         let columns = layout.contentColumns, rows = layout.contentRows
         let midY = Double(rows.isEmpty ? 0 : rows.lowerBound) + 0.5
         let midX = Double(columns.isEmpty ? 0 : columns.lowerBound) + 0.5
-        var c0 = [Int](), c1 = [Int](), cw = [Int32]()
-        for x in columns {
+        columnOffset0 = .allocate(capacity: columns.count)
+        columnOffset1 = .allocate(capacity: columns.count)
+        columnWeight = .allocate(capacity: columns.count)
+        for (k, x) in columns.enumerated() {
             let p = layout.sourcePoint(x: Double(x) + 0.5, y: midY)
-            if layout.rotation.swapsAxes {
-                let tap = AxisTap(coordinate: p.y, count: layout.sourceHeight)
-                c0.append(tap.index0 * rowBytes); c1.append(tap.index1 * rowBytes); cw.append(tap.weight1)
-            } else {
-                let tap = AxisTap(coordinate: p.x, count: layout.sourceWidth)
-                c0.append(tap.index0 * 4); c1.append(tap.index1 * 4); cw.append(tap.weight1)
-            }
+            let tap = layout.rotation.swapsAxes ? AxisTap(coordinate: p.y, count: layout.sourceHeight)
+                                                : AxisTap(coordinate: p.x, count: layout.sourceWidth)
+            let stride = layout.rotation.swapsAxes ? rowBytes : 4
+            columnOffset0[k] = tap.index0 * stride
+            columnOffset1[k] = tap.index1 * stride
+            columnWeight[k] = UInt32(tap.weight1)
         }
-        var r0 = [Int](), r1 = [Int](), rw = [Int32]()
+        var r0 = [Int](), r1 = [Int](), rw = [UInt32]()
         for y in rows {
             let p = layout.sourcePoint(x: midX, y: Double(y) + 0.5)
-            if layout.rotation.swapsAxes {
-                let tap = AxisTap(coordinate: p.x, count: layout.sourceWidth)
-                r0.append(tap.index0 * 4); r1.append(tap.index1 * 4); rw.append(tap.weight1)
-            } else {
-                let tap = AxisTap(coordinate: p.y, count: layout.sourceHeight)
-                r0.append(tap.index0 * rowBytes); r1.append(tap.index1 * rowBytes); rw.append(tap.weight1)
-            }
+            let tap = layout.rotation.swapsAxes ? AxisTap(coordinate: p.x, count: layout.sourceWidth)
+                                                : AxisTap(coordinate: p.y, count: layout.sourceHeight)
+            let stride = layout.rotation.swapsAxes ? 4 : rowBytes
+            r0.append(tap.index0 * stride); r1.append(tap.index1 * stride); rw.append(UInt32(tap.weight1))
         }
-        columnOffset0 = c0; columnOffset1 = c1; columnWeight = cw
         rowOffset0 = r0; rowOffset1 = r1; rowWeight = rw
+        cacheRB = (0..<2).map { _ in .allocate(capacity: max(1, columns.count)) }
+        cacheAG = (0..<2).map { _ in .allocate(capacity: max(1, columns.count)) }
     }
 
-    /// Writes the whole screen: `layout.targetHeight` rows of `layout.targetWidth` XRGB8888 pixels, `pitch` bytes
-    /// apart, starting at `destination`. `frame` must be `layout.sourceWidth × layout.sourceHeight`.
-    public func blit(_ frame: RGBAImage, into destination: UnsafeMutableRawPointer, pitch: Int) {
+    deinit {
+        columnOffset0.deallocate(); columnOffset1.deallocate(); columnWeight.deallocate()
+        for b in cacheRB + cacheAG { b.deallocate() }
+    }
+
+    /// Writes the screen: `layout.targetHeight` rows of `layout.targetWidth` XRGB8888 pixels, `pitch` bytes apart,
+    /// starting at `destination`. `frame` must be `layout.sourceWidth × layout.sourceHeight`.
+    /// - Parameter background: also paint the border around the picture; pass false when the buffer already holds
+    ///   it (KMS buffers are created filled with the background, and the border never changes).
+    public func blit(_ frame: RGBAImage, into destination: UnsafeMutableRawPointer, pitch: Int, background paintBorder: Bool = true) {
         precondition(frame.width == layout.sourceWidth && frame.height == layout.sourceHeight, "frame size differs from the layout")
         precondition(pitch >= layout.targetWidth * 4, "pitch too small")
         let columns = layout.contentColumns, rows = layout.contentRows
         let bg = background.xrgb
-        let bgVector = SIMD4<Int32>(Int32(background.red), Int32(background.green), Int32(background.blue), 0)
+        let width = columns.count
         frame.pixels.withUnsafeBufferPointer { src in
-            columnOffset0.withUnsafeBufferPointer { c0 in
-            columnOffset1.withUnsafeBufferPointer { c1 in
-            columnWeight.withUnsafeBufferPointer { cw in
-                let base = UnsafeRawPointer(src.baseAddress!)
-                for y in 0..<layout.targetHeight {
-                    let out = (destination + y * pitch).assumingMemoryBound(to: UInt32.self)
-                    guard rows.contains(y) else {
-                        out.update(repeating: bg, count: layout.targetWidth)
-                        continue
-                    }
-                    let r = y - rows.lowerBound
-                    let rowA = base + rowOffset0[r], rowB = base + rowOffset1[r]
-                    let wy1 = rowWeight[r], wy0 = 256 - wy1
+            let base = UnsafeRawPointer(src.baseAddress!)
+            cachedLine = [-1, -1]
+            for y in 0..<layout.targetHeight {
+                let out = (destination + y * pitch).assumingMemoryBound(to: UInt32.self)
+                guard rows.contains(y) else {
+                    if paintBorder { out.update(repeating: bg, count: layout.targetWidth) }
+                    continue
+                }
+                if paintBorder {
                     out.update(repeating: bg, count: columns.lowerBound)
                     (out + columns.upperBound).update(repeating: bg, count: layout.targetWidth - columns.upperBound)
-                    for k in 0..<columns.count {
-                        let wx1 = cw[k], wx0 = 256 - wx1
-                        let o0 = c0[k], o1 = c1[k]
-                        let top = Self.load(rowA + o0) &* wx0 &+ Self.load(rowA + o1) &* wx1
-                        let bottom = Self.load(rowB + o0) &* wx0 &+ Self.load(rowB + o1) &* wx1
-                        var px = (top &* wy0 &+ bottom &* wy1 &+ 32768) &>> 16
-                        let alpha = px[3]
-                        if alpha != 255 {
-                            px = (px &* alpha &+ bgVector &* (255 - alpha) &+ 127) / 255
-                        }
-                        out[columns.lowerBound + k] = UInt32(truncatingIfNeeded: px[0] << 16 | px[1] << 8 | px[2])
+                }
+                let r = y - rows.lowerBound
+                let (a, b) = lines(rowOffset0[r], rowOffset1[r], from: base)
+                let aRB = cacheRB[a].baseAddress!, aAG = cacheAG[a].baseAddress!
+                let bRB = cacheRB[b].baseAddress!, bAG = cacheAG[b].baseAddress!
+                let wy1 = rowWeight[r], wy0 = 256 - wy1
+                let row = out + columns.lowerBound
+                for k in 0..<width {
+                    // Little-endian RGBA bytes: rb lanes hold B << 16 | R, ag lanes A << 16 | G.
+                    let rb = (aRB[k] &* wy0 &+ bRB[k] &* wy1 &+ 0x0080_0080) >> 8 & 0x00FF_00FF
+                    let ag = (aAG[k] &* wy0 &+ bAG[k] &* wy1 &+ 0x0080_0080) >> 8 & 0x00FF_00FF
+                    if ag >> 16 == 255 {
+                        row[k] = (rb & 0xFF) << 16 | (ag & 0xFF) << 8 | rb >> 16
+                    } else {
+                        row[k] = Self.over(red: rb & 0xFF, green: ag & 0xFF, blue: rb >> 16, alpha: ag >> 16, background)
                     }
                 }
-            }
-            }
             }
         }
     }
 
+    /// The cache slots holding source lines `first` and `second` (byte offsets) interpolated along the screen's x
+    /// axis, computing whichever is missing into a slot the other does not use.
+    private func lines(_ first: Int, _ second: Int, from base: UnsafeRawPointer) -> (Int, Int) {
+        let a: Int
+        if let hit = cachedLine.firstIndex(of: first) {
+            a = hit
+        } else {
+            a = cachedLine[0] == second ? 1 : 0
+            fill(slot: a, line: first, from: base)
+        }
+        if second == first { return (a, a) }
+        if cachedLine[1 - a] != second { fill(slot: 1 - a, line: second, from: base) }
+        return (a, 1 - a)
+    }
+
+    private func fill(slot: Int, line offset: Int, from base: UnsafeRawPointer) {
+        let source = base + offset
+        let rb = cacheRB[slot].baseAddress!, ag = cacheAG[slot].baseAddress!
+        for k in 0..<columnWeight.count {
+            let w1 = columnWeight[k], w0 = 256 - w1
+            let mixed = Self.lerp(source.loadUnaligned(fromByteOffset: columnOffset0[k], as: UInt32.self),
+                                  source.loadUnaligned(fromByteOffset: columnOffset1[k], as: UInt32.self), w0, w1)
+            rb[k] = mixed.rb
+            ag[k] = mixed.ag
+        }
+        cachedLine[slot] = offset
+    }
+
+    /// Two RGBA pixels (little-endian words) mixed with 8-bit weights summing to 256, two channels per 32-bit word
+    /// (SWAR): each 16-bit lane holds at most 255 · 256 + 128, so no lane carries into the next.
     @inline(__always)
-    private static func load(_ p: UnsafeRawPointer) -> SIMD4<Int32> {
-        SIMD4<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD4<UInt8>.self))
+    static func lerp(_ a: UInt32, _ b: UInt32, _ w0: UInt32, _ w1: UInt32) -> (rb: UInt32, ag: UInt32) {
+        let mask: UInt32 = 0x00FF_00FF, half: UInt32 = 0x0080_0080
+        let rb = ((a & mask) &* w0 &+ (b & mask) &* w1 &+ half) >> 8 & mask
+        let ag = ((a >> 8 & mask) &* w0 &+ (b >> 8 & mask) &* w1 &+ half) >> 8 & mask
+        return (rb, ag)
+    }
+
+    /// Straight-alpha colour over the opaque background, rounded: (c · a + bg · (255 − a) + 127) / 255.
+    @inline(__always)
+    static func over(red: UInt32, green: UInt32, blue: UInt32, alpha: UInt32, _ bg: RGBColor) -> UInt32 {
+        let inverse = 255 - alpha
+        let r = (red * alpha + UInt32(bg.red) * inverse + 127) / 255
+        let g = (green * alpha + UInt32(bg.green) * inverse + 127) / 255
+        let b = (blue * alpha + UInt32(bg.blue) * inverse + 127) / 255
+        return r << 16 | g << 8 | b
     }
 }
