@@ -5,4 +5,14 @@
 
 #include <alsa/asoundlib.h>
 
+static inline void parla_alsa_ignore_error(const char *file, int line, const char *function, int err, const char *fmt, ...) {
+    (void)file; (void)line; (void)function; (void)err; (void)fmt;
+}
+
+/// Stops alsa-lib printing its own "ALSA lib pcm.c:…" lines on stderr: Parla reports every failure itself, as
+/// one line naming the device and the call (the handler is variadic, so it is defined here, not in Swift).
+static inline void parla_alsa_silence_library_errors(void) {
+    snd_lib_error_set_handler(parla_alsa_ignore_error);
+}
+
 #endif

@@ -16,7 +16,8 @@ public final class ALSACapture {
     public private(set) var framesRead = 0
     /// Overruns recovered from.
     public private(set) var overruns = 0
-    /// Frames lost to overruns (estimated from the time the device was stopped), to keep timelines aligned.
+    /// Frames lost to overruns (estimated from the time since the last successful read), to keep timelines
+    /// aligned: a caller can insert this much silence.
     public private(set) var framesLost = 0
 
     private let pcm: ALSAPCM
@@ -41,6 +42,7 @@ public final class ALSACapture {
             let n = snd_pcm_readi(pcm.handle, buffer.baseAddress! + done * channels, snd_pcm_uframes_t(total - done))
             if n >= 0 {
                 done += n
+                if n > 0 { lastReadTime = MonotonicClock.now() }
                 continue
             }
             let code = Int32(n)
@@ -48,16 +50,15 @@ public final class ALSACapture {
             if code == -EPIPE {
                 overruns += 1
                 if let last = lastReadTime {
-                    // Everything recorded between the last read and now beyond one buffer was lost.
-                    let gap = Int((MonotonicClock.now() - last) * Double(sampleRate)) - pcm.bufferFrames
-                    framesLost += max(0, gap)
+                    // Everything recorded since the last read is gone: what filled the buffer (recovery discards
+                    // it) and what arrived while the device was stopped.
+                    framesLost += max(0, Int((MonotonicClock.now() - last) * Double(sampleRate)))
                 }
             }
             // Recovery leaves the device prepared; the next read starts it again (start threshold 1).
             try pcm.recover(from: code, call: "snd_pcm_readi")
         }
         framesRead += total
-        lastReadTime = MonotonicClock.now()
         return total
     }
 

@@ -24,6 +24,7 @@ public enum ALSADeviceList {
     public static func captureDevices() -> [AudioDeviceInfo] { devices(direction: "Input") }
 
     private static func devices(direction: String) -> [AudioDeviceInfo] {
+        parla_alsa_silence_library_errors()
         var hints: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
         guard snd_device_name_hint(-1, "pcm", &hints) == 0, let hints else { return [] }
         defer { snd_device_name_free_hint(hints) }

@@ -14,6 +14,7 @@ final class ALSAPCM {
 
     init(device: String, stream: snd_pcm_stream_t, sampleRate: Int, channels: Int, periodMilliseconds: Int, periods: Int) throws {
         self.device = device
+        parla_alsa_silence_library_errors()
         var pcm: OpaquePointer?
         let opened = snd_pcm_open(&pcm, device, stream, 0)
         guard opened == 0, let pcm else {
