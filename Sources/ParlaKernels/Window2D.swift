@@ -10,15 +10,25 @@ public enum PaddingMode: Sendable, Equatable {
 
 /// The geometry of a 2-D sliding window over an NHWC image (batch 1): input size, kernel, strides, padding.
 public struct Window2D: Sendable, Equatable {
+    /// Input rows.
     public let inputHeight: Int
+    /// Input columns.
     public let inputWidth: Int
+    /// Kernel (window) rows.
     public let kernelHeight: Int
+    /// Kernel (window) columns.
     public let kernelWidth: Int
+    /// Vertical step between windows, in input rows.
     public let strideY: Int
+    /// Horizontal step between windows, in input columns.
     public let strideX: Int
+    /// Virtual zero rows above the input.
     public let padTop: Int
+    /// Virtual zero rows below the input.
     public let padBottom: Int
+    /// Virtual zero columns left of the input.
     public let padLeft: Int
+    /// Virtual zero columns right of the input.
     public let padRight: Int
 
     /// Output rows: (input + padding - kernel) / stride + 1.
