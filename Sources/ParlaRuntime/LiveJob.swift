@@ -66,8 +66,8 @@ public typealias LiveDecoderFactory = (_ width: Int, _ height: Int) throws -> an
 /// Order of work: open the display first (so a missing or busy one fails in milliseconds), load and analyse the
 /// speech, compose every motion frame up front (clip plus a silent tail for idling), make the decoder, start the
 /// sound, then at each flip show the frame due at the audio clock (frames written − `snd_pcm_delay`, or the
-/// monotonic clock without a sound device) at the moment the picture will appear: after the expected decode
-/// time, on the next vblank. Runs until SIGINT/SIGTERM (or the stop signal), then restores the
+/// monotonic clock without a sound device) at the moment the picture will appear: now plus the measured time
+/// from choosing a frame to its flip landing (decode, copy, flip, vblank wait). Runs until SIGINT/SIGTERM (or the stop signal), then restores the
 /// display's previous mode.
 public final class LiveJob {
     public let options: LiveOptions
@@ -124,7 +124,8 @@ public final class LiveJob {
                       frames.count, timeline.clipDuration, o.loop ? "looping" : "then idle", "\(o.size)x\(o.size)", o.fps))
 
         var stats = LiveStats(start: MonotonicClock.now())
-        var expectedWork = 0.0
+        var latency = PresentationLatency(initial: 1 / max(1, display.mode.refreshRate))
+        var decidedAt = 0.0
         var shownTick = -1
         var pendingTick: Int?
         var pendingTrace = ""
@@ -135,6 +136,7 @@ public final class LiveJob {
                 if let error = stream?.error { throw error }
                 // The previous picture reached the screen at timing.lastFlipTime: measure its A/V offset.
                 if let tick = pendingTick {
+                    latency.record(decidedAt: decidedAt, shownAt: timing.lastFlipTime)
                     let heard = position(timing.lastFlipTime, false)
                     stats.recordOffset(timeline.time(ofTick: tick) - heard)
                     if let traceFile {
@@ -146,8 +148,7 @@ public final class LiveJob {
                 let now = MonotonicClock.now()
                 stats.underruns = stream?.underruns ?? 0
                 if o.stats, let line = stats.secondLine(at: now) { report(line) }
-                let due = LiveTimeline.presentationTime(now: now, expectedWork: expectedWork, lastFlip: timing.lastFlipTime,
-                                                        refreshPeriod: timing.refreshPeriod)
+                let due = latency.presentationTime(decidingAt: now)
                 let tick = timeline.tick(at: position(due, true))
                 if tick == shownTick {
                     // Nothing new before the next vblank: look again in half a frame (or a refresh period).
@@ -157,7 +158,6 @@ public final class LiveJob {
                 try decoder.decode(frames[timeline.frameIndex(forTick: tick)], into: &picture)
                 blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)  // buffers start with it
                 let worked = MonotonicClock.now() - work
-                expectedWork = shownTick < 0 ? worked : 0.8 * expectedWork + 0.2 * worked
                 stats.recordFrame(workSeconds: worked, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
                 if traceFile != nil {
                     let index = timeline.frameIndex(forTick: tick)
@@ -166,6 +166,7 @@ public final class LiveJob {
                 }
                 shownTick = tick
                 pendingTick = tick
+                decidedAt = now
                 return .present
             }
         } catch {

@@ -59,13 +59,30 @@ public struct LiveTimeline: Sendable, Equatable {
 
     /// Whether `tick` is still inside the clip (speech) rather than the idle tail.
     public func isSpeech(tick: Int) -> Bool { loop || tick < speechFrames }
+}
 
-    /// When a picture started now will appear: once it is drawn (`now + expectedWork`) at the first vblank after
-    /// that, vblanks being `refreshPeriod` apart from `lastFlip` on. Choosing the frame for this moment rather
-    /// than for `now` keeps a slow decoder from showing every picture late.
-    public static func presentationTime(now: Double, expectedWork: Double, lastFlip: Double, refreshPeriod: Double) -> Double {
-        let ready = now + max(0, expectedWork)
-        guard refreshPeriod > 0, ready > lastFlip else { return lastFlip + max(0, refreshPeriod) }
-        return lastFlip + (((ready - lastFlip) / refreshPeriod).rounded(.up)) * refreshPeriod
+/// How long a picture takes from the moment its frame is chosen to the vblank it appears at (decode, copy into
+/// the buffer, flip, waiting for the vblank), as a running average, so the frame can be chosen for the moment it
+/// will be seen. Without this a slow decoder shows every picture late by its own duration.
+public struct PresentationLatency: Sendable, Equatable {
+    /// The current estimate, seconds.
+    public private(set) var expected: Double
+    private var samples = 0
+
+    /// Starts from `initial` seconds (a refresh period is a fair guess) until the first flip is measured.
+    public init(initial: Double) {
+        expected = max(0, initial)
     }
+
+    /// Records one picture: chosen at `decidedAt`, on screen from `shownAt` (CLOCK_MONOTONIC seconds).
+    public mutating func record(decidedAt: Double, shownAt: Double) {
+        let measured = max(0, shownAt - decidedAt)
+        // The first measurement replaces the guess, the next two are averaged in, then an exponential average
+        // (weight 1/4) follows slow drifts and shrugs off single long frames.
+        samples += 1
+        expected = samples == 1 ? measured : expected + (measured - expected) / Double(min(samples, 4))
+    }
+
+    /// When a picture whose frame is chosen at `now` will be on screen.
+    public func presentationTime(decidingAt now: Double) -> Double { now + expected }
 }

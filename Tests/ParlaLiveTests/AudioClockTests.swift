@@ -229,16 +229,21 @@ final class AudioClockTests: XCTestCase {
     }
 }
 
-/// When the picture being drawn will appear.
-final class PresentationTimeTests: XCTestCase {
-    func testNextVBlankAfterTheExpectedWork() {
-        // 60 Hz, last flip at 10.000: a picture started at 10.005 taking 4 ms is ready at 10.009 → vblank 10.0167.
-        XCTAssertEqual(LiveTimeline.presentationTime(now: 10.005, expectedWork: 0.004, lastFlip: 10, refreshPeriod: 1 / 60.0),
-                       10 + 1 / 60.0, accuracy: 1e-12)
-        // Taking 30 ms: ready at 10.035 → the third vblank, 10.05.
-        XCTAssertEqual(LiveTimeline.presentationTime(now: 10.005, expectedWork: 0.030, lastFlip: 10, refreshPeriod: 1 / 60.0),
-                       10.05, accuracy: 1e-12)
-        // Never before the next vblank, even with no work.
-        XCTAssertEqual(LiveTimeline.presentationTime(now: 9.99, expectedWork: 0, lastFlip: 10, refreshPeriod: 0.02), 10.02, accuracy: 1e-12)
+/// When the picture being chosen will appear.
+final class PresentationLatencyTests: XCTestCase {
+    func testFollowsTheMeasuredChoiceToFlipTime() {
+        var latency = PresentationLatency(initial: 1 / 60.0)
+        XCTAssertEqual(latency.presentationTime(decidingAt: 10), 10 + 1 / 60.0, accuracy: 1e-12)
+        latency.record(decidedAt: 10, shownAt: 10.2)          // the first measurement replaces the guess
+        XCTAssertEqual(latency.expected, 0.2, accuracy: 1e-12)
+        latency.record(decidedAt: 11, shownAt: 11.1)          // then averages: (0.2 + 0.1) / 2
+        XCTAssertEqual(latency.expected, 0.15, accuracy: 1e-12)
+        for k in 0..<40 { latency.record(decidedAt: Double(k), shownAt: Double(k) + 0.05) }
+        XCTAssertEqual(latency.expected, 0.05, accuracy: 1e-4, "converges on a steady latency")
+        latency.record(decidedAt: 100, shownAt: 101)          // one stall moves it by a quarter only
+        XCTAssertEqual(latency.expected, 0.05 + 0.95 / 4, accuracy: 1e-4)
+        latency.record(decidedAt: 5, shownAt: 4)              // clocks never make it negative
+        XCTAssertGreaterThanOrEqual(latency.expected, 0)
+        XCTAssertEqual(latency.presentationTime(decidingAt: 3), 3 + latency.expected)
     }
 }
