@@ -36,6 +36,7 @@ public enum FusedActivation: String, Sendable, Equatable, Codable, CaseIterable 
 extension SIMD8 where Scalar == Float {
     /// Clamps every lane into `lower...upper` (±infinity bounds leave values unchanged).
     @inlinable func clamped(lower: Float, upper: Float) -> SIMD8<Float> {
+        if lower == -.infinity && upper == .infinity { return self }  // no activation: skip the selects
         var v = self
         v.replace(with: SIMD8(repeating: lower), where: v .< lower)
         v.replace(with: SIMD8(repeating: upper), where: v .> upper)
