@@ -14,9 +14,13 @@ public struct LiveOptions: Sendable {
     public var loop = false
     /// Connector name ("HDMI-A-1", "Virtual-1"); nil takes the first connected one.
     public var output: String?
+    /// The screen mode (`--mode`).
     public var mode: ModeRequest = .preferred
+    /// How the picture is turned (`--rotate`).
     public var rotation: Rotation = .degrees0
+    /// How the picture is scaled into the mode (`--fit`).
     public var fit: FitMode = .contain
+    /// The border colour (`--background`).
     public var background = RGBColor(red: 0, green: 0, blue: 0)
     /// ALSA device name; nil plays no sound and runs on the monotonic clock.
     public var audioDevice: String? = "default"
@@ -30,6 +34,7 @@ public struct LiveOptions: Sendable {
     public var card: String?
     /// Where to look for cards (tests point this elsewhere).
     public var driDirectory = DRMCard.defaultDirectory
+    /// Atomic, legacy, or whichever the driver supports (`--kms`).
     public var kms: KMSInterface = .auto
     /// A CSV file receiving one line per frame that reached the screen: flip number, tick, composed frame, whether
     /// it is speech, its jawOpen weight, the flip's CLOCK_MONOTONIC time and the audio position at that time.
@@ -70,6 +75,7 @@ public typealias LiveDecoderFactory = (_ width: Int, _ height: Int) throws -> an
 /// from choosing a frame to its flip landing (decode, copy, flip, vblank wait). Runs until SIGINT/SIGTERM (or the stop signal), then restores the
 /// display's previous mode.
 public final class LiveJob {
+    /// What it was asked to do.
     public let options: LiveOptions
     /// Where progress and `--stats` lines go (one call per line).
     public var report: (String) -> Void = { print($0) }

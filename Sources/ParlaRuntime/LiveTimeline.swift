@@ -15,6 +15,7 @@ public struct LiveTimeline: Sendable, Equatable {
     public let totalFrames: Int
     /// First frame of the idle stretch that ping-pongs once the tail is used up.
     public let idleStart: Int
+    /// Whether the clip repeats (else the face idles after it).
     public let loop: Bool
 
     /// A timeline; `totalFrames ≥ speechFrames ≥ 1` and `idleStart < totalFrames`.

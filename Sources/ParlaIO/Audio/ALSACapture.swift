@@ -9,8 +9,11 @@ import Foundation
 public final class ALSACapture {
     /// The device name it was opened with.
     public let device: String
+    /// The rate the device runs at (may differ from the one asked for).
     public var sampleRate: Int { pcm.sampleRate }
+    /// Interleaved channels per frame.
     public var channels: Int { pcm.channels }
+    /// Frames per period (~10 ms).
     public var periodFrames: Int { pcm.periodFrames }
     /// Frames delivered by ``read(into:)`` since opening.
     public private(set) var framesRead = 0

@@ -8,8 +8,11 @@ import Foundation
 public final class ALSAPlayback: PCMOutput {
     /// The device name it was opened with ("default", "hw:1,0", "plughw:CARD=Loopback,DEV=0", …).
     public let device: String
+    /// The rate the device runs at (may differ from the one asked for).
     public var sampleRate: Int { pcm.sampleRate }
+    /// Interleaved channels per frame.
     public var channels: Int { pcm.channels }
+    /// Frames per period (~10 ms).
     public var periodFrames: Int { pcm.periodFrames }
     /// The device buffer in frames.
     public var bufferFrames: Int { pcm.bufferFrames }
@@ -33,6 +36,7 @@ public final class ALSAPlayback: PCMOutput {
                           periodMilliseconds: periodMilliseconds, periods: periods)
     }
 
+    /// Writes every frame, blocking while the device is full; an underrun is recovered with `snd_pcm_recover` and counted.
     public func write(_ frames: UnsafeBufferPointer<Int16>) throws -> PCMWriteResult {
         precondition(frames.count % channels == 0, "partial frame")
         let total = frames.count / channels
@@ -53,6 +57,7 @@ public final class ALSAPlayback: PCMOutput {
         return PCMWriteResult(frames: total, underruns: recovered)
     }
 
+    /// Frames written, `snd_pcm_delay` and whether the device runs, read now.
     public func clockSample() -> ClockSample {
         let running = pcm.isRunning
         let delay = pcm.delay() ?? 0

@@ -4,6 +4,7 @@ import Foundation
 /// A sound-device failure as one line: the device, the ALSA call and its message, e.g.
 /// "ALSA device 'hw:1,0': snd_pcm_open: No such file or directory (errno 2)".
 public struct AudioDeviceError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    /// The whole message.
     public let message: String
     /// The (positive) errno ALSA reported, if a call failed.
     public let errno: Int32?

@@ -6,6 +6,7 @@ import ParlaMedia
 public struct PlaybackFeeder: Sendable {
     /// The clip as 16-bit mono samples at the device rate.
     public let clip: [Int16]
+    /// Whether the clip repeats (else silence follows it).
     public let loop: Bool
     /// Content frames produced so far (clip, repeats and silence).
     public private(set) var framesProduced = 0

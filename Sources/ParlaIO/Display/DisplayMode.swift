@@ -3,11 +3,15 @@ import Foundation
 /// One video mode a connector offers, with the timing numbers KMS needs to set it (the fields of
 /// `drmModeModeInfo`, kept as plain values so mode selection and formatting are testable without a device).
 public struct DisplayMode: Sendable, Equatable, CustomStringConvertible {
+    /// Visible pixels per line.
     public var width: Int
+    /// Visible lines.
     public var height: Int
     /// Pixel clock in kHz.
     public var clock: UInt32
+    /// Horizontal timing in pixels: sync start and end, total per line, skew.
     public var hSyncStart: UInt16, hSyncEnd: UInt16, hTotal: UInt16, hSkew: UInt16
+    /// Vertical timing in lines: sync start and end, total per frame, scan multiplier.
     public var vSyncStart: UInt16, vSyncEnd: UInt16, vTotal: UInt16, vScan: UInt16
     /// The driver's rounded refresh rate in Hz.
     public var vRefresh: UInt32

@@ -30,7 +30,9 @@ struct AxisTap: Equatable {
 /// same pixels one at a time from the layout's geometry (the scalar reference). Not thread-safe (the cache):
 /// one blitter per thread.
 public final class FrameBlitter {
+    /// The geometry it copies through.
     public let layout: FrameLayout
+    /// The colour around and behind the picture.
     public let background: RGBColor
     /// Per screen column inside the content: byte offsets (within a source line) of the two taps along the screen's
     /// x axis — the source's x axis at rotation 0/180, its y axis at 90/270 — and the second tap's weight.

@@ -40,8 +40,11 @@ public enum FitMode: String, Sendable, CaseIterable {
 
 /// An opaque colour (`--background`).
 public struct RGBColor: Sendable, Equatable, CustomStringConvertible {
+    /// Red, 0–255.
     public var red: UInt8
+    /// Green, 0–255.
     public var green: UInt8
+    /// Blue, 0–255.
     public var blue: UInt8
 
     /// A colour from its components.
@@ -80,18 +83,27 @@ public struct RGBColor: Sendable, Equatable, CustomStringConvertible {
 /// ``scale`` and centred; ``content`` is its rectangle on the screen (it may extend past the screen with
 /// `.cover`). A screen pixel shows the picture when its centre lies inside ``content``.
 public struct FrameLayout: Sendable, Equatable {
+    /// The picture's width before rotation, pixels.
     public let sourceWidth: Int
+    /// The picture's height before rotation, pixels.
     public let sourceHeight: Int
+    /// The screen mode's width, pixels.
     public let targetWidth: Int
+    /// The screen mode's height, pixels.
     public let targetHeight: Int
+    /// How the picture is turned.
     public let rotation: Rotation
+    /// How the picture is scaled.
     public let fit: FitMode
     /// Screen pixels per picture pixel.
     public let scale: Double
     /// The rotated, scaled picture's rectangle on the screen: origin and size in screen pixels.
     public let contentX: Double
+    /// Top edge of the picture's rectangle on the screen (may be negative with `.cover`).
     public let contentY: Double
+    /// Width of the picture's rectangle on the screen.
     public let contentWidth: Double
+    /// Height of the picture's rectangle on the screen.
     public let contentHeight: Double
 
     /// Computes the layout; both sizes must be positive.

@@ -3,9 +3,13 @@ import Foundation
 
 /// Where a draw callback paints: one XRGB8888 scan-out buffer, `pitch` bytes per row.
 public struct ScanoutTarget {
+    /// The buffer's first byte (row 0, XRGB8888 little-endian).
     public let pixels: UnsafeMutableRawPointer
+    /// Bytes from one row to the next.
     public let pitch: Int
+    /// Pixels per row.
     public let width: Int
+    /// Rows.
     public let height: Int
 }
 
@@ -34,13 +38,19 @@ public enum PresentDecision: Sendable, Equatable {
 /// mode, flips pictures painted by a callback (kmscube's `run(draw:)`: the loop never knows what it draws), and
 /// restores the CRTC it found.
 public final class KMSDisplay {
+    /// The device it drives.
     public let card: DRMCard
+    /// The output it shows on.
     public let connector: ConnectorInfo
+    /// The mode it sets.
     public let mode: DisplayMode
+    /// The CRTC it uses, as found at start (the state ``restore()`` puts back).
     public let crtc: CRTCInfo
     /// "atomic" or "legacy".
     public var interfaceName: String { presenter.name }
+    /// The mode's width in pixels.
     public var width: Int { mode.width }
+    /// The mode's height in pixels.
     public var height: Int { mode.height }
 
     private let presenter: ScanoutPresenter

@@ -5,10 +5,13 @@ public enum ConnectorStatus: String, Sendable, Equatable {
 
 /// A connector (a physical or virtual display output) as KMS reports it.
 public struct ConnectorInfo: Sendable, Equatable {
+    /// The KMS object id.
     public var id: UInt32
     /// The kernel's name: type and per-type index, e.g. "HDMI-A-1", "DSI-1", "Virtual-1".
     public var name: String
+    /// Whether a display is plugged in.
     public var status: ConnectorStatus
+    /// The modes the display offers (from its EDID, or the driver's list).
     public var modes: [DisplayMode]
     /// The CRTC currently driving it (0 when off).
     public var currentCRTCID: UInt32
@@ -16,6 +19,7 @@ public struct ConnectorInfo: Sendable, Equatable {
     public var possibleCRTCIndices: [Int]
     /// Physical size in millimetres (0 when unknown).
     public var widthMM: Int
+    /// Physical height in millimetres (0 when unknown).
     public var heightMM: Int
 
     /// A connector description (read from the device or built by tests).
@@ -41,6 +45,7 @@ public struct ConnectorInfo: Sendable, Equatable {
 
 /// A CRTC (scan-out engine) and what it shows now.
 public struct CRTCInfo: Sendable, Equatable {
+    /// The KMS object id.
     public var id: UInt32
     /// Its position in the card's CRTC list (what `possible_crtcs` bitmasks refer to).
     public var index: Int
@@ -48,7 +53,9 @@ public struct CRTCInfo: Sendable, Equatable {
     public var mode: DisplayMode?
     /// The framebuffer it scans out (0 when none).
     public var framebufferID: UInt32
+    /// Scan-out origin within the framebuffer, pixels.
     public var x: Int
+    /// Scan-out origin's row within the framebuffer.
     public var y: Int
 
     /// A CRTC description.
@@ -64,7 +71,9 @@ public enum PlaneKind: String, Sendable, Equatable {
 
 /// A hardware plane (a layer a CRTC composes).
 public struct PlaneInfo: Sendable, Equatable {
+    /// The KMS object id.
     public var id: UInt32
+    /// Primary (the main picture), overlay or cursor.
     public var kind: PlaneKind
     /// CRTC indices it can be attached to.
     public var possibleCRTCIndices: [Int]
@@ -72,6 +81,7 @@ public struct PlaneInfo: Sendable, Equatable {
     public var formats: [UInt32]
     /// The CRTC and framebuffer it shows now (0 when idle).
     public var crtcID: UInt32
+    /// The framebuffer it shows now (0 when idle).
     public var framebufferID: UInt32
 
     /// A plane description.
@@ -97,8 +107,11 @@ public struct KMSInventory: Sendable, Equatable {
     public var driver: String
     /// Whether the driver takes atomic commits.
     public var supportsAtomic: Bool
+    /// Every connector, in the driver's order.
     public var connectors: [ConnectorInfo]
+    /// Every CRTC, in index order.
     public var crtcs: [CRTCInfo]
+    /// Every plane (universal planes: primary and cursor included).
     public var planes: [PlaneInfo]
 
     /// An inventory (read from a device by ``DRMCard/inventory()`` or built by tests).
