@@ -17,7 +17,7 @@ public struct ConnectorInfo: Sendable, Equatable {
     public var currentCRTCID: UInt32
     /// CRTC indices any of its encoders can use.
     public var possibleCRTCIndices: [Int]
-    /// Physical size in millimetres (0 when unknown).
+    /// Physical width in millimetres (0 when unknown).
     public var widthMM: Int
     /// Physical height in millimetres (0 when unknown).
     public var heightMM: Int
