@@ -2,18 +2,20 @@
 /// pixel's place in the opening. Distances are output pixels; `s` runs 0…1 from one mouth corner to the other.
 ///
 /// Layers, back to front (each with a 1-pixel anti-aliased edge):
-/// * cavity — warm red-brown at the lips, darker towards the middle of the opening and the middle of the
-///   mouth, and darker the wider the mouth opens;
-/// * tongue — a darker pink dome resting on the lower lip, lower than `0.16·width` and `0.45·gap`;
-/// * lower teeth — a band above the lower inner lip, `min(0.06·width, 0.35·gap)` tall, narrower and in shadow;
+/// * cavity — a warm red-brown rim along the lips, deep red-brown shadow inside, darkest halfway between
+///   the lips and towards the middle of the mouth, and darker the wider the mouth opens;
+/// * tongue — a darker pink dome resting on the lower lip, lower than `0.13·width` and `0.4·gap`;
+/// * lower teeth — a band above the lower inner lip, `min(0.055·width, 0.3·(gap − 0.1·width))` tall (hidden
+///   while the mouth is only slightly open), narrower and in shadow;
 /// * upper teeth — a band below the upper inner lip, `min(0.13·width, 0.62·gap)` tall, off-white, darker
 ///   towards the mouth corners and under the lip, with faint lines between the teeth.
 /// Both tooth bands taper to nothing towards the corners (`arch`).
 enum MouthShading {
-    static let cavityLight = SIMD3<Float>(120, 52, 46)
-    static let cavityDark = SIMD3<Float>(34, 12, 12)
-    static let tongue = SIMD3<Float>(176, 90, 96)
-    static let teeth = SIMD3<Float>(236, 230, 216)
+    static let cavityLight = SIMD3<Float>(118, 50, 44)
+    static let cavityMid = SIMD3<Float>(70, 27, 25)
+    static let cavityDark = SIMD3<Float>(26, 9, 9)
+    static let tongue = SIMD3<Float>(158, 72, 78)
+    static let teeth = SIMD3<Float>(228, 220, 202)
     /// Upper tooth boundaries as |2s − 1| (besides the midline): central/lateral incisors, canine, premolar.
     static let upperToothBoundaries: SIMD4<Float> = [0.26, 0.46, 0.62, 0.75]
     /// Lower tooth boundaries (narrower incisors).
@@ -27,14 +29,16 @@ enum MouthShading {
         let c = min(max(2 * s - 1, -1), 1)
         let c2 = c * c
 
-        // Cavity.
+        // Cavity: a red-brown rim along the lips, deep shadow inside, darkest halfway between the lips and
+        // the wider the mouth opens.
         let halfway = min(up, lo) / (0.5 * gap)
         let openness = min(gap / (0.3 * max(width, 1)), 1)
-        let darkness = min(max((0.55 * halfway + 0.45 * (1 - c2)) * (0.55 + 0.45 * openness), 0), 1)
-        var result = mix(cavityLight, cavityDark, darkness)
+        let rim = min(max(min(up, lo) / (0.07 * width + 1), 0), 1)
+        let depth = min(max((0.6 * halfway + 0.4 * (1 - 0.5 * c2)) * (0.6 + 0.4 * openness), 0), 1)
+        var result = mix(cavityLight, mix(cavityMid, cavityDark, depth), rim)
 
         // Tongue.
-        let tongueTop = min(0.16 * width, 0.45 * gap) * (max(1 - c2 / 0.49, 0)).squareRoot()
+        let tongueTop = min(0.13 * width, 0.4 * gap) * (max(1 - c2 / 0.36, 0)).squareRoot()
         let tongueCover = coverage(inside: tongueTop - lo)
         if tongueCover > 0 {
             let depthIn = min(max((tongueTop - lo) / (0.6 * tongueTop + 1), 0), 1)
@@ -45,11 +49,11 @@ enum MouthShading {
         // Teeth.
         let lineStrength = 0.3 * min(max((width - 16) / 40, 0), 1)
         let lowerArch = (min(max((0.72 - abs(c)) / 0.25, 0), 1)).squareRoot()
-        let lowerHeight = min(0.06 * width, 0.35 * gap) * lowerArch
+        let lowerHeight = min(0.055 * width, 0.3 * max(gap - 0.1 * width, 0)) * lowerArch
         let lowerCover = coverage(inside: lowerHeight - lo)
         if lowerCover > 0 {
             let line = toothLine(c, lowerToothBoundaries, width: width, strength: lineStrength)
-            result = mix(result, teeth * (0.72 * (1 - 0.5 * c2) * line), lowerCover)
+            result = mix(result, teeth * SIMD3(0.7, 0.68, 0.64) * ((1 - 0.5 * c2) * line), lowerCover)
         }
         let arch = (min(max((0.92 - abs(c)) / 0.3, 0), 1)).squareRoot() * (1 - 0.2 * c2)
         let upperHeight = min(0.13 * width, 0.62 * gap) * arch
