@@ -130,50 +130,37 @@ public final class LiveJob {
                       frames.count, timeline.clipDuration, o.loop ? "looping" : "then idle", "\(o.size)x\(o.size)", o.fps))
 
         var stats = LiveStats(start: MonotonicClock.now())
-        var latency = PresentationLatency(initial: 1 / max(1, display.mode.refreshRate))
-        var decidedAt = 0.0
-        var shownTick = -1
-        var pendingTick: Int?
+        var scheduler = LiveScheduler(timeline: timeline, refreshPeriod: 1 / max(1, display.mode.refreshRate))
         var pendingTrace = ""
         stream?.start()
         do {
             defer { stream?.stop() }
             try display.run(stop: stop) { target, timing in
                 if let error = stream?.error { throw error }
-                // The previous picture reached the screen at timing.lastFlipTime: measure its A/V offset.
-                if let tick = pendingTick {
-                    latency.record(decidedAt: decidedAt, shownAt: timing.lastFlipTime)
-                    let heard = position(timing.lastFlipTime, false)
-                    stats.recordOffset(timeline.time(ofTick: tick) - heard)
+                if let landed = scheduler.flipLanded(at: timing.lastFlipTime, heard: position(timing.lastFlipTime, false)) {
+                    stats.recordOffset(landed.offset)
                     if let traceFile {
-                        pendingTrace += String(format: ",%.6f,%.6f\n", timing.lastFlipTime, heard)
+                        pendingTrace += String(format: ",%.6f,%.6f\n", landed.time, landed.heard)
                         traceFile.write(Data(pendingTrace.utf8))
                     }
-                    pendingTick = nil
                 }
                 let now = MonotonicClock.now()
                 stats.underruns = stream?.underruns ?? 0
                 if o.stats, let line = stats.secondLine(at: now) { report(line) }
-                let due = latency.presentationTime(decidingAt: now)
-                let tick = timeline.tick(at: position(due, true))
-                if tick == shownTick {
-                    // Nothing new before the next vblank: look again in half a frame (or a refresh period).
-                    return .skip(until: now + min(timing.refreshPeriod, 0.5 / o.fps))
+                switch scheduler.next(now: now, refreshPeriod: timing.refreshPeriod, predictedPosition: { position($0, true) }) {
+                case let .wait(until):
+                    return .skip(until: until)
+                case let .show(tick, frame, skipped):
+                    let work = MonotonicClock.now()
+                    try decoder.decode(frames[frame], into: &picture)
+                    blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)  // buffers start with it
+                    stats.recordFrame(workSeconds: MonotonicClock.now() - work, skippedTicks: skipped)
+                    if traceFile != nil {
+                        pendingTrace = "\(timing.flips + 1),\(tick),\(frame),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
+                            + String(format: "%.4f", frames[frame].blendshapes[.jawOpen])
+                    }
+                    return .present
                 }
-                let work = MonotonicClock.now()
-                try decoder.decode(frames[timeline.frameIndex(forTick: tick)], into: &picture)
-                blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)  // buffers start with it
-                let worked = MonotonicClock.now() - work
-                stats.recordFrame(workSeconds: worked, skippedTicks: shownTick < 0 ? 0 : tick - shownTick - 1)
-                if traceFile != nil {
-                    let index = timeline.frameIndex(forTick: tick)
-                    pendingTrace = "\(timing.flips + 1),\(tick),\(index),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
-                        + String(format: "%.4f", frames[index].blendshapes[.jawOpen])
-                }
-                shownTick = tick
-                pendingTick = tick
-                decidedAt = now
-                return .present
             }
         } catch {
             _ = try? display.restore()

@@ -1,7 +1,7 @@
 /// Maps the audio clock to the motion frame to show, live.
 ///
 /// Frames are composed up front for the clip followed by a tail of silence (so the face eases from speech into
-/// idle motion without a jump). While the clip plays, the frame nearest the clock is shown. With `loop`, the
+/// idle motion without a jump). While the clip plays, the frame due at the clock is shown. With `loop`, the
 /// clock wraps at the clip's end (the sound loops with it). Without, after the composed tail the idle part of it
 /// plays back and forth (ping-pong), so the face keeps moving smoothly for as long as the program runs.
 public struct LiveTimeline: Sendable, Equatable {
@@ -30,13 +30,15 @@ public struct LiveTimeline: Sendable, Equatable {
         self.loop = loop
     }
 
-    /// The content tick at clock `position` seconds: the nearest frame slot, `round(position · fps)`, counted
-    /// from the start without wrapping (two positions give the same picture exactly when their ticks match).
+    /// The content tick at clock `position` seconds: the frame slot due, `floor(position · fps)` (frame n is due at
+    /// n / fps and stays until the next is due), counted from the start without wrapping (two positions give the
+    /// same picture exactly when their ticks match).
     public func tick(at position: Double) -> Int {
-        guard loop else { return Int((max(0, position) * fps).rounded()) }
-        let laps = (max(0, position) / clipDuration).rounded(.down)
-        let within = max(0, position) - laps * clipDuration
-        return Int(laps) * speechFrames + min(speechFrames - 1, Int((within * fps).rounded()))
+        let p = max(0, position)
+        guard loop else { return Int((p * fps).rounded(.down)) }
+        let laps = (p / clipDuration).rounded(.down)
+        let within = p - laps * clipDuration
+        return Int(laps) * speechFrames + min(speechFrames - 1, Int((within * fps).rounded(.down)))
     }
 
     /// The composed frame shown for `tick`.

@@ -23,7 +23,7 @@ final class AudioClockTests: XCTestCase {
     }
 
     func testFrameDueAtTheAudioClock() {
-        // 30 fps over a 2 s clip: frame n is due at n/30 s; the nearest frame is shown.
+        // 30 fps over a 2 s clip: frame n is due at n/30 s and shown until frame n + 1 is due.
         let t = LiveTimeline(fps: 30, clipDuration: 2, speechFrames: 60, totalFrames: 90, idleStart: 70, loop: false)
         func frame(written: Int, delay: Int, rate: Int = 16_000) -> Int {
             let p = AudioPresentationClock.position(of: ClockSample(framesWritten: written, delayFrames: delay, time: 0, running: true),
@@ -31,8 +31,8 @@ final class AudioClockTests: XCTestCase {
             return t.frameIndex(forTick: t.tick(at: p))
         }
         XCTAssertEqual(frame(written: 1_600, delay: 1_600), 0)
-        XCTAssertEqual(frame(written: 16_000, delay: 700), 29)   // 0.95625 s → 28.69 → 29 (nearest)
-        XCTAssertEqual(frame(written: 16_000, delay: 900), 28)   // 0.94375 s → 28.31
+        XCTAssertEqual(frame(written: 16_000, delay: 700), 28)   // 0.95625 s → 28.69 → 28
+        XCTAssertEqual(frame(written: 16_000, delay: 500), 29)   // 0.96875 s → 29.06
         XCTAssertEqual(frame(written: 32_000, delay: 0), 60)     // just after the clip: first idle-tail frame
         XCTAssertEqual(frame(written: 48_000, delay: 0, rate: 48_000), 30)
     }
@@ -132,7 +132,7 @@ final class AudioClockTests: XCTestCase {
                 XCTAssertEqual(position, heard, accuracy: 1.0 / 16_000, "t = \(t)")
                 // The same picture as for the sound heard (a sample's rounding apart, right at a frame boundary).
                 let slot = heard * timeline.fps
-                let atBoundary = abs(slot - slot.rounded(.down) - 0.5) < 1e-3
+                let atBoundary = abs(slot - slot.rounded()) < 1e-3
                 XCTAssertTrue(atBoundary || timeline.tick(at: position) == timeline.tick(at: heard), "t = \(t)")
                 wallClockError = max(wallClockError, abs(t - heard))
                 checks += 1
