@@ -20,12 +20,11 @@ public final class CPUFrameDecoder: FrameDecoder {
     let rasterizer: Rasterizer
     /// Whether the drawn mouth interior is blended in (tests switch it off to isolate it).
     let drawsMouthInterior: Bool
-    private let subject: String
     private let deformer: MeshDeformer
     private let mouth: MouthOpening
     private let sampler: TextureSampler
     private let triangles: UnsafeMutableBufferPointer<SIMD3<Int32>>
-    /// Per vertex: rest sample position (texture pixels − ½, of the snapped rest position) and depth bias.
+    /// Per vertex: the rest sample position (texture pixels − ½) of its snapped rest position.
     private let restU: UnsafeMutableBufferPointer<Double>
     private let restV: UnsafeMutableBufferPointer<Double>
     private let coverage: UnsafeMutableBufferPointer<UInt8>
@@ -42,8 +41,7 @@ public final class CPUFrameDecoder: FrameDecoder {
     }
 
     init(avatar: Avatar, width: Int, height: Int, rasterizer: Rasterizer, drawsMouthInterior: Bool) throws {
-        subject = Self.name(of: avatar)
-        try Self.validate(avatar, subject: subject, width: width, height: height)
+        try Self.validate(avatar, subject: Self.name(of: avatar), width: width, height: height)
         self.width = width
         self.height = height
         self.rasterizer = rasterizer
