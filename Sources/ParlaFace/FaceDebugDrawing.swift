@@ -1,76 +1,127 @@
+import Foundation
 import ParlaMedia
 
-/// Pictures for people checking what the face analysis found (`parla prepare --debug-png`).
+/// Pictures for checking face analysis and avatars by eye (`parla prepare --debug-png`).
 public enum FaceDebugDrawing {
-    /// `image` with the detection box (white), mesh triangles (green), lips (red), eyes and brows' lid contours
-    /// (cyan) and irises (yellow) drawn over it, lines about 1 px per 512 px of face size.
+    /// The portrait with the detection box (blue), detector keypoints (magenta), face-mesh edges (dim green),
+    /// lips (red), eyes (cyan), eyebrows (yellow), face oval (white) and irises (yellow circles, centre dot).
     public static func meshOverlay(image: RGBAImage, analysis: FaceAnalysis) -> RGBAImage {
-        var out = image
-        let p = analysis.landmarks
-        let width = max(1, Float(max(analysis.detection.boxSize.x, analysis.detection.boxSize.y)) / 256)
-        let green = SIMD4<Float>(40, 255, 90, 150), red = SIMD4<Float>(255, 40, 40, 230)
-        let cyan = SIMD4<Float>(40, 220, 255, 230), yellow = SIMD4<Float>(255, 230, 0, 255)
+        var canvas = Canvas(image)
+        let p = analysis.landmarks.map { xy($0) }
+        let thickness = max(1, Float(max(image.width, image.height)) / 800)
         for t in FaceTopology.triangles {
-            let a = p[Int(t.x)], b = p[Int(t.y)], c = p[Int(t.z)]
-            line(&out, a, b, green, width * 0.6); line(&out, b, c, green, width * 0.6); line(&out, c, a, green, width * 0.6)
+            for (a, b) in [(t.x, t.y), (t.y, t.z), (t.z, t.x)] where a < b {
+                canvas.line(p[Int(a)], p[Int(b)], colour: SIMD4(60, 200, 90, 150), width: thickness * 0.6)
+            }
         }
-        for contour in [FaceTopology.outerLipUpper, FaceTopology.outerLipLower,
-                        FaceTopology.innerLipUpper, FaceTopology.innerLipLower] {
-            polyline(&out, contour.map { p[$0] }, red, width)
+        canvas.polyline(FaceTopology.faceOval.map { p[$0] }, closed: true, colour: SIMD4(255, 255, 255, 220), width: thickness)
+        for contour in [FaceTopology.outerLipUpper, FaceTopology.outerLipLower, FaceTopology.innerLipUpper, FaceTopology.innerLipLower] {
+            canvas.polyline(contour.map { p[$0] }, closed: false, colour: SIMD4(255, 40, 40, 255), width: thickness)
         }
-        for contour in [FaceTopology.rightEyeUpper, FaceTopology.rightEyeLower,
-                        FaceTopology.leftEyeUpper, FaceTopology.leftEyeLower] {
-            polyline(&out, contour.map { p[$0] }, cyan, width)
+        for side in FaceTopology.Side.allCases {
+            for contour in [FaceTopology.eyeUpper(side), FaceTopology.eyeLower(side)] {
+                canvas.polyline(contour.map { p[$0] }, closed: false, colour: SIMD4(40, 230, 255, 255), width: thickness)
+            }
+            for contour in [FaceTopology.eyebrowUpper(side), FaceTopology.eyebrowLower(side)] {
+                canvas.polyline(contour.map { p[$0] }, closed: false, colour: SIMD4(255, 220, 0, 255), width: thickness)
+            }
         }
         if p.count >= FaceTopology.refinedLandmarkCount {
             for iris in [FaceTopology.rightIris, FaceTopology.leftIris] {
-                let ring = iris.dropFirst().map { p[$0] }
-                polyline(&out, ring + [ring[0]], yellow, width)
-                dot(&out, p[iris[0]], yellow, width * 1.5)
+                let centre = p[iris[0]]
+                let radius = iris.dropFirst().map { length(p[$0] - centre) }.reduce(0, +) / 4
+                canvas.circle(centre, radius: radius, colour: SIMD4(255, 230, 0, 255), width: thickness)
+                canvas.dot(centre, radius: thickness * 1.2, colour: SIMD4(255, 230, 0, 255))
             }
         }
-        let b0 = analysis.detection.boxMin, b1 = analysis.detection.boxMax
-        let corners = [SIMD3(b0.x, b0.y, 0), SIMD3(b1.x, b0.y, 0), SIMD3(b1.x, b1.y, 0), SIMD3(b0.x, b1.y, 0), SIMD3(b0.x, b0.y, 0)]
-        polyline(&out, corners, SIMD4(255, 255, 255, 220), width)
-        for k in analysis.detection.keypoints { dot(&out, SIMD3(k.x, k.y, 0), SIMD4(255, 255, 255, 255), width * 1.5) }
-        return out
+        let d = analysis.detection
+        canvas.polyline([d.boxMin, SIMD2(d.boxMax.x, d.boxMin.y), d.boxMax, SIMD2(d.boxMin.x, d.boxMax.y)], closed: true,
+                        colour: SIMD4(60, 120, 255, 255), width: thickness * 1.5)
+        for k in d.keypoints { canvas.dot(k, radius: thickness * 2.5, colour: SIMD4(255, 0, 255, 255)) }
+        return canvas.image
     }
 
-    private static func polyline(_ img: inout RGBAImage, _ points: [SIMD3<Float>], _ colour: SIMD4<Float>, _ width: Float) {
-        for i in 1..<points.count { line(&img, points[i - 1], points[i], colour, width) }
+    /// An avatar's texture with every mesh triangle (face mesh green, eye fills cyan, rings and border orange)
+    /// and the head pivot (magenta).
+    public static func meshOverlay(avatar: Avatar) -> RGBAImage {
+        var canvas = Canvas(avatar.texture)
+        let p = avatar.vertices.map { xy($0) }
+        let thickness = max(1, Float(avatar.texture.width) / 700)
+        let faceTriangles = FaceTopology.triangles.count
+        for (k, t) in avatar.triangles.enumerated() {
+            let onFace = Int(t.x) < FaceTopology.refinedLandmarkCount && Int(t.y) < FaceTopology.refinedLandmarkCount
+                && Int(t.z) < FaceTopology.refinedLandmarkCount
+            let colour: SIMD4<Float> = k < faceTriangles ? SIMD4(60, 220, 90, 170)
+                : onFace ? SIMD4(40, 230, 255, 220) : SIMD4(255, 150, 30, 200)
+            for (a, b) in [(t.x, t.y), (t.y, t.z), (t.z, t.x)] {
+                canvas.line(p[Int(a)], p[Int(b)], colour: colour, width: thickness * 0.6)
+            }
+        }
+        canvas.dot(xy(avatar.headPivot), radius: thickness * 3, colour: SIMD4(255, 0, 255, 255))
+        return canvas.image
+    }
+}
+
+/// A tiny anti-aliased line/circle painter over an RGBA image (alpha-blended, colours 0...255).
+struct Canvas {
+    var image: RGBAImage
+
+    init(_ image: RGBAImage) { self.image = image }
+
+    /// Blends `colour` into one pixel with `coverage` (0...1) times the colour's alpha.
+    mutating func blend(_ x: Int, _ y: Int, _ colour: SIMD4<Float>, _ coverage: Float) {
+        guard x >= 0, y >= 0, x < image.width, y < image.height, coverage > 0 else { return }
+        let a = min(1, coverage) * colour.w / 255
+        let o = (y * image.width + x) * 4
+        for c in 0..<3 {
+            let old = Float(image.pixels[o + c])
+            image.pixels[o + c] = UInt8(max(0, min(255, (old + (colour[c] - old) * a).rounded())))
+        }
     }
 
-    private static func dot(_ img: inout RGBAImage, _ p: SIMD3<Float>, _ colour: SIMD4<Float>, _ radius: Float) {
-        line(&img, p, p, colour, radius * 2)
-    }
-
-    /// An anti-aliased line of the given width: every pixel within `width / 2` of the segment is blended by coverage.
-    private static func line(_ img: inout RGBAImage, _ a3: SIMD3<Float>, _ b3: SIMD3<Float>, _ colour: SIMD4<Float>,
-                             _ width: Float) {
-        let a = SIMD2(a3.x, a3.y), b = SIMD2(b3.x, b3.y)
+    /// A line of the given width, coverage from the distance of each pixel centre to the segment.
+    mutating func line(_ a: SIMD2<Float>, _ b: SIMD2<Float>, colour: SIMD4<Float>, width: Float) {
         guard a.x.isFinite, a.y.isFinite, b.x.isFinite, b.y.isFinite else { return }
-        let half = width / 2
-        let x0 = max(0, Int((min(a.x, b.x) - half - 1).rounded(.down)))
-        let x1 = min(img.width - 1, Int((max(a.x, b.x) + half + 1).rounded(.up)))
-        let y0 = max(0, Int((min(a.y, b.y) - half - 1).rounded(.down)))
-        let y1 = min(img.height - 1, Int((max(a.y, b.y) + half + 1).rounded(.up)))
+        let r = width / 2 + 1
+        let x0 = max(0, Int((min(a.x, b.x) - r).rounded(.down))), x1 = min(image.width - 1, Int((max(a.x, b.x) + r).rounded(.up)))
+        let y0 = max(0, Int((min(a.y, b.y) - r).rounded(.down))), y1 = min(image.height - 1, Int((max(a.y, b.y) + r).rounded(.up)))
         guard x0 <= x1, y0 <= y1 else { return }
         let d = b - a
-        let len2 = max((d * d).sum(), 1e-12)
+        let len2 = max(dot(d, d), 1e-12)
         for y in y0...y1 {
             for x in x0...x1 {
-                let q = SIMD2(Float(x) + 0.5, Float(y) + 0.5)
-                let t = min(max(((q - a) * d).sum() / len2, 0), 1)
-                let e = q - (a + t * d)
-                let dist = (e * e).sum().squareRoot()
-                let coverage = min(max(half + 0.5 - dist, 0), 1)
-                guard coverage > 0 else { continue }
-                let alpha = coverage * colour.w / 255
-                let i = (y * img.width + x) * 4
-                for c in 0..<3 {
-                    let v = Float(img.pixels[i + c]) * (1 - alpha) + colour[c] * alpha
-                    img.pixels[i + c] = UInt8(min(max(v.rounded(), 0), 255))
-                }
+                let p = SIMD2(Float(x) + 0.5, Float(y) + 0.5)
+                let t = min(max(dot(p - a, d) / len2, 0), 1)
+                let dist = length(p - (a + d * t))
+                blend(x, y, colour, width / 2 + 0.5 - dist)
+            }
+        }
+    }
+
+    mutating func polyline(_ points: [SIMD2<Float>], closed: Bool, colour: SIMD4<Float>, width: Float) {
+        guard points.count > 1 else { return }
+        for i in 0..<(points.count - 1) { line(points[i], points[i + 1], colour: colour, width: width) }
+        if closed { line(points[points.count - 1], points[0], colour: colour, width: width) }
+    }
+
+    mutating func circle(_ c: SIMD2<Float>, radius: Float, colour: SIMD4<Float>, width: Float) {
+        let steps = max(16, Int(radius * 2))
+        let pts = (0..<steps).map { k -> SIMD2<Float> in
+            let a = Float(k) / Float(steps) * 2 * Float.pi
+            return c + SIMD2(cosf(a), sinf(a)) * radius
+        }
+        polyline(pts, closed: true, colour: colour, width: width)
+    }
+
+    mutating func dot(_ c: SIMD2<Float>, radius: Float, colour: SIMD4<Float>) {
+        guard c.x.isFinite, c.y.isFinite else { return }
+        let x0 = max(0, Int(c.x - radius - 1)), x1 = min(image.width - 1, Int(c.x + radius + 1))
+        let y0 = max(0, Int(c.y - radius - 1)), y1 = min(image.height - 1, Int(c.y + radius + 1))
+        guard x0 <= x1, y0 <= y1 else { return }
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let d = length(SIMD2(Float(x) + 0.5, Float(y) + 0.5) - c)
+                blend(x, y, colour, radius + 0.5 - d)
             }
         }
     }
