@@ -31,13 +31,13 @@ public enum FaceDebugDrawing {
                 let centre = p[iris[0]]
                 let radius = iris.dropFirst().map { length(p[$0] - centre) }.reduce(0, +) / 4
                 canvas.circle(centre, radius: radius, colour: SIMD4(255, 230, 0, 255), width: thickness)
-                canvas.dot(centre, radius: thickness * 1.2, colour: SIMD4(255, 230, 0, 255))
+                canvas.disc(centre, radius: thickness * 1.2, colour: SIMD4(255, 230, 0, 255))
             }
         }
         let d = analysis.detection
         canvas.polyline([d.boxMin, SIMD2(d.boxMax.x, d.boxMin.y), d.boxMax, SIMD2(d.boxMin.x, d.boxMax.y)], closed: true,
                         colour: SIMD4(60, 120, 255, 255), width: thickness * 1.5)
-        for k in d.keypoints { canvas.dot(k, radius: thickness * 2.5, colour: SIMD4(255, 0, 255, 255)) }
+        for k in d.keypoints { canvas.disc(k, radius: thickness * 2.5, colour: SIMD4(255, 0, 255, 255)) }
         return canvas.image
     }
 
@@ -57,7 +57,7 @@ public enum FaceDebugDrawing {
                 canvas.line(p[Int(a)], p[Int(b)], colour: colour, width: thickness * 0.6)
             }
         }
-        canvas.dot(xy(avatar.headPivot), radius: thickness * 3, colour: SIMD4(255, 0, 255, 255))
+        canvas.disc(xy(avatar.headPivot), radius: thickness * 3, colour: SIMD4(255, 0, 255, 255))
         return canvas.image
     }
 }
@@ -113,7 +113,7 @@ struct Canvas {
         polyline(pts, closed: true, colour: colour, width: width)
     }
 
-    mutating func dot(_ c: SIMD2<Float>, radius: Float, colour: SIMD4<Float>) {
+    mutating func disc(_ c: SIMD2<Float>, radius: Float, colour: SIMD4<Float>) {
         guard c.x.isFinite, c.y.isFinite else { return }
         let x0 = max(0, Int(c.x - radius - 1)), x1 = min(image.width - 1, Int(c.x + radius + 1))
         let y0 = max(0, Int(c.y - radius - 1)), y1 = min(image.height - 1, Int(c.y + radius + 1))
