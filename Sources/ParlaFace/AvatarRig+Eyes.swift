@@ -99,7 +99,7 @@ extension AvatarRig {
             // Gaze: iris and eye interior shift; the lids follow vertical gaze a little.
             let s = FaceFrame.sign(side)
             let looks: [(String, SIMD2<Float>)] = [
-                ("Up", SIMD2(0, -0.09)), ("Down", SIMD2(0, 0.09)), ("In", SIMD2(-s * 0.16, 0)), ("Out", SIMD2(s * 0.16, 0)),
+                ("Up", SIMD2(0, -0.08)), ("Down", SIMD2(0, 0.08)), ("In", SIMD2(-s * 0.16, 0)), ("Out", SIMD2(s * 0.16, 0)),
             ]
             for (direction, amount) in looks {
                 result.append(target("eyeLook\(direction)\(side.rawValue)", gaze(e, amount: amount * e.width)))
@@ -119,8 +119,8 @@ extension AvatarRig {
             for i in e.interior { pins[i] = shift }
             for k in 1..<(n - 1) {
                 let p = lidProfile(k, count: n)
-                pins[e.upper[k]] = frame.vector(u: 0, v: amount.y * scale * 0.5 * p)
-                pins[e.lower[k]] = frame.vector(u: 0, v: amount.y * scale * 0.25 * p)
+                pins[e.upper[k]] = frame.vector(u: 0, v: amount.y * scale * 0.6 * p)
+                pins[e.lower[k]] = frame.vector(u: 0, v: amount.y * scale * 0.5 * p)
             }
             let locked = Set(FaceTopology.eyebrowUpper(e.side) + FaceTopology.eyebrowLower(e.side))
             let values = field(pinned: pins, centre: e.centre, radius: 0.9 * e.width, locked: locked)

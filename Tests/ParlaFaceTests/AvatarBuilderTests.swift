@@ -1,0 +1,342 @@
+import Foundation
+import ParlaMedia
+import ParlaTestSupport
+import XCTest
+@testable import ParlaFace
+
+/// Avatar invariants on the test portrait with the reference landmarks (no models needed).
+final class AvatarBuilderTests: XCTestCase {
+    nonisolated(unsafe) private static var cached: (image: RGBAImage, avatar: Avatar, analysis: FaceAnalysis)?
+
+    static func built() throws -> (image: RGBAImage, avatar: Avatar, analysis: FaceAnalysis) {
+        if let c = cached { return c }
+        let image = try FaceFixtures.portrait()
+        let analysis = try ReferenceLandmarks.load().analysis
+        let avatar = try AvatarBuilder.build(image: image, analysis: analysis, source: "/some/dir/grace_hopper.jpg")
+        cached = (image, avatar, analysis)
+        return (image, avatar, analysis)
+    }
+
+    /// Vertex positions with the given rig weights applied.
+    static func posed(_ avatar: Avatar, _ weights: [String: Float]) -> [SIMD3<Float>] {
+        var v = avatar.vertices
+        for target in avatar.rig {
+            guard let w = weights[target.name] else { continue }
+            for (i, d) in zip(target.indices, target.deltas) { v[Int(i)] += d * w }
+        }
+        return v
+    }
+
+    static func doubleArea(_ v: [SIMD3<Float>], _ t: SIMD3<UInt32>) -> Float {
+        let a = v[Int(t.x)], b = v[Int(t.y)], c = v[Int(t.z)]
+        return (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
+    }
+
+    static func mouthPolygon(_ v: [SIMD3<Float>]) -> [SIMD2<Float>] {
+        (FaceTopology.innerLipUpper + FaceTopology.innerLipLower.dropFirst().dropLast().reversed()).map { SIMD2(v[$0].x, v[$0].y) }
+    }
+
+    /// Pixels covered 0 times must all be inside (or on the edge of) the mouth opening; every other pixel exactly once.
+    private func assertCoverage(_ vertices: [SIMD3<Float>], _ avatar: Avatar, line: UInt = #line) -> Int {
+        let side = avatar.texture.width
+        let counts = CoverageRaster.count(vertices: vertices, triangles: avatar.triangles, side: side)
+        let mouth = AvatarBuilderTests.mouthPolygon(vertices)
+        var holes = 0, over = 0, strayHoles = 0
+        for y in 0..<side {
+            for x in 0..<side {
+                switch counts[y * side + x] {
+                case 1: continue
+                case 0:
+                    holes += 1
+                    let p = SIMD2(Float(x) + 0.5, Float(y) + 0.5)
+                    if !polygonContains(mouth, p) && distance(p, toPolygon: mouth) > 0.01 { strayHoles += 1 }
+                default: over += 1
+                }
+            }
+        }
+        XCTAssertEqual(over, 0, "pixels covered more than once", line: line)
+        XCTAssertEqual(strayHoles, 0, "uncovered pixels outside the mouth opening", line: line)
+        return holes
+    }
+
+    private func distance(_ p: SIMD2<Float>, toPolygon poly: [SIMD2<Float>]) -> Float {
+        var best = Float.infinity
+        for i in poly.indices {
+            let a = poly[i], b = poly[(i + 1) % poly.count], d = b - a
+            let t = min(max(((p - a) * d).sum() / max((d * d).sum(), 1e-12), 0), 1)
+            let e = p - (a + d * t)
+            best = min(best, (e * e).sum().squareRoot())
+        }
+        return best
+    }
+
+    func testEveryTexturePixelOutsideTheMouthIsCoveredExactlyOnce() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        XCTAssertTrue(avatar.triangles.allSatisfy { AvatarBuilderTests.doubleArea(avatar.vertices, $0) > 0 },
+                      "every triangle clockwise with positive area")
+        _ = assertCoverage(avatar.vertices, avatar)
+    }
+
+    func testTheMouthOpensWithJawOpenAndStaysAHole() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let restHoles = assertCoverage(avatar.vertices, avatar)
+        let open = AvatarBuilderTests.posed(avatar, ["jawOpen": 1])
+        let openHoles = assertCoverage(open, avatar)
+        let mw = avatar.vertices[FaceTopology.leftMouthCorner].x - avatar.vertices[FaceTopology.rightMouthCorner].x
+        XCTAssertGreaterThan(Float(openHoles), 0.25 * mw * mw, "an open mouth leaves a large hole (\(restHoles) → \(openHoles) px)")
+        // No triangle lies inside the mouth: none has all three corners on the inner-lip contour.
+        let inner = Set(FaceTopology.innerLipUpper + FaceTopology.innerLipLower)
+        XCTAssertFalse(avatar.triangles.contains { inner.contains(Int($0.x)) && inner.contains(Int($0.y)) && inner.contains(Int($0.z)) })
+    }
+
+    func testFramingCentresTheFaceAtTheAgreedProportions() throws {
+        let (image, avatar, analysis) = try AvatarBuilderTests.built()
+        let framing = AvatarBuilder.framing(for: analysis)
+        XCTAssertTrue(framing.isInside(width: image.width, height: image.height))
+        XCTAssertEqual(avatar.texture.width, framing.side)
+        XCTAssertEqual(avatar.texture.height, framing.side)
+        let oval = FaceTopology.faceOval.map { avatar.vertices[$0] }
+        let minX = oval.map(\.x).min()!, maxX = oval.map(\.x).max()!
+        let side = Float(avatar.texture.width)
+        XCTAssertEqual((maxX - minX) / side, AvatarBuilder.faceWidthFraction, accuracy: 0.02)
+        XCTAssertEqual((minX + maxX) / 2 / side, 0.5, accuracy: 0.02)
+        let eyes = (avatar.vertices[FaceTopology.rightIris[0]].y + avatar.vertices[FaceTopology.leftIris[0]].y) / 2
+        XCTAssertEqual(eyes / side, AvatarBuilder.eyeHeightFraction, accuracy: 0.02)
+        // The texture is the portrait's pixels, unscaled.
+        XCTAssertEqual(avatar.texture, image.cropped(x: framing.x, y: framing.y, width: framing.side, height: framing.side))
+    }
+
+    func testHeadWeightsPivotAndMetadata() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let n = avatar.vertices.count
+        XCTAssertEqual(avatar.headWeights.count, n)
+        XCTAssertTrue(avatar.headWeights.prefix(FaceTopology.refinedLandmarkCount).allSatisfy { $0 == 1 })
+        let side = Float(avatar.texture.width)
+        for (i, v) in avatar.vertices.enumerated() {
+            let onBorder = v.x == 0 || v.y == 0 || v.x == side || v.y == side
+            if onBorder { XCTAssertEqual(avatar.headWeights[i], 0, "border vertex \(i) must not move") }
+            XCTAssertTrue((0...1).contains(avatar.headWeights[i]))
+        }
+        let corners = avatar.vertices.filter { ($0.x == 0 || $0.x == side) && ($0.y == 0 || $0.y == side) }
+        XCTAssertEqual(corners.count, 4, "the four texture corners are vertices")
+        // Rings fall off outward: every ring point weighs less than the ring inside it on the same ray.
+        let ringStart = FaceTopology.refinedLandmarkCount, ring = FaceTopology.faceOval.count
+        for k in 0..<ring {
+            let w = (0..<3).map { avatar.headWeights[ringStart + $0 * ring + k] }
+            XCTAssertTrue(w[0] > w[1] && w[1] > w[2] && w[2] > 0 && w[0] < 1, "ring weights \(w)")
+        }
+        let nose = avatar.vertices[FaceTopology.noseTip]
+        let cheeks = avatar.vertices[FaceTopology.leftCheekSide] - avatar.vertices[FaceTopology.rightCheekSide]
+        let faceWidth = (cheeks.x * cheeks.x + cheeks.y * cheeks.y).squareRoot()
+        XCTAssertEqual(avatar.headPivot.z - nose.z, 0.6 * faceWidth, accuracy: 1e-3)
+        XCTAssertEqual(avatar.headPivot.x, nose.x, accuracy: 0.1 * faceWidth)
+        XCTAssertEqual(avatar.metadata["source"], "grace_hopper.jpg")
+        XCTAssertEqual(avatar.metadata["source.size"], "512x600")
+        XCTAssertNotNil(avatar.metadata["framing"])
+        XCTAssertEqual(avatar.metadata["face.models"], "reference")
+        XCTAssertNotNil(avatar.metadata["command"])
+    }
+
+    func testRigNamesAreARKitNamesAndIndicesAreValid() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let names = avatar.rig.map(\.name)
+        XCTAssertEqual(Set(names).count, names.count, "no duplicate targets")
+        for name in names { XCTAssertTrue(FaceFixtures.arkitNames.contains(name), "\(name) is not an ARKit blendshape") }
+        let required = ["jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower", "mouthRollUpper", "browInnerUp",
+                        "cheekPuff"] + ["Left", "Right"].flatMap { s in
+            ["mouthSmile", "mouthFrown", "mouthStretch", "mouthLowerDown", "mouthUpperUp", "mouthPress", "eyeBlink", "eyeWide",
+             "eyeSquint", "browOuterUp", "browDown", "eyeLookUp", "eyeLookDown", "eyeLookIn", "eyeLookOut"].map { $0 + s }
+        }
+        for name in required { XCTAssertTrue(names.contains(name), "missing \(name)") }
+        for target in avatar.rig {
+            XCTAssertFalse(target.indices.isEmpty, target.name)
+            XCTAssertEqual(Set(target.indices).count, target.indices.count, target.name)
+            XCTAssertTrue(target.indices.allSatisfy { Int($0) < avatar.vertices.count }, target.name)
+            XCTAssertTrue(target.deltas.allSatisfy { $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }, target.name)
+        }
+    }
+
+    func testEyeBlinkClosesTheLidsExactly() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        for side in FaceTopology.Side.allCases {
+            let closed = AvatarBuilderTests.posed(avatar, ["eyeBlink" + side.rawValue: 1])
+            let upper = FaceTopology.eyeUpper(side), lower = FaceTopology.eyeLower(side)
+            var opening: Float = 0
+            for k in upper.indices {
+                let gap = closed[upper[k]] - closed[lower[k]]
+                XCTAssertLessThan((gap * gap).sum().squareRoot(), 1e-3, "\(side) lid pair \(k) meets")
+                opening = max(opening, avatar.vertices[lower[k]].y - avatar.vertices[upper[k]].y)
+            }
+            XCTAssertGreaterThan(opening, 3, "the eye was open to begin with")
+            // The upper lid travels most of the way; the lower lid rises a little.
+            let mid = upper.count / 2
+            let upperTravel = closed[upper[mid]].y - avatar.vertices[upper[mid]].y
+            let lowerTravel = avatar.vertices[lower[mid]].y - closed[lower[mid]].y
+            XCTAssertGreaterThan(upperTravel, 4 * lowerTravel)
+            XCTAssertGreaterThan(lowerTravel, 0)
+            // Lid skin above follows with falloff: the crease moves less than the lid, the brow not at all.
+            let brow = FaceTopology.eyebrowLower(side)[2]
+            XCTAssertEqual(closed[brow], avatar.vertices[brow])
+        }
+    }
+
+    func testJawOpenWithMouthCloseBringsTheLipsTogether() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        for w: Float in [0.5, 1] {
+            let v = AvatarBuilderTests.posed(avatar, ["jawOpen": w, "mouthClose": w])
+            for k in 1..<(FaceTopology.innerLipUpper.count - 1) {
+                let u = FaceTopology.innerLipUpper[k], l = FaceTopology.innerLipLower[k]
+                let d = v[u] - v[l], rest = avatar.vertices[u] - avatar.vertices[l]
+                if w == 1 {
+                    XCTAssertLessThan((d * d).sum().squareRoot(), 1e-3, "inner lip pair \(k) meets")
+                } else {
+                    XCTAssertLessThanOrEqual((d * d).sum().squareRoot(), (rest * rest).sum().squareRoot() + 1e-3,
+                                             "inner lip pair \(k) no wider apart than at rest")
+                }
+            }
+            let lipDrop = v[FaceTopology.lowerLipCentre].y - avatar.vertices[FaceTopology.lowerLipCentre].y
+            XCTAssertGreaterThan(lipDrop, 0, "the jaw stays somewhat open")
+        }
+        let open = AvatarBuilderTests.posed(avatar, ["jawOpen": 1])
+        let mw = avatar.vertices[FaceTopology.leftMouthCorner].x - avatar.vertices[FaceTopology.rightMouthCorner].x
+        let drop = open[FaceTopology.lowerLipCentre].y - avatar.vertices[FaceTopology.lowerLipCentre].y
+        XCTAssertEqual(drop / mw, AvatarRig.jawOpenLipDrop, accuracy: 0.03)
+        XCTAssertEqual(open[FaceTopology.upperLipCentre], avatar.vertices[FaceTopology.upperLipCentre], "upper lip stays")
+        XCTAssertGreaterThan(open[FaceTopology.chin].y, avatar.vertices[FaceTopology.chin].y + 0.3 * drop, "chin goes down")
+    }
+
+    /// No target folds the mesh at weights 0.5 and 1 beyond sub-pixel slivers at the lip corners (signed area of
+    /// every triangle ≥ -0.75 px²). Exceptions, each tested elsewhere: mouthClose alone (only meaningful with
+    /// jawOpen, checked together), and at eyeBlink = 1 the eye-fill triangles, which collapse onto the closed lid.
+    func testTargetsDoNotFoldTheMesh() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        func eyeFill(_ side: FaceTopology.Side) -> Set<Int> {
+            let eye = Set(FaceTopology.eyeUpper(side) + FaceTopology.eyeLower(side) + FaceTopology.iris(side))
+            return Set(avatar.triangles.indices.filter { k in
+                let t = avatar.triangles[k]
+                return k >= FaceTopology.triangles.count && [t.x, t.y, t.z].allSatisfy { eye.contains(Int($0)) }
+            })
+        }
+        let fills: [String: Set<Int>] = ["eyeBlinkLeft@1": eyeFill(.left), "eyeBlinkRight@1": eyeFill(.right)]
+        var poses: [(String, [String: Float])] = []
+        for target in avatar.rig where target.name != "mouthClose" {
+            poses += [(target.name + "@0.5", [target.name: 0.5]), (target.name + "@1", [target.name: 1])]
+        }
+        poses += [("jawOpen+mouthClose@0.5", ["jawOpen": 0.5, "mouthClose": 0.5]),
+                  ("jawOpen+mouthClose@1", ["jawOpen": 1, "mouthClose": 1]),
+                  ("smile+jawOpen", ["mouthSmileLeft": 1, "mouthSmileRight": 1, "jawOpen": 0.6]),
+                  ("blink+lookDown", ["eyeBlinkLeft": 0.5, "eyeLookDownLeft": 1])]
+        for (name, weights) in poses {
+            let v = AvatarBuilderTests.posed(avatar, weights)
+            let collapsing = fills[name] ?? []
+            for (k, t) in avatar.triangles.enumerated() {
+                let a = AvatarBuilderTests.doubleArea(v, t)
+                if collapsing.contains(k) {
+                    XCTAssertLessThan(abs(a), 6, "\(name): closed eye triangle \(t) collapses")
+                } else {
+                    XCTAssertGreaterThan(a, -1.5, "\(name): triangle \(t) folds")
+                }
+            }
+        }
+    }
+
+    func testGazeMovesTheIrisWithinTheEye() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        for side in FaceTopology.Side.allCases {
+            let centre = FaceTopology.iris(side)[0]
+            let eyeWidth = abs(avatar.vertices[FaceTopology.eyeUpper(side)[0]].x - avatar.vertices[FaceTopology.eyeUpper(side).last!].x)
+            let towardNose: Float = side == .left ? -1 : 1
+            for (direction, expected) in [("In", SIMD2<Float>(towardNose, 0)), ("Out", SIMD2(-towardNose, 0)),
+                                          ("Up", SIMD2(0, -1)), ("Down", SIMD2(0, 1))] {
+                let v = AvatarBuilderTests.posed(avatar, ["eyeLook\(direction)\(side.rawValue)": 1])
+                let moved = SIMD2(v[centre].x - avatar.vertices[centre].x, v[centre].y - avatar.vertices[centre].y)
+                XCTAssertGreaterThan((moved * expected).sum(), 0.04 * eyeWidth, "\(side) \(direction)")
+                XCTAssertLessThan((moved * moved).sum().squareRoot(), 0.2 * eyeWidth, "\(side) \(direction) stays in the eye")
+            }
+        }
+    }
+
+    func testLargePortraitGetsA1024TextureAndStillCoversExactlyOnce() throws {
+        let (image, _, analysis) = try AvatarBuilderTests.built()
+        let big = image.resized(width: image.width * 3, height: image.height * 3)
+        var scaled = analysis
+        scaled.imageWidth = big.width
+        scaled.imageHeight = big.height
+        scaled.landmarks = analysis.landmarks.map { $0 * 3 }
+        let avatar = try AvatarBuilder.build(image: big, analysis: scaled, source: "big.jpg")
+        XCTAssertEqual(avatar.texture.width, AvatarBuilder.maximumTextureSide)
+        XCTAssertEqual(avatar.texture.height, AvatarBuilder.maximumTextureSide)
+        _ = assertCoverage(avatar.vertices, avatar)
+    }
+
+    func testFaceAtThePictureEdgeIsEdgeReplicated() throws {
+        let (image, _, analysis) = try AvatarBuilderTests.built()
+        // Crop the portrait narrower than the square the face needs.
+        let cut = 140
+        let cropped = image.cropped(x: cut, y: 0, width: 250, height: image.height)
+        var moved = analysis
+        moved.imageWidth = cropped.width
+        moved.landmarks = analysis.landmarks.map { $0 - SIMD3(Float(cut), 0, 0) }
+        let framing = AvatarBuilder.framing(for: moved)
+        XCTAssertLessThan(framing.x, 0, "the square reaches past the left edge")
+        let avatar = try AvatarBuilder.build(image: cropped, analysis: moved, source: "edge.jpg")
+        _ = assertCoverage(avatar.vertices, avatar)
+        // The part left of the picture repeats its first column.
+        let t = avatar.texture
+        for y in stride(from: 0, to: t.height, by: 37) {
+            let firstInside = -framing.x
+            XCTAssertEqual(t.pixels[(y * t.width) * 4], t.pixels[(y * t.width + firstInside) * 4])
+        }
+    }
+
+    func testBadAnalysisIsRefusedWithOneLine() throws {
+        let (image, _, analysis) = try AvatarBuilderTests.built()
+        var short = analysis
+        short.landmarks.removeLast()
+        XCTAssertThrowsError(try AvatarBuilder.build(image: image, analysis: short, source: "p.jpg")) { error in
+            XCTAssertEqual((error as? FaceError)?.kind, .avatar)
+            XCTAssertTrue("\(error)".hasPrefix("p.jpg: "))
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
+        var nan = analysis
+        nan.landmarks[5].x = .nan
+        XCTAssertThrowsError(try AvatarBuilder.build(image: image, analysis: nan, source: "p.jpg"))
+        let other = RGBAImage(width: 20, height: 20)
+        XCTAssertThrowsError(try AvatarBuilder.build(image: other, analysis: analysis, source: "p.jpg"))
+    }
+
+    func testBuiltAvatarRoundTripsThroughTheFileExactly() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("grace.avatar")
+        try AvatarFile.write(avatar, to: url)
+        let start = Date()
+        let back = try AvatarFile.read(contentsOf: url)
+        let ms = Date().timeIntervalSince(start) * 1000
+        print("avatar file: \(try FileManager.default.attributesOfItem(atPath: url.path)[.size]!) bytes, read in \(String(format: "%.2f", ms)) ms")
+        XCTAssertEqual(back.texture, avatar.texture)
+        XCTAssertEqual(back.vertices, avatar.vertices)
+        XCTAssertEqual(back.triangles, avatar.triangles)
+        XCTAssertEqual(back.headWeights, avatar.headWeights)
+        XCTAssertEqual(back.headPivot, avatar.headPivot)
+        XCTAssertEqual(back.rig, avatar.rig)
+        XCTAssertEqual(back.metadata, avatar.metadata)
+        // Every truncation is refused with one line.
+        let bytes = try AvatarFile.encode(avatar)
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 97)) {
+            XCTAssertThrowsError(try AvatarFile.decode(Array(bytes.prefix(cut)), name: "t.avatar")) { error in
+                XCTAssertFalse("\(error)".contains("\n"))
+            }
+        }
+    }
+
+    func testAvatarDebugOverlayDrawsTheMesh() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let overlay = FaceDebugDrawing.meshOverlay(avatar: avatar)
+        XCTAssertEqual(overlay.width, avatar.texture.width)
+        let changed = zip(overlay.pixels, avatar.texture.pixels).filter { $0 != $1 }.count
+        XCTAssertGreaterThan(changed, overlay.pixels.count / 20)
+        try ImageCodec.writePNG(overlay, to: FaceFixtures.debugURL("grace_hopper_avatar_mesh.png"))
+    }
+}
