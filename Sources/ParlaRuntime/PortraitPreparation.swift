@@ -17,4 +17,9 @@ public enum PortraitPreparation {
     public static func analyze(_ image: RGBAImage, source: URL, modelsDirectory: URL? = nil) throws -> FaceAnalysis {
         try FaceAnalyzer(modelsDirectory: modelsDirectory).analyze(image, source: source.path)
     }
+
+    /// Builds the avatar from a found face.
+    public static func avatar(from image: RGBAImage, analysis: FaceAnalysis, source: URL) throws -> Avatar {
+        try AvatarBuilder.build(image: image, analysis: analysis, source: source.lastPathComponent)
+    }
 }

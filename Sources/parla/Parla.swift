@@ -8,7 +8,7 @@ struct Parla: ParsableCommand {
         commandName: "parla",
         abstract: "Turn one portrait and speech into a talking face.",
         version: ParlaVersion.string,
-        subcommands: [Landmarks.self, Live.self]
+        subcommands: [Prepare.self, Render.self, Landmarks.self, Live.self, Bench.self]
     )
 }
 

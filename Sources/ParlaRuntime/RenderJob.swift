@@ -1,0 +1,167 @@
+import Foundation
+import ParlaFace
+import ParlaIO
+import ParlaMedia
+import ParlaMotion
+import ParlaRender
+
+/// The container a render writes.
+public enum OutputFormat: String, CaseIterable, Codable, Sendable {
+    /// H.264 yuv420p + AAC in MP4, through ffmpeg.
+    case mp4
+    /// YUV4MPEG2 video; the speech is copied beside it as `<name>.wav`.
+    case y4m
+    /// A folder of PNG frames plus `audio.wav`.
+    case png
+    /// No output: measures the pipeline (benchmarks).
+    case null
+
+    /// The format a file name implies, if any.
+    public static func inferred(from url: URL) -> OutputFormat? {
+        switch url.pathExtension.lowercased() {
+        case "mp4", "m4v", "mov": return .mp4
+        case "y4m": return .y4m
+        case "": return .png
+        default: return nil
+        }
+    }
+}
+
+/// Where the face comes from: a portrait analysed now, or an avatar prepared earlier.
+public enum FaceSource: Sendable {
+    case portrait(URL)
+    case avatar(URL)
+}
+
+/// Everything one offline render needs.
+public struct RenderRequest: Sendable {
+    public var face: FaceSource
+    public var audio: URL
+    public var output: URL
+    public var format: OutputFormat
+    public var width = 512
+    public var height = 512
+    public var motion = MotionOptions()
+
+    public init(face: FaceSource, audio: URL, output: URL, format: OutputFormat) {
+        self.face = face
+        self.audio = audio
+        self.output = output
+        self.format = format
+    }
+}
+
+/// What a finished render reports (`parla render --json`).
+public struct RenderSummary: Codable, Sendable {
+    public var output: String
+    public var format: OutputFormat
+    public var width: Int
+    public var height: Int
+    public var fps: Double
+    public var frames: Int
+    public var audioSeconds: Double
+    public var videoSeconds: Double
+    public var wallSeconds: Double
+    /// Frames produced per wall-clock second, whole job.
+    public var fpsAchieved: Double
+    /// Seconds of video per second of wall clock, whole job.
+    public var realtimeFactor: Double
+    /// Wall-clock seconds per stage.
+    public var stageSeconds: [String: Double]
+}
+
+/// Runs portrait/avatar + speech → frames → sink, stage by stage, with the audio clock as master:
+/// frame n shows the motion at n / fps seconds, and there are ceil(duration · fps) frames.
+public final class RenderJob {
+    public let request: RenderRequest
+    public private(set) var timer = StageTimer()
+
+    public init(request: RenderRequest) throws {
+        guard request.width >= 16, request.height >= 16, request.width <= 8192, request.height <= 8192 else {
+            throw RuntimeError("--size \(request.width)x\(request.height): each side must be 16…8192 pixels")
+        }
+        guard request.motion.fps >= 1, request.motion.fps <= 240 else {
+            throw RuntimeError("--fps \(request.motion.fps): must be between 1 and 240")
+        }
+        if request.format == .mp4, request.width % 2 != 0 || request.height % 2 != 0 {
+            throw RuntimeError("--size \(request.width)x\(request.height): MP4 (yuv420p) needs even sides")
+        }
+        self.request = request
+    }
+
+    /// Renders the whole clip. `progress(done, total)` is called after each frame.
+    public func run(progress: ((Int, Int) -> Void)? = nil) throws -> RenderSummary {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let speech = try timer.measure(.decode) { try SpeechInput.load(request.audio) }
+        let avatar = try loadAvatar()
+        let frames = timer.measure(.motion) { MotionComposer(options: request.motion).frames(for: speech.analysis) }
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: request.width, height: request.height)
+        let sink = try timer.measure(.encode) { try makeSink(speech: speech) }
+        var image = RGBAImage(width: request.width, height: request.height)
+        do {
+            for (n, frame) in frames.enumerated() {
+                try timer.measure(.frameDecode) { try decoder.decode(frame, into: &image) }
+                try timer.measure(.encode) { try sink.write(image) }
+                progress?(n + 1, frames.count)
+            }
+            try timer.measure(.encode) { try sink.finish() }
+            try copySpeechBeside(speech)
+        } catch {
+            sink.cancel()
+            throw error
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let videoSeconds = Double(frames.count) / request.motion.fps
+        return RenderSummary(
+            output: request.output.path, format: request.format, width: request.width, height: request.height,
+            fps: request.motion.fps, frames: frames.count, audioSeconds: speech.duration, videoSeconds: videoSeconds,
+            wallSeconds: wall, fpsAchieved: Double(frames.count) / wall, realtimeFactor: videoSeconds / wall,
+            stageSeconds: Dictionary(uniqueKeysWithValues: Stage.allCases.map { ($0.rawValue, timer.seconds[$0] ?? 0) })
+        )
+    }
+
+    private func loadAvatar() throws -> Avatar {
+        switch request.face {
+        case .avatar(let url):
+            return try timer.measure(.decode) { try AvatarFile.read(contentsOf: url) }
+        case .portrait(let url):
+            let image = try timer.measure(.decode) { try PortraitPreparation.decode(url) }
+            return try timer.measure(.analysis) {
+                let analysis = try PortraitPreparation.analyze(image, source: url)
+                return try PortraitPreparation.avatar(from: image, analysis: analysis, source: url)
+            }
+        }
+    }
+
+    private func makeSink(speech: SpeechInput) throws -> FrameSink {
+        let mark = VideoMetadata.syntheticMark(version: ParlaVersion.string)
+        switch request.format {
+        case .mp4:
+            return try FFmpegMP4Sink(url: request.output, width: request.width, height: request.height,
+                                     fps: request.motion.fps, audio: speech.url, comment: mark)
+        case .y4m:
+            return try Y4MSink(url: request.output, width: request.width, height: request.height,
+                               fps: request.motion.fps, comment: mark)
+        case .png:
+            return try PNGSequenceSink(directory: request.output, comment: mark)
+        case .null:
+            return NullSink()
+        }
+    }
+
+    /// Formats without an audio track get the speech next to them, so the result is never silent by accident.
+    private func copySpeechBeside(_ speech: SpeechInput) throws {
+        let target: URL
+        switch request.format {
+        case .y4m: target = request.output.deletingPathExtension().appendingPathExtension("wav")
+        case .png: target = request.output.appendingPathComponent("audio.wav")
+        case .mp4, .null: return
+        }
+        do {
+            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
+            try FileManager.default.copyItem(at: speech.url, to: target)
+        } catch {
+            throw RuntimeError("\(target.path): cannot copy the speech beside the video: \(error.localizedDescription)")
+        }
+    }
+}
