@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+import ParlaFace
+import ParlaMedia
+import ParlaMotion
+import ParlaTestSupport
+@testable import ParlaRender
+
+/// The decoder on a real avatar: grace_hopper.jpg built by AvatarBuilder from the reference landmarks in
+/// Tests/Fixtures/face (no face models run here).
+final class PortraitAvatarTests: XCTestCase {
+    private typealias S = DecoderTestSupport
+
+    private static func portraitAvatar() throws -> Avatar {
+        let url = Fixtures.url("face/grace_hopper_reference.json")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        func points(_ any: Any?) throws -> [SIMD3<Float>] {
+            try XCTUnwrap(any as? [[Double]]).map { SIMD3(Float($0[0]), Float($0[1]), Float($0[2])) }
+        }
+        let detection = try XCTUnwrap((json["detections"] as? [[String: Any]])?.first)
+        let box = try XCTUnwrap(detection["box"] as? [Double]).map(Float.init)
+        let keypoints = try XCTUnwrap(detection["keypoints"] as? [[Double]]).map { SIMD2(Float($0[0]), Float($0[1])) }
+        let landmarks = try points(json["landmarks"]) + points(json["iris"])
+        let analysis = FaceAnalysis(
+            imageWidth: try XCTUnwrap(json["width"] as? Int), imageHeight: try XCTUnwrap(json["height"] as? Int),
+            detection: FaceDetection(boxMin: SIMD2(box[0], box[1]), boxMax: SIMD2(box[2], box[3]), keypoints: keypoints,
+                                     score: Float(try XCTUnwrap(detection["score"] as? Double))),
+            landmarks: landmarks, presence: 1, meshROI: FaceMesh.roi(forLandmarks: landmarks), modelNames: ["reference"])
+        let image = try ImageCodec.decode(contentsOf: Fixtures.url("grace_hopper.jpg"))
+        return try AvatarBuilder.build(image: image, analysis: analysis, source: "grace_hopper.jpg")
+    }
+
+    func testRestFrameIsThePortraitAndTheOpenMouthStaysInsideTheLips() throws {
+        let avatar = try Self.portraitAvatar()
+        let side = avatar.texture.width
+        let same = try CPUFrameDecoder(avatar: avatar, width: side, height: side)
+        var out = RGBAImage(width: side, height: side)
+        try same.decode(MotionFrame(time: 0), into: &out)
+        XCTAssertEqual(out, avatar.texture, "rest frame = texture, byte for byte")
+        XCTAssertEqual(same.lastCoverage().filter { $0 != 1 }.count, 0, "the mesh covers every pixel once at rest")
+
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512)
+        let plain = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512, rasterizer: .scanline, drawsMouthInterior: false)
+        var a = RGBAImage(width: 512, height: 512), b = RGBAImage(width: 512, height: 512)
+        try decoder.decode(MotionFrame(time: 0), into: &a)
+        XCTAssertLessThanOrEqual(S.maxDifference(a, S.coverResize(avatar.texture, width: 512, height: 512)), 1)
+
+        var frame = MotionFrame(time: 0)
+        frame.blendshapes[.jawOpen] = 0.7
+        try decoder.decode(frame, into: &a)
+        try plain.decode(frame, into: &b)
+        let positions = decoder.lastOutputPositions()
+        let lips = (FaceTopology.innerLipUpper + FaceTopology.innerLipLower.reversed()).map { positions[$0] }
+        var dark = 0, changed = 0
+        for y in 0..<512 {
+            for x in 0..<512 where S.pixel(a, x, y) != S.pixel(b, x, y) {
+                changed += 1
+                let centre = SIMD2(Float(x) + 0.5, Float(y) + 0.5)
+                XCTAssertTrue(SyntheticAvatar.inside(centre, lips, margin: 0.01), "interior at \(x),\(y) outside the lips")
+                let p = S.pixel(a, x, y)
+                if p.x < 80 && p.y < 40 && p.z < 40 { dark += 1 }
+            }
+        }
+        XCTAssertGreaterThan(dark, 300, "a dark cavity shows")
+        XCTAssertGreaterThan(changed, dark)
+    }
+
+    func testFullBlinkCoversThePupils() throws {
+        let avatar = try Self.portraitAvatar()
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512)
+        var rest = RGBAImage(width: 512, height: 512), blink = RGBAImage(width: 512, height: 512)
+        try decoder.decode(MotionFrame(time: 0), into: &rest)
+        let positions = decoder.lastOutputPositions()
+        var frame = MotionFrame(time: 0)
+        frame.blendshapes[.eyeBlinkLeft] = 1
+        frame.blendshapes[.eyeBlinkRight] = 1
+        try decoder.decode(frame, into: &blink)
+        // Mean brightness of a disc around each rest pupil (a third of the iris radius).
+        func luma(_ p: SIMD4<Int>) -> Double { Double(p.x * 3 + p.y * 6 + p.z) / 10 }
+        for iris in [FaceTopology.rightIris, FaceTopology.leftIris] {
+            let centre = positions[iris[0]]
+            let radius = iris[1...].map { ((positions[$0] - centre) * (positions[$0] - centre)).sum().squareRoot() }.reduce(0, +) / 4
+            var open = 0.0, closed = 0.0, count = 0.0
+            for y in 0..<512 {
+                for x in 0..<512 {
+                    let d = SIMD2(Float(x) + 0.5, Float(y) + 0.5) - centre
+                    guard (d * d).sum() <= radius * radius / 9 else { continue }
+                    open += luma(S.pixel(rest, x, y)); closed += luma(S.pixel(blink, x, y)); count += 1
+                }
+            }
+            XCTAssertGreaterThan(count, 5)
+            // Measured: pupils ≈ 15–17 open, 42–57 closed (lid skin, darkened by the lid crease in this photo).
+            XCTAssertLessThan(open / count, 30, "the open pupil is dark")
+            XCTAssertGreaterThan(closed / count, 2 * open / count, "the closed lid covers the pupil")
+        }
+    }
+
+    func testHeadTurnKeepsTheBorderAndDrawsNoHoles() throws {
+        let avatar = try Self.portraitAvatar()
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512)
+        var rest = RGBAImage(width: 512, height: 512), turned = RGBAImage(width: 512, height: 512)
+        try decoder.decode(MotionFrame(time: 0), into: &rest)
+        let restPositions = decoder.lastOutputPositions()
+        var frame = MotionFrame(time: 0)
+        frame.headYaw = -0.3
+        frame.headPitch = 0.15
+        frame.headRoll = 0.1
+        try decoder.decode(frame, into: &turned)
+        let positions = decoder.lastOutputPositions()
+        for (i, w) in avatar.headWeights.enumerated() where w == 0 {
+            XCTAssertEqual(positions[i], restPositions[i], "vertex \(i) has head weight 0")
+        }
+        XCTAssertEqual(decoder.lastCoverage().filter { $0 == 0 }.count, 0, "no holes")
+        let nose = 1
+        XCTAssertLessThan(positions[nose].x - restPositions[nose].x, -5, "yaw < 0 turns the nose to the image's left")
+        var edgeChanged = 0, edge = 0, largest = 0
+        for y in 0..<512 {
+            for x in 0..<512 where x == 0 || y == 0 || x == 511 || y == 511 {
+                edge += 1
+                let d = S.pixel(rest, x, y) &- S.pixel(turned, x, y)
+                let m = max(abs(d.x), abs(d.y), abs(d.z))
+                largest = max(largest, m)
+                if m > 2 { edgeChanged += 1 }
+            }
+        }
+        // The outermost pixel centres lie half a pixel inside triangles whose inner vertices move a little.
+        XCTAssertLessThan(edgeChanged, edge / 50, "the frame's edge stays put")
+        XCTAssertLessThanOrEqual(largest, 8)
+    }
+}
