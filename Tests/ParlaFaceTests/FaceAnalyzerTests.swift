@@ -146,6 +146,31 @@ final class FaceAnalyzerTests: XCTestCase {
         XCTAssertLessThan(total / Float(FaceTopology.landmarkCount) / iod, 0.02)
     }
 
+    func testOfSeveralFacesTheLargestWins() throws {
+        let (analyzer, image, _) = try analyzed()
+        // Two copies of the face side by side, the right one at 60 % size.
+        let face = image.cropped(x: 120, y: 90, width: 300, height: 300)
+        let small = face.resized(width: 180, height: 180)
+        var canvas = RGBAImage(width: 560, height: 320, fill: (90, 110, 140, 255))
+        func paste(_ picture: RGBAImage, x: Int, y: Int) {
+            for row in 0..<picture.height {
+                for col in 0..<picture.width {
+                    for c in 0..<4 {
+                        canvas.pixels[((y + row) * canvas.width + x + col) * 4 + c] = picture.pixels[(row * picture.width + col) * 4 + c]
+                    }
+                }
+            }
+        }
+        paste(face, x: 10, y: 10)
+        paste(small, x: 360, y: 70)
+        let detections = try FaceDetector(model: FaceModels().detector).detect(canvas).detections
+        XCTAssertEqual(detections.count, 2, "both faces are found")
+        let analysis = try analyzer.analyze(canvas, source: "two.png")
+        let nose = analysis.landmarks[FaceTopology.noseTip]
+        XCTAssertLessThan(nose.x, 310, "the larger face (left) was analysed")
+        XCTAssertEqual(analysis.interOcularDistance, 82.5, accuracy: 3)
+    }
+
     func testMissingModelsDirectoryIsAOneLineError() {
         let nowhere = URL(fileURLWithPath: "/nonexistent/parla-models")
         XCTAssertThrowsError(try FaceModels(directory: nowhere)) { error in
