@@ -37,7 +37,8 @@ public struct LiveOptions: Sendable {
     /// Atomic, legacy, or whichever the driver supports (`--kms`).
     public var kms: KMSInterface = .auto
     /// A CSV file receiving one line per frame that reached the screen: flip number, tick, composed frame, whether
-    /// it is speech, its jawOpen weight, the flip's CLOCK_MONOTONIC time and the audio position at that time.
+    /// it is speech, its jawOpen and eyeBlinkLeft weights, the flip's CLOCK_MONOTONIC time and the audio position
+    /// at that time.
     public var trace: URL?
     /// Motion seed (blinks, head motion).
     public var seed: UInt64 = 1
@@ -157,7 +158,7 @@ public final class LiveJob {
                     stats.recordFrame(workSeconds: MonotonicClock.now() - work, skippedTicks: skipped)
                     if traceFile != nil {
                         pendingTrace = "\(timing.flips + 1),\(tick),\(frame),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
-                            + String(format: "%.4f", frames[frame].blendshapes[.jawOpen])
+                            + String(format: "%.4f,%.4f", frames[frame].blendshapes[.jawOpen], frames[frame].blendshapes[.eyeBlinkLeft])
                     }
                     return .present
                 }
@@ -194,7 +195,7 @@ public final class LiveJob {
     }
 
     private static func openTrace(_ url: URL) throws -> FileHandle {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,flip_time,audio_position\n".utf8)),
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,blink,flip_time,audio_position\n".utf8)),
               let handle = try? FileHandle(forWritingTo: url) else {
             throw RuntimeError("\(url.path): cannot create the trace file")
         }

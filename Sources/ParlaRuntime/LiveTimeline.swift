@@ -65,25 +65,43 @@ public struct LiveTimeline: Sendable, Equatable {
 }
 
 /// How long a picture takes from the moment its frame is chosen to the vblank it appears at (decode, copy into
-/// the buffer, flip, waiting for the vblank), as a running average, so the frame can be chosen for the moment it
-/// will be seen. Without this a slow decoder shows every picture late by its own duration.
+/// the buffer, flip, waiting for the vblank): the median of the last ``window`` measurements, so the frame can be
+/// chosen for the moment it will be seen. Without this a slow decoder shows every picture late by its own
+/// duration; the median (rather than a mean) keeps one stalled frame from making the next ones early.
 public struct PresentationLatency: Sendable, Equatable {
+    /// How many recent pictures the estimate looks at.
+    public static let window = 8
     /// The current estimate, seconds.
     public private(set) var expected: Double
-    private var samples = 0
+    private var recent: [Double] = []
+    private var next = 0
 
     /// Starts from `initial` seconds (a refresh period is a fair guess) until the first flip is measured.
     public init(initial: Double) {
         expected = max(0, initial)
+        recent.reserveCapacity(Self.window)
     }
 
     /// Records one picture: chosen at `decidedAt`, on screen from `shownAt` (CLOCK_MONOTONIC seconds).
     public mutating func record(decidedAt: Double, shownAt: Double) {
         let measured = max(0, shownAt - decidedAt)
-        // The first measurement replaces the guess, the next two are averaged in, then an exponential average
-        // (weight 1/4) follows slow drifts and shrugs off single long frames.
-        samples += 1
-        expected = samples == 1 ? measured : expected + (measured - expected) / Double(min(samples, 4))
+        if recent.count < Self.window {
+            recent.append(measured)
+        } else {
+            recent[next] = measured
+        }
+        next = (next + 1) % Self.window
+        // Median without allocating: at most `window` values, counted in place.
+        var best = recent[0]
+        for candidate in recent {
+            var below = 0, equal = 0
+            for v in recent {
+                if v < candidate { below += 1 } else if v == candidate { equal += 1 }
+            }
+            let rank = (recent.count - 1) / 2   // lower median
+            if below <= rank && rank < below + equal { best = candidate; break }
+        }
+        expected = best
     }
 
     /// When a picture whose frame is chosen at `now` will be on screen.

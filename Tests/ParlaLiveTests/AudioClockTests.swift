@@ -1,4 +1,5 @@
 import ParlaMedia
+import ParlaTestSupport
 import XCTest
 @testable import ParlaIO
 @testable import ParlaRuntime
@@ -236,14 +237,38 @@ final class PresentationLatencyTests: XCTestCase {
         XCTAssertEqual(latency.presentationTime(decidingAt: 10), 10 + 1 / 60.0, accuracy: 1e-12)
         latency.record(decidedAt: 10, shownAt: 10.2)          // the first measurement replaces the guess
         XCTAssertEqual(latency.expected, 0.2, accuracy: 1e-12)
-        latency.record(decidedAt: 11, shownAt: 11.1)          // then averages: (0.2 + 0.1) / 2
-        XCTAssertEqual(latency.expected, 0.15, accuracy: 1e-12)
-        for k in 0..<40 { latency.record(decidedAt: Double(k), shownAt: Double(k) + 0.05) }
-        XCTAssertEqual(latency.expected, 0.05, accuracy: 1e-4, "converges on a steady latency")
-        latency.record(decidedAt: 100, shownAt: 101)          // one stall moves it by a quarter only
-        XCTAssertEqual(latency.expected, 0.05 + 0.95 / 4, accuracy: 1e-4)
+        latency.record(decidedAt: 11, shownAt: 11.1)          // lower median of {0.2, 0.1}
+        XCTAssertEqual(latency.expected, 0.1, accuracy: 1e-12)
+        for k in 0..<20 { latency.record(decidedAt: Double(k), shownAt: Double(k) + 0.05) }
+        XCTAssertEqual(latency.expected, 0.05, accuracy: 1e-12, "a steady latency")
+        latency.record(decidedAt: 100, shownAt: 101)          // one stall does not move it
+        latency.record(decidedAt: 102, shownAt: 102.9)        // nor a second
+        XCTAssertEqual(latency.expected, 0.05, accuracy: 1e-12)
+        for k in 0..<5 { latency.record(decidedAt: Double(k), shownAt: Double(k) + 0.3) }   // a lasting change does
+        XCTAssertEqual(latency.expected, 0.3, accuracy: 1e-12)
         latency.record(decidedAt: 5, shownAt: 4)              // clocks never make it negative
         XCTAssertGreaterThanOrEqual(latency.expected, 0)
         XCTAssertEqual(latency.presentationTime(decidingAt: 3), 3 + latency.expected)
+        // The median of an odd and an even window, against sorting.
+        var rng = SeededGenerator(seed: 7)
+        for n in 1...12 {
+            var l = PresentationLatency(initial: 0)
+            var values: [Double] = []
+            for _ in 0..<n {
+                let v = Double.random(in: 0...1, using: &rng).rounded(toPlaces: 2)
+                values.append(v)
+                l.record(decidedAt: 0, shownAt: v)
+            }
+            let window = Array(values.suffix(PresentationLatency.window)).sorted()
+            XCTAssertEqual(l.expected, window[(window.count - 1) / 2], "n = \(n): \(values)")
+        }
+    }
+}
+
+extension Double {
+    /// Rounded to `places` decimals (ties in the median test on purpose).
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
     }
 }

@@ -65,7 +65,9 @@ final class LiveSchedulerTests: XCTestCase {
         let settled = Array(run.offsets.dropFirst(5))
         XCTAssertGreaterThan(mean(settled), -0.75 / 30, "mean A/V offset \(mean(settled))")
         XCTAssertLessThan(mean(settled), 0.005, "mean A/V offset \(mean(settled))")
-        XCTAssertLessThan(settled.map(abs).max()!, 1 / 30.0 + 0.011)
+        // Single pictures: one frame, plus the decoder's jitter, plus a refresh period (where a picture lands
+        // between vblanks is not predicted).
+        XCTAssertLessThan(settled.map(abs).max()!, 1 / 30.0 + 0.011 + 1 / 60.0)
     }
 
     func testNoVBlankDisplayLikeVirtioGPU() {
