@@ -13,6 +13,7 @@ numpy or Pillow): PPM and PNG are decoded here.
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -208,8 +209,8 @@ def take_dumps(work, qemu_pid=None):
             time.sleep(0.25)
         ppm = os.path.join(work, f"dump-{k}.ppm")
         qmp.command("screendump", filename=ppm)
+        qmp.command("screendump", filename=os.path.join(work, f"dump-{k}.png"), format="png")
         if k == 1:
-            qmp.command("screendump", filename=os.path.join(work, "dump-1.png"), format="png")
             first_jaw = float(last["jaw_open"]) if last else None
         qmp.command("cont")
         # The picture on screen is the last traced flip's, or, if QEMU stopped between a flip and its trace line,
@@ -226,6 +227,10 @@ def take_dumps(work, qemu_pid=None):
         print(f"kms_host: dump {k}: frames {[c['frame'] for c in candidates]} (attempt {attempt + 1})", file=sys.stderr)
     with open(os.path.join(work, "dumps.json"), "w") as f:
         json.dump(dumps, f, indent=1)
+    # For docs/images: the dump with the wider open mouth.
+    jaws = [float(d["candidates"][0]["jaw_open"]) if d["candidates"] else -1 for d in dumps]
+    best = max(range(len(dumps)), key=lambda i: jaws[i])
+    shutil.copyfile(os.path.join(work, f"dump-{best + 1}.png"), os.path.join(work, "screendump.png"))
     open(os.path.join(results, "stop-main"), "w").close()
 
 
