@@ -65,6 +65,7 @@ final class AudioClockTests: XCTestCase {
         let channels = 1
         let periodFrames = 160
         let buffer = 1_280
+        var bufferFrames: Int { buffer }
         var now = 0.0
         var written = 0
         var played = 0.0
@@ -177,6 +178,7 @@ final class AudioClockTests: XCTestCase {
         let sampleRate = 8_000
         let channels = 2
         let periodFrames = 80
+        let bufferFrames = 640
         let failAfter: Int?
         private let lock = NSLock()
         private var written = 0
@@ -270,5 +272,41 @@ extension Double {
     func rounded(toPlaces places: Int) -> Double {
         let scale = pow(10, Double(places))
         return (self * scale).rounded() / scale
+    }
+}
+
+/// A device that never blocks (like ALSA's `null` PCM) must not make the feeding thread spin ahead.
+final class PlaybackPacingTests: XCTestCase {
+    final class InstantPCM: PCMOutput, @unchecked Sendable {
+        let sampleRate = 16_000
+        let channels = 1
+        let periodFrames = 160
+        let bufferFrames = 1_280
+        private let lock = NSLock()
+        private var written = 0
+        var framesWritten: Int { lock.lock(); defer { lock.unlock() }; return written }
+
+        func write(_ frames: UnsafeBufferPointer<Int16>) throws -> PCMWriteResult {
+            lock.lock(); defer { lock.unlock() }
+            written += frames.count
+            return PCMWriteResult(frames: frames.count, underruns: 0)
+        }
+
+        func clockSample() -> ClockSample {
+            ClockSample(framesWritten: framesWritten, delayFrames: 0, time: MonotonicClock.now(), running: true)
+        }
+    }
+
+    func testStaysNearTheWallClock() {
+        let device = InstantPCM()
+        let stream = AudioPlaybackStream(output: device, audio: AudioBuffer(sampleRate: 16_000, samples: [0.1, 0.2]), loop: true)
+        let start = MonotonicClock.now()
+        stream.start()
+        usleep(300_000)
+        let elapsed = MonotonicClock.now() - start
+        let written = Double(device.framesWritten) / 16_000
+        stream.stop()
+        XCTAssertLessThanOrEqual(written, elapsed + 0.25 + 0.02, "ran \(written) s of audio ahead in \(elapsed) s")
+        XCTAssertGreaterThan(written, 0.25, "but does fill the lead")
     }
 }

@@ -97,8 +97,17 @@ final class ALSAPCM {
         return snd_pcm_delay(handle, &d) == 0 ? Int(d) : nil
     }
 
-    /// Recovers from an underrun/overrun (-EPIPE) or suspend (-ESTRPIPE); rethrows anything else.
+    /// Recovers from an underrun/overrun (-EPIPE) or suspend (-ESTRPIPE) with `snd_pcm_recover`, and from an I/O
+    /// error (-EIO, -EBADFD: some drivers report these when the hardware restarts, e.g. HDMI audio across a mode
+    /// change, or a loopback whose other end stalled) by dropping and preparing the stream again.
     func recover(from error: Int32, call: String) throws {
+        if error == -EIO || error == -EBADFD {
+            snd_pcm_drop(handle)
+            try alsaCall(call + " (restarting the stream after \(String(cString: snd_strerror(error))))", device: device) {
+                snd_pcm_prepare(handle)
+            }
+            return
+        }
         try alsaCall(call + " (recovering)", device: device) { snd_pcm_recover(handle, error, 1) }
     }
 

@@ -14,7 +14,6 @@ public final class ALSAPlayback: PCMOutput {
     public var channels: Int { pcm.channels }
     /// Frames per period (~10 ms).
     public var periodFrames: Int { pcm.periodFrames }
-    /// The device buffer in frames.
     public var bufferFrames: Int { pcm.bufferFrames }
     /// Frames written since opening.
     public private(set) var framesWritten = 0
@@ -22,35 +21,44 @@ public final class ALSAPlayback: PCMOutput {
     public private(set) var underruns = 0
 
     private let pcm: ALSAPCM
+    /// Recoveries allowed without a successful write in between before the device counts as gone.
+    static let maximumRecoveries = 4
 
     /// Opens `device` for playback.
     /// - Parameters:
     ///   - sampleRate: the rate wanted (the clip's); the device may pick the nearest it supports — check
     ///     ``sampleRate`` and resample if it differs.
     ///   - channels: channels wanted; the device may insist on another count (check ``channels``).
-    ///   - periodMilliseconds: period length asked for; `periods` periods make the buffer.
+    ///   - periodMilliseconds: period length asked for; `periods` periods make the buffer (200 ms by default: the
+    ///     clock subtracts the delay, so a deep buffer costs no sync and rides out scheduling hiccups).
     public init(device: String = "default", sampleRate: Int, channels: Int = 1, periodMilliseconds: Int = 10,
-                periods: Int = 8) throws {
+                periods: Int = 20) throws {
         self.device = device
         pcm = try ALSAPCM(device: device, stream: SND_PCM_STREAM_PLAYBACK, sampleRate: sampleRate, channels: channels,
                           periodMilliseconds: periodMilliseconds, periods: periods)
     }
 
-    /// Writes every frame, blocking while the device is full; an underrun is recovered with `snd_pcm_recover` and counted.
+    /// Writes every frame, blocking while the device is full; an underrun (or a stream restart after an I/O error)
+    /// is recovered from and counted; repeated failures without progress throw.
     public func write(_ frames: UnsafeBufferPointer<Int16>) throws -> PCMWriteResult {
         precondition(frames.count % channels == 0, "partial frame")
         let total = frames.count / channels
-        var done = 0, recovered = 0
+        var done = 0, recovered = 0, failuresInARow = 0
         while done < total {
             let n = snd_pcm_writei(pcm.handle, frames.baseAddress! + done * channels, snd_pcm_uframes_t(total - done))
             if n >= 0 {
                 done += n
+                failuresInARow = 0
                 continue
             }
             let code = Int32(n)
             if code == -EINTR || code == -EAGAIN { continue }
+            failuresInARow += 1
+            guard failuresInARow <= Self.maximumRecoveries else {
+                throw AudioDeviceError("ALSA device '\(device)': snd_pcm_writei: \(String(cString: snd_strerror(code))) (errno \(-code)), \(failuresInARow) times in a row", errno: -code)
+            }
             try pcm.recover(from: code, call: "snd_pcm_writei")
-            if code == -EPIPE { recovered += 1 }
+            recovered += 1
         }
         framesWritten += total
         underruns += recovered

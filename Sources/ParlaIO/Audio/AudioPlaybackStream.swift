@@ -111,14 +111,23 @@ public final class AudioPlaybackStream: @unchecked Sendable {
     }
 
     private func feed() {
+        Self.raisePriority()
         let channels = output.channels
         var period = [Int16](repeating: 0, count: output.periodFrames * channels)
+        // A device that never blocks (the `null` PCM) would let this loop spin: stay at most this far ahead of
+        // the wall clock (real devices block long before).
+        let maximumLead = max(0.25, 2 * Double(output.bufferFrames) / Double(sampleRate))
+        var start: Double?
         while true {
             lock.lock()
             let stop = stopping
             lock.unlock()
             if stop { return }
             do {
+                let now = MonotonicClock.now()
+                let lead = Double(feeder.framesProduced) / Double(sampleRate) - (now - (start ?? now))
+                if lead > maximumLead { usleep(UInt32(min(1, lead - maximumLead) * 1e6)) }
+                if start == nil { start = now }
                 period.withUnsafeMutableBufferPointer { feeder.fill($0, channels: channels) }
                 let result = try period.withUnsafeBufferPointer { try output.write($0) }
                 let reading = output.clockSample()
@@ -133,5 +142,13 @@ public final class AudioPlaybackStream: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Asks for real-time scheduling (SCHED_FIFO, priority 10) so decoding on the other cores, or on the same one,
+    /// cannot starve the device; quietly keeps normal scheduling when not allowed (no CAP_SYS_NICE / rtprio limit).
+    private static func raisePriority() {
+        var parameters = sched_param()
+        parameters.sched_priority = 10
+        _ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters)
     }
 }

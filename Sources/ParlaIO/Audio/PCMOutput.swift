@@ -6,8 +6,10 @@ public protocol PCMOutput: AnyObject {
     var channels: Int { get }
     /// Frames per period (the write granularity, ~10 ms).
     var periodFrames: Int { get }
+    /// Frames the device buffers.
+    var bufferFrames: Int { get }
     /// Writes all of `frames` (interleaved, `channels` samples per frame), blocking while the device is full.
-    /// An underrun on the way is recovered from and counted in the result, never thrown.
+    /// An underrun on the way is recovered from and counted in the result; only a device that keeps failing throws.
     func write(_ frames: UnsafeBufferPointer<Int16>) throws -> PCMWriteResult
     /// The clock reading right now: frames written so far, the current delay, whether it runs.
     func clockSample() -> ClockSample
@@ -17,7 +19,7 @@ public protocol PCMOutput: AnyObject {
 public struct PCMWriteResult: Sendable, Equatable {
     /// Frames accepted.
     public var frames: Int
-    /// Underruns recovered from during the write.
+    /// Underruns (and stream restarts) recovered from during the write.
     public var underruns: Int
 
     /// A result.
