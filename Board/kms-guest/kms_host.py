@@ -38,7 +38,7 @@ FPS = 30
 JAW_CHANGE = 0.15
 DUMP_ATTEMPTS = 16
 # The screen must change this many times more around the mouth than around the eyes between the dumps.
-MOUTH_OVER_EYES = 1.5
+MOUTH_OVER_EYES = 1.3
 
 
 # MARK: - images
