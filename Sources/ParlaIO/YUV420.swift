@@ -21,7 +21,8 @@ public enum YUV420 {
                     for x in 0..<w {
                         let p = (y * w + x) * 4
                         let r = Int32(src[p]), g = Int32(src[p + 1]), b = Int32(src[p + 2])
-                        dst[y * w + x] = UInt8((66 * r + 129 * g + 25 * b + 128) >> 8 + 16)
+                        let luma: Int32 = (66 * r + 129 * g + 25 * b + 128) >> 8 + 16
+                        dst[y * w + x] = UInt8(luma)
                     }
                 }
                 for cy in 0..<ch {
@@ -35,8 +36,8 @@ public enum YUV420 {
                         }
                         // Average with rounding, then the BT.601 chroma rows.
                         r = (r + n / 2) / n; g = (g + n / 2) / n; b = (b + n / 2) / n
-                        let u = (-38 * r - 74 * g + 112 * b + 128) >> 8 + 128
-                        let v = (112 * r - 94 * g - 18 * b + 128) >> 8 + 128
+                        let u: Int32 = (-38 * r - 74 * g + 112 * b + 128) >> 8 + 128
+                        let v: Int32 = (112 * r - 94 * g - 18 * b + 128) >> 8 + 128
                         dst[lumaSize + cy * cw + cx] = UInt8(clamping: u)
                         dst[lumaSize + chromaSize + cy * cw + cx] = UInt8(clamping: v)
                     }

@@ -42,9 +42,11 @@ final class FaceTopologyTests: XCTestCase {
 
     func testTrianglesRunClockwiseOnARealFace() throws {
         let p = try ReferenceLandmarks.load().landmarks
-        let positive = FaceTopology.triangles.filter { t in
+        let positive = FaceTopology.triangles.filter { t -> Bool in
             let a = p[Int(t.x)], b = p[Int(t.y)], c = p[Int(t.z)]
-            return (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x) > 0
+            let lhs = (b.x - a.x) * (c.y - a.y)
+            let rhs = (b.y - a.y) * (c.x - a.x)
+            return lhs - rhs > 0
         }.count
         // The 2D projection of the 3D mesh folds in a few places (nose wings, lip corners, cheek silhouette).
         XCTAssertGreaterThan(Double(positive) / Double(FaceTopology.triangles.count), 0.95)

@@ -83,8 +83,9 @@ final class ImageOpsTests: XCTestCase {
             let crop = image.cropped(x: x, y: y, width: cw, height: ch)
             for yy in 0..<ch {
                 for xx in 0..<cw {
-                    let sx = min(max(x + xx, 0), w - 1), sy = min(max(y + yy, 0), h - 1)
-                    for c in 0..<4 where crop.pixels[(yy * cw + xx) * 4 + c] != image.pixels[(sy * w + sx) * 4 + c] {
+                    let sx: Int = min(max(x + xx, 0), w - 1), sy: Int = min(max(y + yy, 0), h - 1)
+                    let cropBase: Int = (yy * cw + xx) * 4, imageBase: Int = (sy * w + sx) * 4
+                    for c in 0..<4 where crop.pixels[cropBase + c] != image.pixels[imageBase + c] {
                         XCTFail("crop \(x),\(y) \(cw)x\(ch) differs at \(xx),\(yy)")
                         return
                     }

@@ -80,9 +80,9 @@ final class WAVFileTests: XCTestCase {
     func testG711LawsDecodeKnownCodes() throws {
         // A-law 0xD5 and µ-law 0xFF are the smallest positive steps; 0x55 / 0x7F their negatives; 0xAA / 0x80 near full scale.
         let a = try WAVFile.read(data: WAVBuilder(formatTag: 6, bits: 8).bytes(data: [0xD5, 0x55, 0xAA]), name: "a.wav")
-        XCTAssertEqual(a.samples, [8 / 32768, -8 / 32768, 32256 / 32768])
+        XCTAssertEqual(a.samples, [8 / 32768, -8 / 32768, 32256 / 32768] as [Float])
         let u = try WAVFile.read(data: WAVBuilder(formatTag: 7, bits: 8).bytes(data: [0xFF, 0x7F, 0x80]), name: "u.wav")
-        XCTAssertEqual(u.samples, [0, 0, 32124 / 32768])
+        XCTAssertEqual(u.samples, [0, 0, 32124 / 32768] as [Float])
     }
 
     func testChannelsAreAveragedToMono() throws {
@@ -196,7 +196,7 @@ final class WAVFileTests: XCTestCase {
         let (back, info) = try WAVFile.readWithInfo(data: [UInt8](Data(contentsOf: url)), name: url.path)
         XCTAssertEqual(info, WAVFile.Info(formatTag: 1, channels: 1, sampleRate: 22_050, bitsPerSample: 16, frameCount: 1004, isTruncated: false))
         for (got, want) in zip(back.samples, samples.prefix(1001)) { XCTAssertEqual(got, want, accuracy: 0.5 / 32768) }
-        XCTAssertEqual(Array(back.samples.suffix(3)), [32767 / 32768, -1, 0], "clipped, NaN → 0")
+        XCTAssertEqual(Array(back.samples.suffix(3)), [32767 / 32768, -1, 0] as [Float], "clipped, NaN → 0")
         // Reading a 16-bit file and writing it again changes nothing.
         XCTAssertEqual(try WAVFile.encode(back), try [UInt8](Data(contentsOf: url)))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["voice.wav"])

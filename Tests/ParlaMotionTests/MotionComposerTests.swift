@@ -205,7 +205,7 @@ final class MotionComposerTests: XCTestCase {
         let train = MotionTestAudio.syllableTrain(count: 6)
         // Naive 2:1 decimation after a 2-tap average keeps the 140 Hz harmonics below 4 kHz.
         let s = train.audio.samples
-        let down = stride(from: 0, to: s.count - 1, by: 2).map { 0.5 * (s[$0] + s[$0 + 1]) }
+        let down = stride(from: 0, to: s.count - 1, by: 2).map { (i: Int) -> Float in 0.5 * (s[i] + s[i + 1]) }
         let frames = composer(fps: 100).frames(for: AudioBuffer(sampleRate: 8000, samples: down))
         let jaw = MotionTestMetrics.track(frames, .jawOpen)
         for onset in train.onsets {

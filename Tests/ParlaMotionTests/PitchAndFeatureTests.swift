@@ -51,8 +51,11 @@ final class PitchAndFeatureTests: XCTestCase {
         var scratch = [Float](repeating: 0, count: estimator.maxLag + 1)
         for f0 in [75.0, 100.0, 140.0, 220.0, 350.0] {
             let frame = (0..<estimator.frameLength).map { i -> Float in
-                let t = Double(i) / 16_000
-                return Float(0.5 * sin(2 * .pi * f0 * t) + 0.3 * sin(2 * .pi * 2 * f0 * t + 1) + 0.2 * sin(2 * .pi * 3 * f0 * t))
+                let t: Double = Double(i) / 16_000
+                let a: Double = 0.5 * sin(2 * Double.pi * f0 * t)
+                let b: Double = 0.3 * sin(2 * Double.pi * 2 * f0 * t + 1)
+                let c: Double = 0.2 * sin(2 * Double.pi * 3 * f0 * t)
+                return Float(a + b + c)
             }
             let estimate = frame.withUnsafeBufferPointer { x in
                 scratch.withUnsafeMutableBufferPointer { estimator.estimate(frame: x.baseAddress!, scratch: $0.baseAddress!) }
@@ -117,8 +120,10 @@ final class PitchAndFeatureTests: XCTestCase {
         }
         // A trimmed, pause-free voiced sound is speech; equally loud steady noise is not.
         let vowel = (0..<16_000).map { i -> Float in
-            let t = Double(i) / 16_000
-            return Float(0.2 * (1 + 0.2 * sin(2 * .pi * 3 * t)) * (sin(2 * .pi * 130 * t) + 0.5 * sin(2 * .pi * 260 * t)))
+            let t: Double = Double(i) / 16_000
+            let envelope: Double = 0.2 * (1 + 0.2 * sin(2 * Double.pi * 3 * t))
+            let tone: Double = sin(2 * Double.pi * 130 * t) + 0.5 * sin(2 * Double.pi * 260 * t)
+            return Float(envelope * tone)
         }
         let vowelFeatures = extractor.extract(vowel)
         let vowelActivity = SpeechActivity(levels: vowelFeatures.levelDB, voiced: vowelFeatures.voiced,
