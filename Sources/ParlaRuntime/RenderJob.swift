@@ -16,6 +16,11 @@ public enum OutputFormat: String, CaseIterable, Codable, Sendable {
     /// No output: measures the pipeline (benchmarks).
     case null
 
+    /// Whether this machine can write the format (MP4 needs ffmpeg on PATH).
+    public var isAvailable: Bool {
+        self != .mp4 || FFmpegMP4Sink.findExecutable("ffmpeg") != nil
+    }
+
     /// The format a file name implies, if any.
     public static func inferred(from url: URL) -> OutputFormat? {
         switch url.pathExtension.lowercased() {

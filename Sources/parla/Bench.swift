@@ -44,10 +44,7 @@ struct BenchRender: ParsableCommand {
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("parla-bench-\(getpid())")
             try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: tmp) }
-            let hasFFmpeg = ProcessInfo.processInfo.environment["PATH"].map { path in
-                path.split(separator: ":").contains { access("\($0)/ffmpeg", X_OK) == 0 }
-            } ?? false
-            let format: OutputFormat = hasFFmpeg ? .mp4 : .y4m
+            let format: OutputFormat = OutputFormat.mp4.isAvailable ? .mp4 : .y4m
             var request = RenderRequest(
                 face: .portrait(portraitURL), audio: audioURL,
                 output: tmp.appendingPathComponent("bench.\(format.rawValue)"), format: format)

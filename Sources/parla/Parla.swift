@@ -21,7 +21,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as ValidationError {
         throw error
     } catch {
-        let text = (error as? CustomStringConvertible)?.description ?? error.localizedDescription
+        let text = String(describing: error)
         FileHandle.standardError.write(Data("parla: error: \(text)\n".utf8))
         throw ExitCode.failure
     }
