@@ -32,7 +32,7 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         // Audio → motion: MotionFrame, drivers, composer.
-        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"]),
+        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
         // System shims for live output: libdrm (KMS scan-out) and alsa-lib (playback/capture). Only ParlaIO uses them.

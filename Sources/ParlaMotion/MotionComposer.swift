@@ -60,6 +60,11 @@ public struct MotionComposer: Sendable {
     /// 8 kHz the audio is treated as silence. NaN or infinite samples count as 0. Use
     /// ``checkedFrames(for:)`` to have such input rejected instead.
     public func frames(for audio: AudioBuffer) -> [MotionFrame] {
+        frames(for: audio, mouth: true)
+    }
+
+    /// The frames with (`mouth`) or without the acoustic mouth driver; head, brows and blinks either way.
+    func frames(for audio: AudioBuffer, mouth withMouth: Bool) -> [MotionFrame] {
         let count = frameCount(for: audio)
         guard count > 0 else { return [] }
         let analysis = analyse(audio)
@@ -82,7 +87,7 @@ public struct MotionComposer: Sendable {
         for n in 0..<count {
             let t = Double(n) / fps
             var frame = MotionFrame(time: t)
-            if let mouth = analysis?.mouth {
+            if withMouth, let mouth = analysis?.mouth {
                 Self.applyMouth(mouth, at: t + Self.mouthLead, to: &frame.blendshapes)
             }
             let blink = blinks.value(at: t)

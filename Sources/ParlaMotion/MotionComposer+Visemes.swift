@@ -1,0 +1,67 @@
+import Foundation
+import ParlaMedia
+
+extension MotionComposer {
+    /// One MotionFrame per video frame (as ``frames(for:)``) with the mouth driven by `visemes` instead of the
+    /// acoustic driver: phoneme timing from a TTS (``VisemeTrack/init(events:duration:)``) or VisemeNet
+    /// posteriors. The audio still drives the jaw's loudness, the head, brows and blinks. The track's frame k is
+    /// time k·10 ms; frames missing at the end count as silence. The mouth goes through ``Coarticulation`` and
+    /// p/b/m frames always close the lips (see docs/motion.md).
+    public func frames(for audio: AudioBuffer, visemes: VisemeTrack) -> [MotionFrame] {
+        var frames = frames(for: audio, mouth: false)
+        guard !frames.isEmpty else { return [] }
+        let levels = Self.visemeLevels(audio, frameCount: visemes.frameCount)
+        let mouth = Coarticulation.apply(posteriors: visemes.values, levels: levels)
+        for n in frames.indices {
+            Self.applyVisemeMouth(mouth, at: frames[n].time, fps: options.fps, to: &frames[n].blendshapes)
+        }
+        return frames
+    }
+
+    /// Levels (dBFS) per 10 ms frame of `audio` for the jaw gain, `frameCount` of them (−120 past the end).
+    static func visemeLevels(_ audio: AudioBuffer, frameCount: Int) -> [Float] {
+        let speech = audio.sampleRate == AudioBuffer.analysisRate ? audio : Resampler.resample(audio, to: AudioBuffer.analysisRate)
+        var levels = VisemeFrontEnd().analyse(speech.samples).levelDB
+        if levels.count < frameCount { levels.append(contentsOf: repeatElement(-120, count: frameCount - levels.count)) }
+        return Array(levels.prefix(frameCount))
+    }
+
+    /// Writes the mouth at time `t` from per-hop coarticulation output: controls interpolated linearly between
+    /// hops; closure as the maximum over the video frame's own interval [t − ½/fps, t + ½/fps], so a p/b/m that
+    /// falls between two frame times still closes the lips on a frame.
+    static func applyVisemeMouth(_ mouth: Coarticulation.Output, at t: Double, fps: Double, to w: inout BlendshapeWeights) {
+        let count = mouth.count
+        guard count > 0 else { return }
+        let position = t / VisemeTrack.frameSeconds
+        let k0 = min(max(Int(position.rounded(.down)), 0), count - 1)
+        let k1 = min(k0 + 1, count - 1)
+        let f = Float(min(max(position - Double(k0), 0), 1))
+        func v(_ c: MouthControl) -> Float { mouth.value(c, at: k0) * (1 - f) + mouth.value(c, at: k1) * f }
+        let half = 0.5 / fps / VisemeTrack.frameSeconds
+        let lo = max(0, Int((position - half).rounded(.up))), hi = min(count - 1, Int((position + half).rounded(.down)))
+        var closure: Float = 0
+        if lo <= hi { for k in lo...hi { closure = max(closure, mouth.closure(at: k)) } }
+        closure = max(closure, mouth.closure(at: k0) * (1 - f) + mouth.closure(at: k1) * f)
+        let jaw = v(.jaw)
+        guard jaw > 0 || v(.lipsClosed) > 0 || closure > 0 || v(.stretch) > 0 || v(.pucker) > 0 else { return }
+        let closed = max(v(.lipsClosed), closure)
+        let open = 1 - closed
+        w[.jawOpen] = jaw
+        w[.mouthClose] = closed * jaw
+        let press = v(.press) + 0.25 * closure
+        w[.mouthPressLeft] = press
+        w[.mouthPressRight] = press
+        w[.mouthFunnel] = v(.funnel) * open
+        w[.mouthPucker] = v(.pucker)
+        w[.mouthStretchLeft] = v(.stretch)
+        w[.mouthStretchRight] = v(.stretch)
+        w[.mouthSmileLeft] = v(.smile)
+        w[.mouthSmileRight] = v(.smile)
+        w[.mouthLowerDownLeft] = v(.lowerDown) * open
+        w[.mouthLowerDownRight] = v(.lowerDown) * open
+        w[.mouthUpperUpLeft] = v(.upperUp) * open
+        w[.mouthUpperUpRight] = v(.upperUp) * open
+        w[.mouthRollLower] = v(.rollLower)
+        w[.tongueOut] = v(.tongueOut) * open
+    }
+}
