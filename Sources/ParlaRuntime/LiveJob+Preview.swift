@@ -5,7 +5,7 @@ import ParlaRender
 
 extension LiveJob {
     /// The screen `parla live` would show for composed frame `frame`, without a display: the decoded face fitted,
-    /// rotated and bordered into the `--mode WIDTHxHEIGHT` screen, opaque. For checking `--fit`, `--rotate` and
+    /// rotated and bordered into the `--mode WIDTHxHEIGHT` screen, opaque (with `hud`, the overlay over it). For checking `--fit`, `--rotate` and
     /// `--background` on a machine without a display, and for the display test, which compares it with the
     /// picture QEMU scanned out.
     public func preview(frame: Int, makeDecoder: LiveDecoderFactory) throws -> RGBAImage {
@@ -13,8 +13,7 @@ extension LiveJob {
         guard case let .size(width, height, _) = o.mode else {
             throw RuntimeError("a preview needs --mode WIDTHxHEIGHT (there is no display to take the size from)")
         }
-        let layout = try FrameLayout(sourceWidth: o.size, sourceHeight: o.size, targetWidth: width, targetHeight: height,
-                                     rotation: o.rotation, fit: o.fit)
+        let painter = try LivePainter(options: o, screenWidth: width, screenHeight: height)
         let speech = try SpeechInput.load(o.audio)
         let (frames, _) = try Self.compose(speech: speech, options: o)
         guard frames.indices.contains(frame) else {
@@ -24,8 +23,12 @@ extension LiveJob {
         var picture = RGBAImage(width: o.size, height: o.size)
         try decoder.decode(frames[frame], into: &picture)
         var screen = [UInt32](repeating: 0, count: width * height)
+        // With --hud, the overlay as it looks at the composed rate with nothing measured yet.
+        var meter = LiveHUD(temperature: CPUTemperature(root: o.thermalRoot))
+        let hud = o.hud ? meter.reading(now: 0, frameSeconds: 0, lagSeconds: nil, dropped: 0) : nil
         screen.withUnsafeMutableBytes {
-            FrameBlitter(layout: layout, background: o.background).blit(picture, into: $0.baseAddress!, pitch: width * 4)
+            painter.paint(picture, into: ScanoutTarget(pixels: $0.baseAddress!, pitch: width * 4, width: width, height: height),
+                          hud: hud, background: true)
         }
         var out = RGBAImage(width: width, height: height)
         out.pixels.withUnsafeMutableBufferPointer { p in

@@ -44,6 +44,10 @@ public struct LiveOptions: Sendable {
     public var seed: UInt64 = 1
     /// Seconds of silence composed after the clip for the idle face.
     public var idleSeconds = 20.0
+    /// Draw the stats overlay (fps, frame time, lag, dropped frames, CPU temperature) into the picture.
+    public var hud = false
+    /// Thermal zones the overlay reads the CPU temperature from.
+    public var thermalRoot = "/sys/class/thermal"
 
     /// Options for playing `audio` with every other setting at its default.
     public init(audio: URL) {
@@ -93,13 +97,7 @@ public final class LiveJob {
         guard (16...4096).contains(o.size) else { throw RuntimeError("--size \(o.size) must be between 16 and 4096") }
         guard o.fps > 0, o.fps <= 240 else { throw RuntimeError("--fps \(o.fps) must be above 0 and at most 240") }
 
-        let card = try o.card.map { try DRMCard(path: $0, master: true, atomic: o.kms != .legacy) }
-            ?? DRMCard.find(directory: o.driDirectory, connector: o.output, master: true, atomic: o.kms != .legacy)
-        let display = try KMSDisplay(card: card, connector: o.output, mode: o.mode, interface: o.kms, background: o.background)
-        let layout = try FrameLayout(sourceWidth: o.size, sourceHeight: o.size, targetWidth: display.width,
-                                     targetHeight: display.height, rotation: o.rotation, fit: o.fit)
-        let blitter = FrameBlitter(layout: layout, background: o.background)
-        report("display: \(card.path) (\(card.driver)), \(display.connector.name) \(display.mode), crtc \(display.crtc.id), \(display.interfaceName) KMS")
+        let (display, painter) = try openDisplay()
 
         let speech = try SpeechInput.load(o.audio)
         let (frames, timeline) = try Self.compose(speech: speech, options: o)
@@ -131,6 +129,8 @@ public final class LiveJob {
                       frames.count, timeline.clipDuration, o.loop ? "looping" : "then idle", "\(o.size)x\(o.size)", o.fps))
 
         var stats = LiveStats(start: MonotonicClock.now())
+        var hud = LiveHUD(temperature: CPUTemperature(root: o.thermalRoot))
+        var lastWork = 0.0, lastLag: Double?, lost = 0
         var scheduler = LiveScheduler(timeline: timeline, refreshPeriod: 1 / max(1, display.mode.refreshRate))
         var pendingTrace = ""
         stream?.start()
@@ -138,8 +138,14 @@ public final class LiveJob {
             defer { stream?.stop() }
             try display.run(stop: stop) { target, timing in
                 if let error = stream?.error { throw error }
+                if timing.lost != lost {
+                    lost = timing.lost
+                    scheduler.discardPending()
+                }
                 if let landed = scheduler.flipLanded(at: timing.lastFlipTime, heard: position(timing.lastFlipTime, false)) {
                     stats.recordOffset(landed.offset)
+                    hud.recordFlip(at: landed.time)
+                    lastLag = -landed.offset
                     if let traceFile {
                         pendingTrace += String(format: ",%.6f,%.6f\n", landed.time, landed.heard)
                         traceFile.write(Data(pendingTrace.utf8))
@@ -154,8 +160,10 @@ public final class LiveJob {
                 case let .show(tick, frame, skipped):
                     let work = MonotonicClock.now()
                     try decoder.decode(frames[frame], into: &picture)
-                    blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)  // buffers start with it
-                    stats.recordFrame(workSeconds: MonotonicClock.now() - work, skippedTicks: skipped)
+                    let reading = o.hud ? hud.reading(now: work, frameSeconds: lastWork, lagSeconds: lastLag, dropped: stats.dropped + skipped) : nil
+                    painter.paint(picture, into: target, hud: reading)
+                    lastWork = MonotonicClock.now() - work
+                    stats.recordFrame(workSeconds: lastWork, skippedTicks: skipped)
                     if traceFile != nil {
                         pendingTrace = "\(timing.flips + 1),\(tick),\(frame),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
                             + String(format: "%.4f,%.4f", frames[frame].blendshapes[.jawOpen], frames[frame].blendshapes[.eyeBlinkLeft])
@@ -169,6 +177,19 @@ public final class LiveJob {
         }
         report("display: " + (try display.restore()))
         return stats.summary(at: MonotonicClock.now())
+    }
+
+    /// Opens the display (the first thing `run` does, so a missing or busy one fails before any other work),
+    /// reports it, and makes the painter for its screen.
+    func openDisplay() throws -> (KMSDisplay, LivePainter) {
+        let o = options
+        let card = try o.card.map { try DRMCard(path: $0, master: true, atomic: o.kms != .legacy) }
+            ?? DRMCard.find(directory: o.driDirectory, connector: o.output, master: true, atomic: o.kms != .legacy)
+        let display = try KMSDisplay(card: card, connector: o.output, mode: o.mode, interface: o.kms, background: o.background)
+        display.report = report
+        let painter = try LivePainter(options: o, screenWidth: display.width, screenHeight: display.height)
+        report("display: \(card.path) (\(card.driver)), \(display.connector.name) \(display.mode), crtc \(display.crtc.id), \(display.interfaceName) KMS")
+        return (display, painter)
     }
 
     /// Composes the motion frames: the clip plus `idleSeconds` of silence (idle life), or the clip alone when

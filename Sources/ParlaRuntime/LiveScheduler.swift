@@ -46,6 +46,13 @@ public struct LiveScheduler: Sendable {
         return Landed(tick: p.tick, time: time, heard: heard, offset: timeline.time(ofTick: p.tick) - heard)
     }
 
+    /// Forgets the picture chosen last: it never reached the screen (its flip failed, or the panel was unplugged).
+    /// The next step then chooses again even if the same tick is due.
+    public mutating func discardPending() {
+        if pending != nil { shownTick = -1 }
+        pending = nil
+    }
+
     /// The next step at time `now`.
     /// - Parameters:
     ///   - predictedPosition: the audio position expected at a (future) time.

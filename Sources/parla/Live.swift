@@ -39,6 +39,8 @@ struct Live: ParsableCommand {
     var fps: Double = 30
     @Flag(help: "Print fps, frame time, dropped frames and the A/V offset every second, and a summary at the end.")
     var stats = false
+    @Flag(help: "Draw a stats overlay into the picture: fps, frame time, lag, dropped frames, CPU temperature (if readable).")
+    var hud = false
     @Option(help: "DRM device file (default: the first card in /dev/dri with a connected display).")
     var card: String?
     @Option(help: "KMS interface: auto, atomic or legacy.")
@@ -75,6 +77,7 @@ struct Live: ParsableCommand {
             options.size = size
             options.fps = fps
             options.stats = stats
+            options.hud = hud
             options.card = card
             options.trace = trace.map { URL(fileURLWithPath: $0) }
             options.seed = seed

@@ -11,6 +11,14 @@ public struct ScanoutTarget {
     public let width: Int
     /// Rows.
     public let height: Int
+
+    /// A target over `pixels` (at least `pitch × height` bytes).
+    public init(pixels: UnsafeMutableRawPointer, pitch: Int, width: Int, height: Int) {
+        self.pixels = pixels
+        self.pitch = pitch
+        self.width = width
+        self.height = height
+    }
 }
 
 /// Timing of the picture currently on screen, handed to the draw callback.
@@ -22,6 +30,9 @@ public struct FlipTiming: Sendable {
     public var lastFlipTime: Double
     /// The mode's frame period in seconds.
     public var refreshPeriod: Double
+    /// Pictures painted and handed to the display that never appeared (a flip failed, or the panel was unplugged
+    /// while it was pending); when this grows, the last picture chosen is not the one on screen.
+    public var lost = 0
 }
 
 /// What the draw callback did.
@@ -101,33 +112,21 @@ public final class KMSDisplay {
         event.deallocate()
     }
 
+    /// Where "display: …" lines about hotplug go (panel unplugged, back).
+    public var report: (String) -> Void = { _ in }
+    /// Times the panel went away during ``run(stop:draw:)``.
+    public private(set) var unplugs = 0
+    private let hotplug = HotplugMonitor()
+
     /// Sets the mode, then alternates: `draw` paints the back buffer, the loop flips to it and waits for the
-    /// flip event. Returns when `draw` says `.stop` or `stop` fires (after any pending flip completed).
+    /// flip event. Returns when `draw` says `.stop` or `stop` fires (after any pending flip completed). An
+    /// unplugged panel pauses the flipping until it is back (see ``ScanoutLoop``).
     /// The caller restores the previous CRTC with ``restore()`` (also done on deinit).
     public func run(stop: StopSignal, draw: (ScanoutTarget, FlipTiming) throws -> PresentDecision) throws {
-        if !modeSet {
-            try presenter.modeset(showing: buffers[front])
-            modeSet = true
-        }
-        let period = 1 / max(1, mode.refreshRate)
-        var timing = FlipTiming(flips: 0, lastFlipTime: MonotonicClock.now(), refreshPeriod: period)
-        while !stop.isTriggered {
-            let back = buffers[1 - front]
-            let target = ScanoutTarget(pixels: back.pixels, pitch: back.pitch, width: back.width, height: back.height)
-            switch try draw(target, timing) {
-            case .stop:
-                return
-            case let .skip(until):
-                _ = stop.wait(seconds: until - MonotonicClock.now())
-            case .present:
-                event.pointee = parla_flip_event()
-                try presenter.flip(to: back, userData: UnsafeMutableRawPointer(event))
-                try waitForFlip(stop: stop)
-                front = 1 - front
-                timing.flips += 1
-                timing.lastFlipTime = event.pointee.time_us > 0 ? Double(event.pointee.time_us) / 1e6 : MonotonicClock.now()
-            }
-        }
+        var loop = ScanoutLoop()
+        loop.report = report
+        defer { unplugs = loop.unplugs }
+        try loop.run(device: self, stop: stop, draw: draw)
     }
 
     /// Waits for the pending flip's event; a stop request does not cut this short (the flip must land before the
@@ -189,4 +188,42 @@ public final class KMSDisplay {
         }
         return "restored crtc \(s.crtc_id) to \(before), framebuffer \(s.buffer_id)"
     }
+}
+
+extension KMSDisplay: ScanoutDevice {
+    var outputName: String { "\(connector.name) on \(card.path)" }
+    var modeDescription: String { mode.description }
+    var refreshPeriod: Double { 1 / max(1, mode.refreshRate) }
+
+    func modeset() throws {
+        try presenter.modeset(showing: buffers[front])
+        modeSet = true
+    }
+
+    func backTarget() -> ScanoutTarget {
+        let back = buffers[1 - front]
+        return ScanoutTarget(pixels: back.pixels, pitch: back.pitch, width: back.width, height: back.height)
+    }
+
+    func flip(stop: StopSignal) throws -> Double {
+        event.pointee = parla_flip_event()
+        try presenter.flip(to: buffers[1 - front], userData: UnsafeMutableRawPointer(event))
+        try waitForFlip(stop: stop)
+        front = 1 - front
+        return event.pointee.time_us > 0 ? Double(event.pointee.time_us) / 1e6 : MonotonicClock.now()
+    }
+
+    func presence() -> OutputPresence {
+        // drmModeGetConnector (not ...Current) makes the driver probe the connector now.
+        guard let c = drmModeGetConnector(card.fd, connector.id) else { return .absent }
+        defer { drmModeFreeConnector(c) }
+        guard c.pointee.connection == DRM_MODE_CONNECTED else { return .absent }
+        let offered = (0..<Int(c.pointee.count_modes)).map { DisplayMode(c.pointee.modes[$0]) }
+        return offered.contains { $0.width == mode.width && $0.height == mode.height && abs($0.refreshRate - mode.refreshRate) < 0.01 }
+            ? .ready : .modeMissing
+    }
+
+    func hotplugEventPending() -> Bool { hotplug.drain() }
+
+    func waitForHotplug(seconds: Double, stop: StopSignal) -> Bool { hotplug.wait(seconds: seconds, stop: stop) }
 }
