@@ -1,0 +1,460 @@
+"""Post-training int8 quantization of Parla's neutral graph (tflite_graph.Graph), reusable for any model.
+
+    ranges = calibrate(graph, inputs)                 # float run of the graph over calibration inputs
+    qgraph = quantize_graph(graph, ranges, input_ranges={name: (lo, hi)})
+    outputs = simulate(qgraph, {input_name: x})       # the int8 executor's exact arithmetic, in numpy
+
+* Weights: int8 symmetric per output channel in [-127, 127] (conv OHWI axis 0, depthwise 1HWC axis 3);
+  biases int32 with scale s_in * s_w[c], zero point 0.
+* Activations: int8 asymmetric per tensor, range [min, max] from the calibration run (always containing 0),
+  or a percentile range (`percentile`), scale (max - min) / 255, zero point round(-128 - min / scale).
+* Fusions: an activation (RELU, RELU6, PRELU) whose input is only read by it is folded into the conv,
+  depthwise conv or add producing that input. PReLU keeps its float per-channel slopes α[c] in the file; the
+  executor folds them into a second per-channel requantization multiplier used for negative accumulators:
+  acc >= 0 ? MBQM(acc, M[c]) : MBQM(acc, M[c]·α[c]), so no float op and no int8 intermediate remain.
+* max pool, pad, reshape and concat keep the quantization of their input (concat inputs are unified to
+  one range), so they move bytes only. The graph starts with QUANTIZE and ends with DEQUANTIZE ops.
+Requantization multipliers are derived from the stored float32 scales in float64, in a fixed order
+(docs/model-format.md), so the Swift executor computes identical integers.
+"""
+import numpy as np
+
+import fixed_point as fp
+
+FUSABLE = {"relu": "relu", "relu6": "relu6", "prelu": "prelu"}
+
+
+# ---------------------------------------------------------------------------------------------- float run
+
+def _pads(size, k, stride, padding, explicit=None):
+    if padding == "valid":
+        out = (size - k) // stride + 1
+        return out, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def _windows(x, kh, kw, strides, padding, pad_value):
+    """x [1,H,W,C] -> windows [OH, OW, kh, kw, C] (padded with pad_value)."""
+    _, h, w, c = x.shape
+    oh, top, bottom = _pads(h, kh, strides[0], padding)
+    ow, left, right = _pads(w, kw, strides[1], padding)
+    xp = np.pad(x[0], ((top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(0, 1))  # [H', W', C, kh, kw]
+    win = win[::strides[0], ::strides[1]][:oh, :ow]
+    return win.transpose(0, 1, 3, 4, 2)
+
+
+def _conv(x, w, strides, padding, pad_value=0, acc=np.float32):
+    win = _windows(x, w.shape[1], w.shape[2], strides, padding, pad_value).astype(acc)
+    return np.tensordot(win, w.astype(acc), axes=([2, 3, 4], [1, 2, 3]))[None]
+
+
+def _depthwise(x, w, strides, padding, pad_value=0, acc=np.float32):
+    win = _windows(x, w.shape[1], w.shape[2], strides, padding, pad_value).astype(acc)
+    return np.einsum("abijc,ijc->abc", win, w[0].astype(acc))[None]
+
+
+def _max_pool(x, attrs, pad_value):
+    kh, kw = attrs["filter"]
+    win = _windows(x, kh, kw, attrs["strides"], attrs["padding"], pad_value)
+    return win.max(axis=(2, 3))[None]
+
+
+def _act(y, activation):
+    if activation == "relu":
+        return np.maximum(y, 0)
+    if activation == "relu6":
+        return np.clip(y, 0, 6)
+    return y
+
+
+def _pad(x, paddings, value):
+    pairs = [(paddings[2 * i], paddings[2 * i + 1]) for i in range(x.ndim)]
+    return np.pad(x, pairs, constant_values=value)
+
+
+def run_float(graph, feeds):
+    """Runs the float graph in numpy (float32); returns every tensor's value by name."""
+    values = {name: t["data"] for name, t in graph.tensors.items() if t["data"] is not None}
+    values.update({k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})
+    for op in graph.ops:
+        values[op["outputs"][0]] = _float_op(op, [values[n] for n in op["inputs"]])
+    return values
+
+
+def _float_op(op, x):
+    """One float op on numpy inputs."""
+    a = op["attributes"]
+    kind = op["type"]
+    if kind == "conv2d":
+        y = _conv(x[0], x[1], a["strides"], a["padding"])
+        y = _act(y + (x[2] if len(x) > 2 else 0), a.get("activation"))
+    elif kind == "depthwise_conv2d":
+        y = _depthwise(x[0], x[1], a["strides"], a["padding"])
+        y = _act(y + (x[2] if len(x) > 2 else 0), a.get("activation"))
+    elif kind == "add":
+        y = _act(x[0] + x[1], a.get("activation"))
+    elif kind in ("relu", "relu6"):
+        y = _act(x[0], kind)
+    elif kind == "prelu":
+        y = np.where(x[0] >= 0, x[0], x[0] * x[1].reshape(-1))
+    elif kind == "max_pool2d":
+        y = _act(_max_pool(x[0], a, -np.inf), a.get("activation"))
+    elif kind == "pad":
+        y = _pad(x[0], a["paddings"], 0)
+    elif kind == "reshape":
+        y = x[0].reshape(a["shape"])
+    elif kind == "concat":
+        y = np.concatenate(x, axis=a["axis"])
+    else:
+        raise ValueError(f"float run: op {kind} not supported")
+    return y.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------ calibration
+
+class Ranges:
+    """Per-tensor activation statistics over the calibration set."""
+
+    def __init__(self):
+        self.samples = {}
+
+    def add(self, values):
+        for name, v in values.items():
+            v = np.asarray(v, dtype=np.float32).ravel()
+            # Keep a bounded sample of each tensor for percentiles, plus exact extremes.
+            sample = v if v.size <= 4096 else v[np.linspace(0, v.size - 1, 4096).astype(np.int64)]
+            entry = self.samples.setdefault(name, {"min": np.inf, "max": -np.inf, "parts": []})
+            entry["min"] = min(entry["min"], float(v.min()))
+            entry["max"] = max(entry["max"], float(v.max()))
+            entry["parts"].append(np.concatenate([sample, [v.min(), v.max()]]))
+
+    def range(self, name, percentile=None):
+        e = self.samples[name]
+        if percentile is None:
+            lo, hi = e["min"], e["max"]
+        else:
+            allv = np.concatenate(e["parts"])
+            lo, hi = float(np.percentile(allv, 100 - percentile)), float(np.percentile(allv, percentile))
+        return min(lo, 0.0), max(hi, 0.0)
+
+
+def calibrate(graph, inputs):
+    """Runs the float graph on each feed dict in `inputs`; returns the activation Ranges."""
+    ranges = Ranges()
+    const = {n for n, t in graph.tensors.items() if t["data"] is not None}
+    for feeds in inputs:
+        values = run_float(graph, feeds)
+        ranges.add({k: v for k, v in values.items() if k not in const})
+    return ranges
+
+
+# ----------------------------------------------------------------------------------------- quantization
+
+def activation_params(lo, hi):
+    """(scale, zero point) for int8 asymmetric over [lo, hi] (which contains 0); scale is float32."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo < 1e-8:
+        hi = lo + 1e-8
+    scale = np.float32((hi - lo) / 255.0)
+    zp = int(np.clip(fp.round_half_away(-128.0 - lo / float(scale)), -128, 127))
+    return scale, zp
+
+
+def quantize_weights(w, axis):
+    """int8 symmetric per-channel weights in [-127, 127] and their float32 scales along `axis`."""
+    moved = np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)
+    peak = np.abs(moved).max(axis=1)
+    scales = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    q = np.clip(fp.round_half_away(w / scales.reshape(shape).astype(np.float64)), -127, 127).astype(np.int8)
+    return q, scales
+
+
+def head_ops(ops, producer, outputs):
+    """Indices of the convs that produce graph outputs (through reshape/concat) and of those reshapes/concats."""
+    heads, stack = set(), list(outputs)
+    while stack:
+        p = producer.get(stack.pop())
+        if p is None:
+            continue
+        op = ops[p]
+        if op["type"] in ("reshape", "concat"):
+            heads.add(p)
+            stack += op["inputs"]
+        elif op["type"] in ("conv2d", "depthwise_conv2d") and op["attributes"].get("activation", "none") == "none":
+            heads.add(p)
+    return heads
+
+
+def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_heads=False):
+    """Returns the int8 graph (dict; see module doc) of a float graph and its calibration ranges.
+
+    input_ranges: {input name: (lo, hi)}, the known range of each graph input (e.g. (0, 1) for pixels/255);
+    inputs without one use the calibrated range. percentile: e.g. 99.99 to clip activation ranges.
+    float_heads: the convs producing the graph outputs (and reshapes/concats after them) stay float32, fed by a
+    DEQUANTIZE of their int8 input, so the outputs (e.g. landmark pixels) are not rounded to 256 levels.
+    """
+    input_ranges = input_ranges or {}
+    consumers = {}
+    for k, op in enumerate(graph.ops):
+        for n in op["inputs"]:
+            consumers.setdefault(n, []).append(k)
+
+    # 1. Fuse standalone activations into their producer.
+    ops = []
+    fused_away = set()
+    producer = {}
+    for k, op in enumerate(graph.ops):
+        if k in fused_away:
+            continue
+        op = {"type": op["type"], "inputs": list(op["inputs"]), "outputs": list(op["outputs"]),
+              "attributes": dict(op["attributes"])}
+        out = op["outputs"][0]
+        users = consumers.get(out, [])
+        fusable = FUSABLE if op["type"] != "add" else {"relu": "relu", "relu6": "relu6"}
+        if op["type"] in ("conv2d", "depthwise_conv2d", "add") and op["attributes"].get("activation", "none") == "none" \
+                and len(users) == 1 and graph.ops[users[0]]["type"] in fusable and out not in graph.outputs:
+            act = graph.ops[users[0]]
+            op["attributes"]["activation"] = FUSABLE[act["type"]]
+            if act["type"] == "prelu":
+                op["alpha"] = act["inputs"][1]
+            op["outputs"] = list(act["outputs"])
+            fused_away.add(users[0])
+        producer[op["outputs"][0]] = len(ops)
+        ops.append(op)
+
+    # 2. Activation quantization parameters; byte-moving ops share their input's.
+    params = {}
+    for name in graph.inputs:
+        lo, hi = input_ranges.get(name) or ranges.range(name, percentile)
+        params[name] = activation_params(lo, hi)
+    share = {"max_pool2d", "pad", "reshape"}
+    # Concat: one range over all inputs and the output, pushed back through reshapes to the real producers.
+    unified = {}
+    for op in ops:
+        if op["type"] == "concat":
+            group = list(op["inputs"]) + [op["outputs"][0]]
+            frontier = list(op["inputs"])
+            while frontier:
+                n = frontier.pop()
+                p = producer.get(n)
+                if p is not None and ops[p]["type"] in share:
+                    group.append(ops[p]["inputs"][0])
+                    frontier.append(ops[p]["inputs"][0])
+            lo = min(ranges.range(n, percentile)[0] for n in group)
+            hi = max(ranges.range(n, percentile)[1] for n in group)
+            for n in group:
+                unified[n] = activation_params(lo, hi)
+    for op in ops:
+        out = op["outputs"][0]
+        if out in unified:
+            params[out] = unified[out]
+        elif op["type"] in share:
+            params[out] = params[op["inputs"][0]]
+        elif op["type"] == "concat":
+            params[out] = unified[out]
+        else:
+            params[out] = activation_params(*ranges.range(out, percentile))
+    for op in ops:
+        if op["type"] in share | {"concat"}:
+            for n in op["inputs"]:
+                if params[n] != params[op["outputs"][0]]:
+                    raise ValueError(f"{op['type']} {op['outputs'][0]}: input {n} has other quantization")
+
+    # 3. Tensors and ops of the int8 graph.
+    tensors = {}
+
+    def activation(name, shape):
+        s, z = params[name]
+        tensors[name] = {"shape": shape, "dtype": "i8", "data": None, "scales": [float(s)], "zero_points": [z]}
+
+    qops = []
+    for name in graph.inputs:
+        q = name + "/quantized"
+        tensors[name] = {"shape": graph.tensors[name]["shape"], "dtype": "f32", "data": None}
+        params[q] = params[name]
+        activation(q, graph.tensors[name]["shape"])
+        qops.append({"type": "quantize", "inputs": [name], "outputs": [q], "attributes": {}})
+    rename = {name: name + "/quantized" for name in graph.inputs}
+    floats = head_ops(ops, producer, graph.outputs) if float_heads else set()
+    for k, op in enumerate(ops):
+        ins = [rename.get(n, n) for n in op["inputs"]]
+        out = op["outputs"][0]
+        attrs = dict(op["attributes"])
+        kind = op["type"]
+        if k in floats:
+            if kind != "concat" and kind != "reshape" and ins[0] not in tensors:
+                activation(ins[0], graph.tensors[ins[0]]["shape"])
+            if kind in ("conv2d", "depthwise_conv2d"):
+                x = ins[0] + "/dequantized"
+                if x not in tensors:
+                    tensors[x] = {"shape": graph.tensors[ins[0]]["shape"], "dtype": "f32", "data": None}
+                    qops.append({"type": "dequantize", "inputs": [ins[0]], "outputs": [x], "attributes": {}})
+                for n in ins[1:]:
+                    tensors[n] = {"shape": graph.tensors[n]["shape"], "dtype": "f32", "data": graph.tensors[n]["data"]}
+                ins = [x] + ins[1:]
+            tensors[out] = {"shape": graph.tensors[out]["shape"], "dtype": "f32", "data": None}
+            qops.append({"type": kind, "inputs": ins, "outputs": [out], "attributes": attrs})
+            continue
+        if kind == "prelu":
+            slope = graph.tensors[ins[1]]["data"].reshape(-1).astype(np.float32)
+            tensors[ins[1]] = {"shape": [slope.size], "dtype": "f32", "data": slope}
+        if kind in ("conv2d", "depthwise_conv2d"):
+            w = graph.tensors[op["inputs"][1]]["data"]
+            axis = 0 if kind == "conv2d" else 3
+            wq, ws = quantize_weights(w, axis)
+            s_in = params[ins[0]][0]
+            wname = op["inputs"][1] + "/int8"
+            tensors[wname] = {"shape": list(w.shape), "dtype": "i8", "data": wq, "scales": ws.tolist(),
+                              "zero_points": [0] * len(ws), "axis": axis}
+            channels = w.shape[axis]
+            bias = graph.tensors[op["inputs"][2]]["data"] if len(op["inputs"]) > 2 else np.zeros(channels, np.float32)
+            bscale = np.float64(s_in) * ws.astype(np.float64)
+            bq = fp.round_half_away(bias.astype(np.float64) / bscale)
+            assert np.all(np.abs(bq) < 2 ** 31 - 1), "bias overflow"
+            bname = (op["inputs"][2] if len(op["inputs"]) > 2 else out + "/bias") + "/int32"
+            tensors[bname] = {"shape": [channels], "dtype": "i32", "data": bq.astype(np.int32),
+                              "scales": [float(np.float32(v)) for v in bscale], "zero_points": [0] * channels,
+                              "axis": 0}
+            ins = [ins[0], wname, bname]
+        if "alpha" in op:
+            alpha = graph.tensors[op["alpha"]]["data"].reshape(-1).astype(np.float32)
+            aname = op["alpha"]
+            tensors[aname] = {"shape": [alpha.size], "dtype": "f32", "data": alpha}
+            ins.append(aname)
+        for n in ins:
+            if n not in tensors:
+                activation(n, graph.tensors[n]["shape"] if n in graph.tensors else None)
+        activation(out, graph.tensors[out]["shape"])
+        qops.append({"type": kind, "inputs": ins, "outputs": [out], "attributes": attrs})
+    outputs = []
+    for name in graph.outputs:
+        if tensors[name]["dtype"] == "f32":
+            outputs.append(name)
+            continue
+        f = name + "/float"
+        tensors[f] = {"shape": graph.tensors[name]["shape"], "dtype": "f32", "data": None}
+        qops.append({"type": "dequantize", "inputs": [name], "outputs": [f], "attributes": {}})
+        outputs.append(f)
+    return {"tensors": tensors, "ops": qops, "inputs": list(graph.inputs), "outputs": outputs}
+
+
+# ------------------------------------------------------------------------------------- int8 simulation
+
+def _multipliers(reals):
+    pairs = [fp.quantize_multiplier(float(r)) for r in np.atleast_1d(reals)]
+    return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+
+
+def requant_multipliers(s_in, s_w, s_out, alpha=None):
+    """Per-channel (M, shift) for acc -> output, and for negative acc under PReLU: computed in float64 as
+    m[c] = (s_in * s_w[c]) / s_out and m[c] * alpha[c] (ParlaKernels Requantizer.convolution)."""
+    base = (np.float64(s_in) * np.asarray(s_w, np.float64)) / np.float64(s_out)
+    pos = _multipliers(base)
+    if alpha is None:
+        return pos, None
+    neg = _multipliers(base * np.asarray(alpha, np.float64))
+    return pos, neg
+
+
+def _clamp_bounds(activation, s, z):
+    lo, hi = -128, 127
+    if activation in ("relu", "relu6"):
+        lo = max(lo, z)
+    if activation == "relu6":
+        hi = max(-128, min(hi, z + int(fp.round_half_away(np.float32(6.0) / np.float32(s)))))
+    return lo, hi
+
+
+def _epilogue(acc, pos, neg, z_out, lo, hi):
+    """acc int64 [..., C] -> int8 with per-channel multipliers (and the PReLU negative branch)."""
+    y = fp.multiply_by_quantized_multiplier(acc, pos[0], pos[1])
+    if neg is not None:
+        yn = fp.multiply_by_quantized_multiplier(acc, neg[0], neg[1])
+        y = np.where(acc >= 0, y, yn)
+    return np.clip(y + z_out, lo, hi).astype(np.int8)
+
+
+ADD_LEFT_SHIFT = 20
+
+
+def add_multipliers(s1, s2, s_out, alpha=None):
+    """TFLite int8 ADD parameters: input multipliers (M, shift) for each input and the output's (per channel
+    when alpha is given: the PReLU negative branch uses output multiplier · alpha[c])."""
+    twice_max = 2.0 * max(float(s1), float(s2))
+    m1 = fp.quantize_multiplier(float(s1) / twice_max)
+    m2 = fp.quantize_multiplier(float(s2) / twice_max)
+    real_out = twice_max / ((1 << ADD_LEFT_SHIFT) * float(s_out))
+    out = _multipliers([real_out])
+    neg = None if alpha is None else _multipliers(real_out * np.asarray(alpha, np.float64))
+    return m1, m2, out, neg
+
+
+def simulate(qgraph, feeds, keep_all=False):
+    """Runs the int8 graph with the executor's integer arithmetic; returns outputs (float) by name, or
+    every tensor (int8 activations as int8 arrays) with keep_all."""
+    T = qgraph["tensors"]
+    values = {n: t["data"] for n, t in T.items() if t["data"] is not None}
+    values.update({k: np.asarray(v, np.float32) for k, v in feeds.items()})
+
+    def qp(n):
+        return np.float32(T[n]["scales"][0]), int(T[n]["zero_points"][0])
+
+    for op in qgraph["ops"]:
+        kind, a = op["type"], op["attributes"]
+        ins = op["inputs"]
+        out = op["outputs"][0]
+        if kind == "quantize":
+            s, z = qp(out)
+            v = fp.round_half_away(values[ins[0]] / s) + z
+            y = np.clip(v, -128, 127).astype(np.int8)
+        elif kind == "dequantize":
+            s, z = qp(ins[0])
+            y = ((values[ins[0]].astype(np.int32) - z).astype(np.float32) * s).astype(np.float32)
+        elif T[out]["dtype"] == "f32":
+            y = _float_op(op, [values[n] for n in ins])
+        elif kind in ("conv2d", "depthwise_conv2d"):
+            s_in, z_in = qp(ins[0])
+            s_out, z_out = qp(out)
+            x = values[ins[0]].astype(np.int64) - z_in
+            w = values[ins[1]].astype(np.int64)
+            f = _conv if kind == "conv2d" else _depthwise
+            acc = f(x, w, a["strides"], a["padding"], 0, np.int64) + values[ins[2]].astype(np.int64)
+            alpha = values[ins[3]] if a.get("activation") == "prelu" else None
+            pos, neg = requant_multipliers(s_in, np.asarray(T[ins[1]]["scales"], np.float32), s_out, alpha)
+            lo, hi = _clamp_bounds(a.get("activation"), s_out, z_out)
+            y = _epilogue(acc, pos, neg, z_out, lo, hi)
+        elif kind == "add":
+            (s1, z1), (s2, z2), (s_out, z_out) = qp(ins[0]), qp(ins[1]), qp(out)
+            alpha = values[ins[2]] if a.get("activation") == "prelu" else None
+            m1, m2, mo, neg = add_multipliers(s1, s2, s_out, alpha)
+            x1 = (values[ins[0]].astype(np.int64) - z1) << ADD_LEFT_SHIFT
+            x2 = (values[ins[1]].astype(np.int64) - z2) << ADD_LEFT_SHIFT
+            acc = fp.multiply_by_quantized_multiplier(x1, m1[0], m1[1]) + \
+                fp.multiply_by_quantized_multiplier(x2, m2[0], m2[1])
+            lo, hi = _clamp_bounds(a.get("activation"), s_out, z_out)
+            y = _epilogue(acc, mo, neg, z_out, lo, hi)
+        elif kind == "prelu" and T[out]["dtype"] == "i8":
+            (s_in, z_in), (s_out, z_out) = qp(ins[0]), qp(out)
+            identity = np.float64(s_in) / np.float64(s_out)
+            pos = _multipliers(np.full(values[ins[1]].size, identity))
+            neg = _multipliers(identity * values[ins[1]].astype(np.float64))
+            y = _epilogue(values[ins[0]].astype(np.int64) - z_in, pos, neg, z_out, -128, 127)
+        elif kind == "max_pool2d":
+            y = _max_pool(values[ins[0]], a, -128)
+        elif kind == "pad":
+            y = _pad(values[ins[0]], a["paddings"], qp(ins[0])[1])
+        elif kind == "reshape":
+            y = values[ins[0]].reshape(a["shape"])
+        elif kind == "concat":
+            y = np.concatenate([values[n] for n in ins], axis=a["axis"])
+        else:
+            raise ValueError(f"int8 simulation: op {kind} not supported")
+        values[out] = y
+    if keep_all:
+        return values
+    return {n: values[n] for n in qgraph["outputs"]}
