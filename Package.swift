@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
+        // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES (and the io layer).
+        .systemLibrary(name: "CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev", "libgles-dev", "libgbm-dev"])]),
+        // The frame decoder on GLES 3.1 compute shaders (Shaders/), matched by the CPU reference.
+        .target(name: "ParlaRenderGLES", dependencies: ["ParlaRender", "CEGL"]),
         // System shims for live output: libdrm (KMS scan-out) and alsa-lib (playback/capture). Only ParlaIO uses them.
         .systemLibrary(name: "CDRM", pkgConfig: "libdrm", providers: [.apt(["libdrm-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -43,12 +47,12 @@ let package = Package(
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",
-            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia"],
+            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaRenderGLES"],
             resources: [.copy("Demo")]
         ),
         .executableTarget(
             name: "parla",
-            dependencies: ["ParlaRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ParlaRuntime", "ParlaRenderGLES", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test helpers shared by the test targets (fixture paths, synthetic signals, image metrics).
@@ -58,7 +62,7 @@ let package = Package(
         .testTarget(name: "ParlaMediaTests", dependencies: ["ParlaMedia", "ParlaTestSupport"]),
         .testTarget(name: "ParlaFaceTests", dependencies: ["ParlaFace", "ParlaTestSupport"]),
         .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaTestSupport"]),
-        .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaRenderGLES", "ParlaTestSupport"]),
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport"]),

@@ -6,7 +6,7 @@ import ParlaRuntime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Parla on this machine.",
-        subcommands: [BenchRender.self]
+        subcommands: [BenchRender.self, BenchDecode.self]
     )
 }
 

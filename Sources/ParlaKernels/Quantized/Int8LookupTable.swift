@@ -1,0 +1,44 @@
+/// A 256-entry table for an int8 → int8 elementwise function under fixed input/output quantization, built once
+/// at model load. Entries are computed in Float with only `+ - * /`, min/max and rounding (IEEE, no libm), so
+/// they are identical on every platform; applying the table is exact by construction.
+public struct Int8LookupTable: Sendable, Equatable {
+    /// `table[Int(x) + 128]` is the output for input `x`.
+    public let table: [Int8]
+
+    /// Tabulates `function` (real → real) between the given quantizations.
+    public init(input: QuantizationParameters, output: QuantizationParameters, function: (Float) -> Float) {
+        table = (-128...127).map { q in
+            QuantizedConversion.quantize(function(input.scale * Float(Int32(q) - input.zeroPoint)), output)
+        }
+    }
+
+    /// HARD_SWISH: `x · relu6(x + 3) / 6`.
+    public static func hardSwish(input: QuantizationParameters, output: QuantizationParameters) -> Int8LookupTable {
+        Int8LookupTable(input: input, output: output, function: hardSwishReference)
+    }
+
+    /// The real HARD_SWISH function the table samples.
+    public static func hardSwishReference(_ x: Float) -> Float { x * min(max(x + 3, 0), 6) / 6 }
+
+    /// Plain scalar reference: looks each value up.
+    public func reference(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>) {
+        precondition(input.count >= output.count, "lookup: input too small")
+        for i in 0..<output.count { output[i] = table[Int(input[i]) + 128] }
+    }
+
+    /// Unrolled lookup through a raw table pointer (no bounds checks); identical to `reference`.
+    public func fast(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>) {
+        precondition(input.count >= output.count, "lookup: input too small")
+        guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        table.withUnsafeBufferPointer { tb in
+            let t = tb.baseAddress! + 128
+            let n = output.count
+            var i = 0
+            while i + 4 <= n {
+                y[i] = t[Int(x[i])]; y[i + 1] = t[Int(x[i + 1])]; y[i + 2] = t[Int(x[i + 2])]; y[i + 3] = t[Int(x[i + 3])]
+                i += 4
+            }
+            while i < n { y[i] = t[Int(x[i])]; i += 1 }
+        }
+    }
+}

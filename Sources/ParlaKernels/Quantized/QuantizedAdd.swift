@@ -1,0 +1,77 @@
+/// Int8 elementwise addition of two tensors with different scales, TFLite's ADD int8 formulation: both inputs
+/// are shifted left by 20 bits, scaled to a common scale `2·max(s1, s2)` with Q31 multipliers, added, and
+/// scaled to the output.
+public enum QuantizedAdd {
+    /// TFLite's left shift for int8 ADD.
+    public static let leftShift: Int32 = 20
+
+    /// Fixed-point parameters of one ADD, computed once at model load.
+    public struct Parameters: Sendable, Equatable {
+        public let input1Offset: Int32, input2Offset: Int32, outputOffset: Int32
+        public let input1: QuantizedMultiplier, input2: QuantizedMultiplier, output: QuantizedMultiplier
+        public let activationMin: Int32, activationMax: Int32
+
+        /// TFLite `PrepareGeneralSubOp`/ADD: `twiceMax = 2·max(s1, s2)`, input multipliers `s_i / twiceMax`,
+        /// output multiplier `twiceMax / (2^20 · outScale)`.
+        public init(input1: QuantizationParameters, input2: QuantizationParameters, output: QuantizationParameters,
+                    activation: FusedActivation = .none) {
+            let twiceMax = 2 * max(Double(input1.scale), Double(input2.scale))
+            input1Offset = -input1.zeroPoint
+            input2Offset = -input2.zeroPoint
+            outputOffset = output.zeroPoint
+            self.input1 = QuantizedMultiplier(realScale: Double(input1.scale) / twiceMax)
+            self.input2 = QuantizedMultiplier(realScale: Double(input2.scale) / twiceMax)
+            self.output = QuantizedMultiplier(realScale: twiceMax / (Double(1 << QuantizedAdd.leftShift) * Double(output.scale)))
+            let range = output.activationRange(activation)
+            activationMin = range.lowerBound
+            activationMax = range.upperBound
+        }
+
+        /// One output value (the scalar reference formula).
+        @inlinable public func apply(_ a: Int8, _ b: Int8) -> Int8 {
+            let x1 = (input1Offset + Int32(a)) << QuantizedAdd.leftShift
+            let x2 = (input2Offset + Int32(b)) << QuantizedAdd.leftShift
+            let sum = input1.apply(x1) &+ input2.apply(x2)
+            let raw = output.apply(sum) &+ outputOffset
+            return Int8(min(max(raw, activationMin), activationMax))
+        }
+    }
+
+    /// Plain scalar reference over `output.count` values.
+    public static func reference(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
+                                 output: UnsafeMutableBufferPointer<Int8>, parameters: Parameters) {
+        precondition(a.count >= output.count && b.count >= output.count, "qadd: inputs too small")
+        for i in 0..<output.count { output[i] = parameters.apply(a[i], b[i]) }
+    }
+
+    /// SIMD version, 8 values per step; bit-exact with `reference`.
+    public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
+                            output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters) {
+        precondition(a.count >= output.count && b.count >= output.count, "qadd: inputs too small")
+        guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
+        let n = output.count
+        let o1 = SIMD4<Int32>(repeating: p.input1Offset), o2 = SIMD4<Int32>(repeating: p.input2Offset)
+        let m1 = SIMD4<Int32>(repeating: p.input1.multiplier), s1 = SIMD4<Int32>(repeating: p.input1.shift)
+        let m2 = SIMD4<Int32>(repeating: p.input2.multiplier), s2 = SIMD4<Int32>(repeating: p.input2.shift)
+        let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)
+        let oo = SIMD4<Int32>(repeating: p.outputOffset)
+        let lo = SIMD4<Int32>(repeating: p.activationMin), hi = SIMD4<Int32>(repeating: p.activationMax)
+        @inline(__always) func four(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int8> {
+            let x1 = (SIMD4<Int32>(truncatingIfNeeded: va) &+ o1) &<< 20
+            let x2 = (SIMD4<Int32>(truncatingIfNeeded: vb) &+ o2) &<< 20
+            let sum = x1.multipliedByQuantized(m1, shift: s1) &+ x2.multipliedByQuantized(m2, shift: s2)
+            var r = sum.multipliedByQuantized(mo, shift: so) &+ oo
+            r.clamp(lowerBound: lo, upperBound: hi)
+            return SIMD4<Int8>(truncatingIfNeeded: r)
+        }
+        var i = 0
+        while i + 8 <= n {
+            let va = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Int8>.self)
+            let vb = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Int8>.self)
+            let r = SIMD8(lowHalf: four(va.lowHalf, vb.lowHalf), highHalf: four(va.highHalf, vb.highHalf))
+            UnsafeMutableRawPointer(z + i).storeBytes(of: r, as: SIMD8<Int8>.self)
+            i += 8
+        }
+        while i < n { z[i] = p.apply(x[i], y[i]); i += 1 }
+    }
+}

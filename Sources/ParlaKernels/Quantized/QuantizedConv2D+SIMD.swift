@@ -1,0 +1,232 @@
+extension QuantizedConv2D {
+    /// Output channels per register tile.
+    static let tileChannels = 8
+    /// Output pixels per register tile.
+    static let tilePixels = 4
+
+    /// Weights repacked once at model load for `QuantizedConv2D.fast` (and `QuantizedFullyConnected.fast`):
+    /// widened to int16 and laid out `[block of 8 output channels][tap pair][8 channels][2 taps]` so that one
+    /// 16-lane load feeds 8 output channels × 2 taps (`pmaddwd` on x86-64, `smull`+pairwise add on aarch64); the
+    /// tap count is padded to even with zero weights and the channel count to a multiple of 8. The input zero
+    /// point is folded into the bias: `bias[c] - inputZeroPoint·Σ w[c]` (padding then reads `inputZeroPoint`).
+    public struct PackedWeights: Sendable {
+        /// Output channels (before padding to a multiple of 8).
+        public let outputChannels: Int
+        /// Input channels.
+        public let inputChannels: Int
+        /// Kernel rows.
+        public let kernelHeight: Int
+        /// Kernel columns.
+        public let kernelWidth: Int
+        /// Input zero point folded into `bias`; the input must use it.
+        public let inputZeroPoint: Int32
+        /// Taps per output value (`kH·kW·inC`), and that padded to even.
+        let taps: Int, paddedTaps: Int
+        let blockCount: Int
+        let values: [Int16]
+        let bias: [Int32]
+
+        /// Repacks OHWI int8 `weights` and the optional int32 `bias`.
+        public init(weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>?, outputChannels: Int,
+                    kernelHeight: Int, kernelWidth: Int, inputChannels: Int, inputZeroPoint: Int32) {
+            precondition(outputChannels > 0 && kernelHeight > 0 && kernelWidth > 0 && inputChannels > 0,
+                         "qconv2d pack: sizes must be positive")
+            let taps = kernelHeight * kernelWidth * inputChannels
+            precondition(weights.count >= outputChannels * taps, "qconv2d pack: weights too small")
+            precondition(bias.map { $0.count >= outputChannels } ?? true, "qconv2d pack: bias too small")
+            precondition(weights.allSatisfy { $0 != Int8.min }, "qconv2d pack: weights must be in -127...127")
+            self.outputChannels = outputChannels
+            self.inputChannels = inputChannels
+            self.kernelHeight = kernelHeight
+            self.kernelWidth = kernelWidth
+            self.inputZeroPoint = inputZeroPoint
+            self.taps = taps
+            paddedTaps = (taps + 1) / 2 * 2
+            blockCount = (outputChannels + tileChannels - 1) / tileChannels
+            var packed = [Int16](repeating: 0, count: blockCount * paddedTaps * tileChannels)
+            var folded = [Int32](repeating: 0, count: blockCount * tileChannels)
+            for oc in 0..<outputChannels {
+                let (block, lane) = (oc / tileChannels, oc % tileChannels)
+                var sum: Int32 = 0
+                for tap in 0..<taps {
+                    let w = weights[oc * taps + tap]
+                    sum += Int32(w)
+                    packed[block * paddedTaps * tileChannels + (tap / 2) * 2 * tileChannels + lane * 2 + tap % 2] = Int16(w)
+                }
+                folded[oc] = (bias?[oc] ?? 0) &- inputZeroPoint &* sum
+            }
+            values = packed
+            self.bias = folded
+        }
+    }
+
+    /// Int16 scratch values `fast` needs per call (per thread when rows are split).
+    public static func scratchCount(packed: PackedWeights) -> Int { tilePixels * packed.paddedTaps }
+
+    /// Fast convolution: per group of 4 output pixels the input windows are widened to int16 (im2col of 4 rows,
+    /// padding = input zero point), then a 4-pixel × 8-channel register tile of int32 accumulators runs over every
+    /// block of 8 output channels. Bit-exact with `reference` for every shape.
+    /// - Parameters:
+    ///   - rows: the output rows to compute (default all), so threads can split the image.
+    ///   - scratch: at least `scratchCount(packed:)` values, not shared with a concurrent call.
+    public static func fast(
+        input: UnsafeBufferPointer<Int8>, packed: PackedWeights, output: UnsafeMutableBufferPointer<Int8>,
+        window: Window2D, requantizer: Requantizer, scratch: UnsafeMutableBufferPointer<Int16>, rows: Range<Int>? = nil
+    ) {
+        precondition(window.kernelHeight == packed.kernelHeight && window.kernelWidth == packed.kernelWidth,
+                     "qconv2d: packed kernel size differs from the window")
+        checkSizes(input: input.count, weights: packed.outputChannels * packed.taps, bias: nil, output: output.count,
+                   window: window, inputChannels: packed.inputChannels, outputChannels: packed.outputChannels,
+                   requantizer: requantizer)
+        let rows = rows ?? 0..<window.outputHeight
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= window.outputHeight, "qconv2d: rows out of range")
+        precondition(scratch.count >= scratchCount(packed: packed), "qconv2d: scratch too small")
+        guard let inputBase = input.baseAddress, let outputBase = output.baseAddress, !rows.isEmpty else { return }
+        let pixels = rows.lowerBound * window.outputWidth..<rows.upperBound * window.outputWidth
+        let ow = window.outputWidth
+        run(packed: packed, requantizer: requantizer, pixels: pixels, output: outputBase, scratch: scratch.baseAddress!) {
+            pixel, row in fillWindow(input: inputBase, window: window, ci: packed.inputChannels,
+                                     zeroPoint: Int16(packed.inputZeroPoint), oy: pixel / ow, ox: pixel % ow,
+                                     taps: packed.taps, paddedTaps: packed.paddedTaps, into: row)
+        }
+    }
+
+    /// Writes one output pixel's input window, widened to int16, as `paddedTaps` values in OHWI tap order.
+    @inline(__always)
+    static func fillWindow(input: UnsafePointer<Int8>, window: Window2D, ci: Int, zeroPoint: Int16, oy: Int, ox: Int,
+                           taps: Int, paddedTaps: Int, into row: UnsafeMutablePointer<Int16>) {
+        let iy0 = oy * window.strideY - window.padTop, ix0 = ox * window.strideX - window.padLeft
+        let (kh, kw, w) = (window.kernelHeight, window.kernelWidth, window.inputWidth)
+        var d = row
+        for ky in 0..<kh {
+            let iy = iy0 + ky
+            if iy < 0 || iy >= window.inputHeight {
+                d.update(repeating: zeroPoint, count: kw * ci); d += kw * ci; continue
+            }
+            let columns = window.kernelColumns(forOutputColumn: ox)
+            if columns.count == kw {
+                let s = input + (iy * w + ix0) * ci
+                for i in 0..<kw * ci { d[i] = Int16(s[i]) }
+                d += kw * ci
+            } else {
+                for kx in 0..<kw {
+                    if columns.contains(kx) {
+                        let s = input + (iy * w + ix0 + kx) * ci
+                        for i in 0..<ci { d[i] = Int16(s[i]) }
+                    } else {
+                        d.update(repeating: zeroPoint, count: ci)
+                    }
+                    d += ci
+                }
+            }
+        }
+        if paddedTaps > taps { row[taps] = 0 }
+    }
+
+    /// The GEMM driver shared by conv and fully connected: `fill(pixel, row)` writes pixel `pixel`'s
+    /// `paddedTaps` int16 inputs into `row`; groups of 4 pixels (the last group repeats its last pixel) run the
+    /// register tile over every output channel block and store `outputChannels` int8 values per pixel.
+    @inline(__always)
+    static func run(packed: PackedWeights, requantizer: Requantizer, pixels: Range<Int>,
+                    output: UnsafeMutablePointer<Int8>, scratch: UnsafeMutablePointer<Int16>,
+                    fill: (Int, UnsafeMutablePointer<Int16>) -> Void) {
+        let kp = packed.paddedTaps, co = packed.outputChannels
+        packed.values.withUnsafeBufferPointer { weightBuffer in
+            packed.bias.withUnsafeBufferPointer { biasBuffer in
+                requantizer.withTables { pm, ps, nm, ns in
+                    let weights = weightBuffer.baseAddress!, bias = biasBuffer.baseAddress!
+                    var p = pixels.lowerBound
+                    while p < pixels.upperBound {
+                        let count = min(tilePixels, pixels.upperBound - p)
+                        for i in 0..<tilePixels { fill(p + min(i, count - 1), scratch + i * kp) }
+                        for block in 0..<packed.blockCount {
+                            let a = tile4x8(rows: scratch, pairs: kp / 2, weights: weights + block * kp * tileChannels)
+                            let b = UnsafeRawPointer(bias + block * tileChannels).loadUnaligned(as: SIMD8<Int32>.self)
+                            let c0 = block * tileChannels, lanes = min(tileChannels, co - c0)
+                            for i in 0..<count {
+                                let v = (i == 0 ? a.0 : i == 1 ? a.1 : i == 2 ? a.2 : a.3) &+ b
+                                let out = output + (p + i) * co + c0
+                                let lo = requantizer.apply(v.lowHalf, channel: c0, pm: pm, ps: ps, nm: nm, ns: ns)
+                                let hi = requantizer.apply(v.highHalf, channel: c0 + 4, pm: pm, ps: ps, nm: nm, ns: ns)
+                                if lanes == tileChannels {
+                                    let n = SIMD8<Int8>(truncatingIfNeeded: SIMD8(lowHalf: lo, highHalf: hi))
+                                    UnsafeMutableRawPointer(out).storeBytes(of: n, as: SIMD8<Int8>.self)
+                                } else {
+                                    storeInt8(lo, to: out, lanes: min(4, lanes))
+                                    if lanes > 4 { storeInt8(hi, to: out + 4, lanes: lanes - 4) }
+                                }
+                            }
+                        }
+                        p += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// The register tile: 4 pixels × 8 output channels of int32 sums over `pairs` tap pairs.
+    /// `rows` holds 4 rows of `2·pairs` int16 inputs; `weights` is one packed block.
+    @inline(__always)
+    static func tile4x8(rows: UnsafePointer<Int16>, pairs: Int, weights: UnsafePointer<Int16>) -> (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>) {
+        var a0 = SIMD8<Int32>(), a1 = SIMD8<Int32>(), a2 = SIMD8<Int32>(), a3 = SIMD8<Int32>()
+        let stride = 2 * pairs
+        let r0 = UnsafeRawPointer(rows), r1 = UnsafeRawPointer(rows + stride)
+        let r2 = UnsafeRawPointer(rows + 2 * stride), r3 = UnsafeRawPointer(rows + 3 * stride)
+        var w = UnsafeRawPointer(weights)
+        for k in 0..<pairs {
+            let wv = SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(as: SIMD16<Int16>.self))
+            let o = k * 4
+            a0 &+= pairDot(wv, r0.loadUnaligned(fromByteOffset: o, as: Int32.self))
+            a1 &+= pairDot(wv, r1.loadUnaligned(fromByteOffset: o, as: Int32.self))
+            a2 &+= pairDot(wv, r2.loadUnaligned(fromByteOffset: o, as: Int32.self))
+            a3 &+= pairDot(wv, r3.loadUnaligned(fromByteOffset: o, as: Int32.self))
+            w += 32
+        }
+        return (a0, a1, a2, a3)
+    }
+
+    /// 8 sums `w[2c]·x0 + w[2c+1]·x1` for the int16 pair `(x0, x1)` packed in `pair` (the pmaddwd pattern).
+    @inline(__always)
+    static func pairDot(_ w: SIMD16<Int32>, _ pair: Int32) -> SIMD8<Int32> {
+        let x = SIMD16<Int32>(truncatingIfNeeded: unsafeBitCast(SIMD8<Int32>(repeating: pair), to: SIMD16<Int16>.self))
+        let product = w &* x
+        return product.evenHalf &+ product.oddHalf
+    }
+}
+
+private extension SIMD16 where Scalar == Int32 {
+    var evenHalf: SIMD8<Int32> { SIMD8(self[0], self[2], self[4], self[6], self[8], self[10], self[12], self[14]) }
+    var oddHalf: SIMD8<Int32> { SIMD8(self[1], self[3], self[5], self[7], self[9], self[11], self[13], self[15]) }
+}
+
+extension QuantizedFullyConnected {
+    /// Packs `[outputCount, inputCount]` weights for `fast` (a 1×1 convolution's packing).
+    public static func pack(weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>?, inputCount: Int,
+                            outputCount: Int, inputZeroPoint: Int32) -> QuantizedConv2D.PackedWeights {
+        QuantizedConv2D.PackedWeights(weights: weights, bias: bias, outputChannels: outputCount, kernelHeight: 1,
+                                      kernelWidth: 1, inputChannels: inputCount, inputZeroPoint: inputZeroPoint)
+    }
+
+    /// Int16 scratch values `fast` needs.
+    public static func scratchCount(packed: QuantizedConv2D.PackedWeights) -> Int {
+        QuantizedConv2D.scratchCount(packed: packed)
+    }
+
+    /// Fast fully connected layer on the conv GEMM tile; bit-exact with `reference`.
+    public static func fast(input: UnsafeBufferPointer<Int8>, packed: QuantizedConv2D.PackedWeights,
+                            output: UnsafeMutableBufferPointer<Int8>, batch: Int, requantizer: Requantizer,
+                            scratch: UnsafeMutableBufferPointer<Int16>) {
+        precondition(packed.kernelHeight == 1 && packed.kernelWidth == 1, "qfc: weights not packed for fully connected")
+        let (n, m) = (packed.inputChannels, packed.outputChannels)
+        checkSizes(input: input.count, weights: n * m, bias: nil, output: output.count, batch: batch,
+                   inputCount: n, outputCount: m, requantizer: requantizer)
+        precondition(scratch.count >= scratchCount(packed: packed), "qfc: scratch too small")
+        guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
+        QuantizedConv2D.run(packed: packed, requantizer: requantizer, pixels: 0..<batch, output: outputBase,
+                            scratch: scratch.baseAddress!) { b, row in
+            let s = inputBase + b * n
+            for i in 0..<n { row[i] = Int16(s[i]) }
+            if packed.paddedTaps > n { row[n] = 0 }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// fp32 ↔ int8 tensor conversion, TFLite semantics: quantize `q = clamp(round(x / scale) + zeroPoint)` with
+/// round half away from zero (IEEE division, identical on every platform); dequantize `x = scale · (q - zeroPoint)`.
+public enum QuantizedConversion {
+    /// Plain scalar quantize reference.
+    public static func quantizeReference(_ input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Int8>,
+                                         parameters: QuantizationParameters) {
+        precondition(input.count >= output.count, "quantize: input too small")
+        for i in 0..<output.count { output[i] = quantize(input[i], parameters) }
+    }
+
+    /// Plain scalar dequantize reference.
+    public static func dequantizeReference(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Float>,
+                                           parameters: QuantizationParameters) {
+        precondition(input.count >= output.count, "dequantize: input too small")
+        for i in 0..<output.count { output[i] = parameters.scale * Float(Int32(input[i]) - parameters.zeroPoint) }
+    }
+
+    /// One value: NaN becomes the zero point, ±infinity saturates.
+    @inlinable public static func quantize(_ x: Float, _ p: QuantizationParameters) -> Int8 {
+        let r = (x / p.scale).rounded(.toNearestOrAwayFromZero)
+        if r.isNaN { return Int8(p.zeroPoint) }
+        let clamped = min(max(r, -512), 512)  // keeps the conversion to Int32 defined
+        return Int8(min(max(Int32(clamped) + p.zeroPoint, -128), 127))
+    }
+
+    /// SIMD quantize, 8 values per step; bit-exact with `quantizeReference`.
+    public static func quantizeFast(_ input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Int8>,
+                                    parameters p: QuantizationParameters) {
+        precondition(input.count >= output.count, "quantize: input too small")
+        guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        let n = output.count
+        let scale = SIMD8<Float>(repeating: p.scale), zp = SIMD8<Int32>(repeating: p.zeroPoint)
+        var i = 0
+        while i + 8 <= n {
+            var r = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) / scale).rounded(.toNearestOrAwayFromZero)
+            r.replace(with: 0, where: r .!= r)  // NaN → 0 → zero point
+            r.clamp(lowerBound: SIMD8(repeating: -512), upperBound: SIMD8(repeating: 512))
+            var q = SIMD8<Int32>(r) &+ zp
+            q.clamp(lowerBound: SIMD8(repeating: -128), upperBound: SIMD8(repeating: 127))
+            UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: q), as: SIMD8<Int8>.self)
+            i += 8
+        }
+        while i < n { y[i] = quantize(x[i], p); i += 1 }
+    }
+
+    /// SIMD dequantize, 8 values per step; bit-exact with `dequantizeReference`.
+    public static func dequantizeFast(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Float>,
+                                      parameters p: QuantizationParameters) {
+        precondition(input.count >= output.count, "dequantize: input too small")
+        guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        let n = output.count
+        let scale = SIMD8<Float>(repeating: p.scale), zp = SIMD8<Int32>(repeating: p.zeroPoint)
+        var i = 0
+        while i + 8 <= n {
+            let q = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Int8>.self)) &- zp
+            UnsafeMutableRawPointer(y + i).storeBytes(of: scale * SIMD8<Float>(q), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] = p.scale * Float(Int32(x[i]) - p.zeroPoint); i += 1 }
+    }
+}
