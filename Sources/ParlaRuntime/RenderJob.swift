@@ -4,6 +4,7 @@ import ParlaIO
 import ParlaMedia
 import ParlaMotion
 import ParlaRender
+import ParlaRenderGLES
 
 /// The container a render writes.
 public enum OutputFormat: String, CaseIterable, Codable, Sendable {
@@ -32,6 +33,29 @@ public enum OutputFormat: String, CaseIterable, Codable, Sendable {
     }
 }
 
+/// Which frame decoder draws the pictures (`--backend`).
+public enum DecoderBackend: String, CaseIterable, Codable, Sendable {
+    /// GLES 3.1 compute shaders (Shaders/); fails when no EGL/GLES 3.1 context can be made.
+    case gles
+    /// The Swift CPU reference.
+    case cpu
+    /// GLES when a context with compute shaders is available, else CPU.
+    case auto
+
+    /// A decoder for `avatar` at `width × height`; `.auto` falls back to the CPU when GLES cannot start.
+    public func makeDecoder(avatar: Avatar, width: Int, height: Int) throws -> FrameDecoder {
+        switch self {
+        case .cpu: return try CPUFrameDecoder(avatar: avatar, width: width, height: height)
+        case .gles: return try GLESFrameDecoder(avatar: avatar, width: width, height: height)
+        case .auto:
+            if let context = try? GLESContext() {
+                return try GLESFrameDecoder(avatar: avatar, width: width, height: height, context: context)
+            }
+            return try CPUFrameDecoder(avatar: avatar, width: width, height: height)
+        }
+    }
+}
+
 /// Where the face comes from: a portrait analysed now, or an avatar prepared earlier.
 public enum FaceSource: Sendable {
     case portrait(URL)
@@ -47,6 +71,7 @@ public struct RenderRequest: Sendable {
     public var width = 512
     public var height = 512
     public var motion = MotionOptions()
+    public var backend = DecoderBackend.cpu
 
     public init(face: FaceSource, audio: URL, output: URL, format: OutputFormat) {
         self.face = face
@@ -100,7 +125,7 @@ public final class RenderJob {
         let speech = try timer.measure(.decode) { try SpeechInput.load(request.audio) }
         let avatar = try loadAvatar()
         let frames = timer.measure(.motion) { MotionComposer(options: request.motion).frames(for: speech.analysis) }
-        let decoder = try CPUFrameDecoder(avatar: avatar, width: request.width, height: request.height)
+        let decoder = try request.backend.makeDecoder(avatar: avatar, width: request.width, height: request.height)
         let sink = try timer.measure(.encode) { try makeSink(speech: speech) }
         var image = RGBAImage(width: request.width, height: request.height)
         do {

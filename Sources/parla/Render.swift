@@ -44,6 +44,9 @@ struct Render: ParsableCommand {
     @Flag(help: "No head motion (mouth and blinks still move).")
     var still = false
 
+    @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES when available).")
+    var backend: DecoderBackend = .cpu
+
     @Flag(help: "Print a machine-readable summary (frames, seconds, fps achieved) on stdout.")
     var json = false
 
@@ -67,6 +70,7 @@ struct Render: ParsableCommand {
             request.motion.seed = seed
             request.motion.motionScale = motionScale
             request.motion.still = still
+            request.backend = backend
             let job = try RenderJob(request: request)
             let bar = ProgressBar(label: "render", enabled: !json && isatty(STDERR_FILENO) != 0)
             let summary = try job.run(progress: bar.update)
@@ -82,6 +86,7 @@ struct Render: ParsableCommand {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+extension DecoderBackend: ExpressibleByArgument {}
 
 /// Parses "512" or "640x480".
 func parseSize(_ text: String) throws -> (Int, Int) {

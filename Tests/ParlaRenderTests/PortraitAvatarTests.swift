@@ -11,7 +11,7 @@ import ParlaTestSupport
 final class PortraitAvatarTests: XCTestCase {
     private typealias S = DecoderTestSupport
 
-    private static func portraitAvatar() throws -> Avatar {
+    static func portraitAvatar() throws -> Avatar {
         let url = Fixtures.url("face/grace_hopper_reference.json")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         func points(_ any: Any?) throws -> [SIMD3<Float>] {

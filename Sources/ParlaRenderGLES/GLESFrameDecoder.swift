@@ -1,0 +1,256 @@
+import CEGL
+import Dispatch
+import ParlaFace
+import ParlaMedia
+import ParlaMotion
+import ParlaRender
+
+/// The frame decoder on OpenGL ES 3.1 compute shaders (`Shaders/`), matched by ``CPUFrameDecoder``.
+///
+/// Per frame the CPU runs the shared ``FrameGeometry`` (deform, pose, snap, per-triangle fixed-point planes —
+/// about 1 200 triangles, the same numbers the CPU reference uses) and uploads one record per triangle; the GPU
+/// does all per-pixel work in four passes (docs/frame-decoder.md, "GLES backend"):
+/// 1. `raster.comp` depth pass — exact top-left-rule coverage, minimum depth per pixel (buffer atomics);
+/// 2. `raster.comp` owner pass — among fragments at that depth, the first drawn triangle wins;
+/// 3. `shade.comp` — one bilinear portrait sample per pixel through the winning triangle, the mouth interior,
+///    the identity mapping where nothing covers a pixel; resets the depth/owner buffers;
+/// 4. `convert.comp` (on ``read(_:into:)``) — rotation, scaling, RGBA / XRGB8888 / NV12 into a buffer.
+///
+/// All GL objects and host buffers are created in `init`; a frame allocates nothing (a conversion buffer is
+/// re-created only when a read asks for a larger output than before). Use it on the thread that created
+/// its ``GLESContext``.
+public final class GLESFrameDecoder: FrameDecoder {
+    public let width: Int
+    public let height: Int
+    /// The context the decoder draws with.
+    public let context: GLESContext
+    /// The decoded frame (`GL_R32UI`, RGBA bytes packed little-endian) after ``render(_:)``: for a scan-out
+    /// path that converts it itself.
+    public private(set) var frameTexture: GLuint = 0
+    /// When true, every pass ends with `glFinish` and its wall time is added to ``passSeconds`` (benchmarks).
+    public var timesPasses = false
+    /// Seconds spent per pass since the last reset (only while ``timesPasses``).
+    public var passSeconds: [Pass: Double] = [:]
+
+    /// The timed parts of a frame.
+    public enum Pass: String, CaseIterable, Sendable {
+        case geometry, rasterDepth = "raster-depth", rasterOwner = "raster-owner", shade, convert
+    }
+
+    private let geometry: FrameGeometry
+    private let records: UnsafeMutablePointer<GPUTriangle>
+    private let recordCapacity: Int
+    private let bands: UnsafeMutablePointer<Int32>
+    private let bandCapacity: Int
+    private var portrait: GLuint = 0, depthBuffer: GLuint = 0, ownerBuffer: GLuint = 0
+    private var triangleBuffer: GLuint = 0, bandBuffer: GLuint = 0, outputBuffer: GLuint = 0
+    private var outputCapacity = 0
+    private let rasterProgram: GLuint, shadeProgram: GLuint, convertProgram: GLuint
+    private let drawsMouthInterior: Bool
+
+    /// Prepares the GL objects for `width × height` output. `context`: an existing context (nil: a new
+    /// headless one); `shaders`: the shader folder (nil: ``ShaderLibrary/locate()``). Throws a one-line error
+    /// for an invalid avatar or size (as ``CPUFrameDecoder``), no EGL/GLES 3.1, or a shader that fails to compile.
+    public convenience init(
+        avatar: Avatar, width: Int, height: Int, context: GLESContext? = nil, shaders: ShaderLibrary? = nil
+    ) throws {
+        try self.init(avatar: avatar, width: width, height: height, context: context, shaders: shaders, drawsMouthInterior: true)
+    }
+
+    init(
+        avatar: Avatar, width: Int, height: Int, context: GLESContext?, shaders: ShaderLibrary?, drawsMouthInterior: Bool
+    ) throws {
+        geometry = try FrameGeometry(avatar: avatar, width: width, height: height)
+        self.width = width
+        self.height = height
+        self.drawsMouthInterior = drawsMouthInterior
+        self.context = try context ?? GLESContext()
+        let library = try shaders ?? ShaderLibrary.locate()
+        rasterProgram = try library.compileCompute("raster.comp")
+        shadeProgram = try library.compileCompute("shade.comp")
+        convertProgram = try library.compileCompute("convert.comp")
+
+        recordCapacity = geometry.faceTriangleCount + FrameGeometry.mouthTriangleCount
+        records = .allocate(capacity: recordCapacity)
+        bandCapacity = recordCapacity * ((height + 7) / 8)
+        bands = .allocate(capacity: bandCapacity)
+
+        portrait = Self.makeTexture(GL_RGBA8UI, avatar.texture.width, avatar.texture.height)
+        avatar.texture.pixels.withUnsafeBytes { raw in
+            glPixelStorei(GLenum(GL_UNPACK_ALIGNMENT), 1)
+            glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(avatar.texture.width), GLsizei(avatar.texture.height),
+                            GLenum(GL_RGBA_INTEGER), GLenum(GL_UNSIGNED_BYTE), raw.baseAddress)
+        }
+        // Depth and owner per pixel start "empty" (INT_MAX, ~0); shade.comp resets them after every frame.
+        var initial = [Int32](repeating: Int32.max, count: width * height)
+        depthBuffer = Self.makeBuffer(bytes: width * height * 4, contents: &initial)
+        for i in initial.indices { initial[i] = -1 }
+        ownerBuffer = Self.makeBuffer(bytes: width * height * 4, contents: &initial)
+        frameTexture = Self.makeTexture(GL_R32UI, width, height)
+        triangleBuffer = Self.makeBuffer(bytes: recordCapacity * MemoryLayout<GPUTriangle>.stride)
+        bandBuffer = Self.makeBuffer(bytes: bandCapacity * 4)
+        try Self.check("creating textures and buffers")
+    }
+
+    deinit {
+        try? context.makeCurrent()
+        glDeleteProgram(rasterProgram); glDeleteProgram(shadeProgram); glDeleteProgram(convertProgram)
+        var textures = [portrait, frameTexture]
+        glDeleteTextures(GLsizei(textures.count), &textures)
+        var buffers = [triangleBuffer, bandBuffer, outputBuffer, depthBuffer, ownerBuffer]
+        glDeleteBuffers(GLsizei(buffers.count), &buffers)
+        records.deallocate(); bands.deallocate()
+    }
+
+    /// Draws `frame` and reads it back as RGBA into `output` (`width × height`).
+    public func decode(_ frame: MotionFrame, into output: inout RGBAImage) throws {
+        guard output.width == width, output.height == height, output.pixels.count == width * height * 4 else {
+            throw FrameDecoderError(
+                subject: "output",
+                problem: "image is \(output.width)x\(output.height) but the decoder draws \(width)x\(height)")
+        }
+        try render(frame)
+        let converter = try identity()
+        try output.pixels.withUnsafeMutableBytes { try read(converter, into: $0) }
+    }
+
+    private var identityConverter: FrameConverter?
+    private func identity() throws -> FrameConverter {
+        if let c = identityConverter { return c }
+        let c = try FrameConverter(sourceWidth: width, sourceHeight: height, width: width, height: height, format: .rgba)
+        identityConverter = c
+        return c
+    }
+
+    /// Passes 1–3: draws `frame` into ``frameTexture`` (GPU only; nothing is read back).
+    public func render(_ frame: MotionFrame) throws {
+        var t0 = timesPasses ? Self.now() : 0
+        try geometry.update(frame)
+        let count = geometry.encode(into: records)
+        var bandCount = 0
+        for t in 0..<count {
+            records[t].firstBand = Int32(bandCount)
+            let rows = Int(records[t].maxY - records[t].minY) + 1
+            for _ in 0..<((rows + 7) / 8) {
+                bands[bandCount] = Int32(t)
+                bandCount += 1
+            }
+        }
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), triangleBuffer)
+        glBufferSubData(GLenum(GL_SHADER_STORAGE_BUFFER), 0, count * MemoryLayout<GPUTriangle>.stride, records)
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), bandBuffer)
+        glBufferSubData(GLenum(GL_SHADER_STORAGE_BUFFER), 0, bandCount * 4, bands)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, triangleBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 1, bandBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 3, depthBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 4, ownerBuffer)
+        mark(.geometry, &t0)
+
+        if bandCount > 0 {
+            glUseProgram(rasterProgram)
+            glUniform1i(glGetUniformLocation(rasterProgram, "bandCount"), GLint(bandCount))
+            glUniform1i(glGetUniformLocation(rasterProgram, "outputWidth"), GLint(width))
+            let gx = min(bandCount, 65535), gy = (bandCount + gx - 1) / gx
+            for kind in 0..<2 {
+                glUniform1i(glGetUniformLocation(rasterProgram, "passKind"), GLint(kind))
+                glDispatchCompute(GLuint(gx), GLuint(gy), 1)
+                glMemoryBarrier(GLbitfield(GL_SHADER_STORAGE_BARRIER_BIT))
+                mark(kind == 0 ? .rasterDepth : .rasterOwner, &t0)
+            }
+        }
+
+        glUseProgram(shadeProgram)
+        glBindImageTexture(2, frameTexture, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), GLenum(GL_R32UI))
+        glActiveTexture(GLenum(GL_TEXTURE0))
+        glBindTexture(GLenum(GL_TEXTURE_2D), portrait)
+        glUniform1i(glGetUniformLocation(shadeProgram, "portrait"), 0)
+        glUniform2i(glGetUniformLocation(shadeProgram, "outputSize"), GLint(width), GLint(height))
+        let id = geometry.identityPlane
+        glUniform3i(glGetUniformLocation(shadeProgram, "identity"), id.originU, id.originV, id.step)
+        glUniform1f(glGetUniformLocation(shadeProgram, "mouthWidth"), geometry.mouthWidth)
+        glUniform1i(glGetUniformLocation(shadeProgram, "drawsInterior"), drawsMouthInterior ? 1 : 0)
+        glDispatchCompute(GLuint((width + 7) / 8), GLuint((height + 7) / 8), 1)
+        glMemoryBarrier(GLbitfield(GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT))
+        mark(.shade, &t0)
+        try Self.check("drawing a frame")
+    }
+
+    /// Pass 4: converts the last rendered frame with `converter` (whose source must be `width × height`) and
+    /// copies the result into `out` (at least `converter.byteCount` bytes).
+    public func read(_ converter: FrameConverter, into out: UnsafeMutableRawBufferPointer) throws {
+        guard converter.sourceWidth == width, converter.sourceHeight == height else {
+            throw FrameDecoderError(subject: "output", problem: "conversion expects a \(converter.sourceWidth)x\(converter.sourceHeight) frame, the decoder draws \(width)x\(height)")
+        }
+        let bytes = converter.byteCount
+        guard out.count >= bytes else {
+            throw FrameDecoderError(subject: "output", problem: "conversion needs \(bytes) bytes, the buffer holds \(out.count)")
+        }
+        var t0 = timesPasses ? Self.now() : 0
+        let words = (bytes + 3) / 4
+        if words * 4 > outputCapacity {
+            if outputBuffer != 0 { glDeleteBuffers(1, &outputBuffer) }
+            outputBuffer = Self.makeBuffer(bytes: words * 4)
+            outputCapacity = words * 4
+        }
+        glUseProgram(convertProgram)
+        glBindImageTexture(2, frameTexture, 0, GLboolean(GL_FALSE), 0, GLenum(GL_READ_ONLY), GLenum(GL_R32UI))
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 2, outputBuffer)
+        glUniform2i(glGetUniformLocation(convertProgram, "sourceSize"), GLint(width), GLint(height))
+        glUniform2i(glGetUniformLocation(convertProgram, "targetSize"), GLint(converter.width), GLint(converter.height))
+        glUniform1i(glGetUniformLocation(convertProgram, "rotation"), GLint(converter.rotation.quarterTurns))
+        glUniform4i(glGetUniformLocation(convertProgram, "sampling"), converter.originU, converter.originV, converter.stepU, converter.stepV)
+        let format: GLint = converter.format == .rgba ? 0 : converter.format == .xrgb8888 ? 1 : 2
+        glUniform1i(glGetUniformLocation(convertProgram, "format"), format)
+        glUniform1i(glGetUniformLocation(convertProgram, "wordCount"), GLint(words))
+        let groups = (words + 63) / 64
+        let gx = min(groups, 65535), gy = (groups + gx - 1) / gx
+        glDispatchCompute(GLuint(gx), GLuint(gy), 1)
+        glMemoryBarrier(GLbitfield(GL_BUFFER_UPDATE_BARRIER_BIT))
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), outputBuffer)
+        guard let mapped = glMapBufferRange(GLenum(GL_SHADER_STORAGE_BUFFER), 0, bytes, GLbitfield(GL_MAP_READ_BIT)) else {
+            try Self.check("mapping the output buffer")
+            throw GLESError("glMapBufferRange returned no memory for \(bytes) bytes")
+        }
+        out.baseAddress!.copyMemory(from: mapped, byteCount: bytes)
+        glUnmapBuffer(GLenum(GL_SHADER_STORAGE_BUFFER))
+        mark(.convert, &t0)
+        try Self.check("converting a frame")
+    }
+
+    // MARK: - Internal
+
+    private func mark(_ pass: Pass, _ t0: inout UInt64) {
+        guard timesPasses else { return }
+        glFinish()
+        let t1 = Self.now()
+        passSeconds[pass, default: 0] += Double(t1 - t0) / 1e9
+        t0 = t1
+    }
+
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    private static func makeTexture(_ format: Int32, _ width: Int, _ height: Int) -> GLuint {
+        var texture: GLuint = 0
+        glGenTextures(1, &texture)
+        glBindTexture(GLenum(GL_TEXTURE_2D), texture)
+        glTexStorage2D(GLenum(GL_TEXTURE_2D), 1, GLenum(format), GLsizei(width), GLsizei(height))
+        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), GL_NEAREST)
+        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), GL_NEAREST)
+        return texture
+    }
+
+    private static func makeBuffer(bytes: Int, contents: UnsafeRawPointer? = nil) -> GLuint {
+        var buffer: GLuint = 0
+        glGenBuffers(1, &buffer)
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), buffer)
+        glBufferData(GLenum(GL_SHADER_STORAGE_BUFFER), max(bytes, 4), contents, GLenum(GL_DYNAMIC_DRAW))
+        return buffer
+    }
+
+    private static func check(_ what: String) throws {
+        let error = glGetError()
+        guard error == GLenum(GL_NO_ERROR) else {
+            throw GLESError("OpenGL ES error 0x\(String(error, radix: 16)) while \(what)")
+        }
+    }
+}
