@@ -32,7 +32,7 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         // Audio → motion: MotionFrame, drivers, composer.
-        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv")]),
+        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv"), .copy("Visemes/Models")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
         // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES (and the io layer).
@@ -42,12 +42,16 @@ let package = Package(
         // System shims for live output: libdrm (KMS scan-out) and alsa-lib (playback/capture). Only ParlaIO uses them.
         .systemLibrary(name: "CDRM", pkgConfig: "libdrm", providers: [.apt(["libdrm-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        // System shim for libespeak-ng (text to speech with phoneme events). Only ParlaVoice uses it.
+        .systemLibrary(name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        // Text → speech + phoneme timing → viseme track (beside motion).
+        .target(name: "ParlaVoice", dependencies: ["CEspeak", "ParlaMotion", "ParlaMedia"]),
         // File sinks (MP4 through ffmpeg, Y4M, PNG), later ALSA and DRM/KMS.
         .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia", "CDRM", "CALSA"]),
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",
-            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaRenderGLES"],
+            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaVoice", "ParlaRenderGLES"],
             resources: [.copy("Demo")]
         ),
         .executableTarget(
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaRenderGLES", "ParlaTestSupport"]),
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaVoiceTests", dependencies: ["ParlaVoice", "ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport"]),
     ]
 )
