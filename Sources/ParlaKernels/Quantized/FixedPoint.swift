@@ -3,8 +3,9 @@ import Foundation
 /// Integer-only fixed-point arithmetic of TFLite/gemmlowp, the building blocks of int8 requantization.
 /// Every function is exact integer arithmetic, so results are identical on x86-64 and aarch64.
 public enum FixedPoint {
-    /// gemmlowp `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2·a·b`, rounded to nearest (ties away
-    /// from zero); the one overflowing case `a = b = Int32.min` saturates to `Int32.max`.
+    /// gemmlowp `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2·a·b`, rounded to nearest with ties
+    /// upward (the sign-dependent nudge plus C's truncating division; same as aarch64 `sqrdmulh`); the one
+    /// overflowing case `a = b = Int32.min` saturates to `Int32.max`.
     @inlinable public static func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
         if a == b && a == Int32.min { return Int32.max }
         let product = Int64(a) * Int64(b)

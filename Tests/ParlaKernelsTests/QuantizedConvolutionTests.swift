@@ -1,0 +1,204 @@
+@testable import ParlaKernels
+import ParlaTestSupport
+import XCTest
+
+final class QuantizedConvolutionTests: XCTestCase {
+    private let paddings: [PaddingMode] = [.same, .valid, .explicit(top: 1, bottom: 0, left: 2, right: 1)]
+
+    func testConvFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x18_C0)
+        var cases = 0
+        for (h, w) in oddSizes {
+            for kernel in [(1, 1), (3, 3), (5, 5), (3, 2)] {
+                for stride in [1, 2] {
+                    for padding in paddings {
+                        guard let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: kernel.0,
+                                                    kernelWidth: kernel.1, strideY: stride, strideX: stride,
+                                                    padding: padding) else { continue }
+                        checkConv(window: window, ci: oddChannels.randomElement(using: &rng)!,
+                                  co: oddChannels.randomElement(using: &rng)!, rng: &rng)
+                        cases += 1
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(cases, 90)
+    }
+
+    /// face_landmark-like layer shapes, plus a split into row ranges as threads would run them.
+    func testConvFastOnModelShapesAndRowSplits() {
+        var rng = SeededGenerator(seed: 77)
+        let shapes: [(h: Int, k: Int, s: Int, ci: Int, co: Int, padding: PaddingMode)] = [
+            (31, 3, 2, 3, 16, .same), (12, 1, 1, 64, 128, .valid), (3, 3, 3, 32, 37, .valid), (13, 1, 1, 16, 32, .valid),
+        ]
+        for shape in shapes {
+            let window = Window2D(inputHeight: shape.h, inputWidth: shape.h, kernelHeight: shape.k, kernelWidth: shape.k,
+                                  strideY: shape.s, strideX: shape.s, padding: shape.padding)!
+            checkConv(window: window, ci: shape.ci, co: shape.co, rng: &rng, threads: 3)
+        }
+    }
+
+    private func checkConv(window: Window2D, ci: Int, co: Int, rng: inout SeededGenerator, threads: Int = 1) {
+        let inZp = Int32.random(in: -128...127, using: &rng)
+        let input = randomInt8(window.inputHeight * window.inputWidth * ci, &rng)
+        let weights = randomInt8(co * window.kernelHeight * window.kernelWidth * ci, &rng, range: -127...127)
+        let bias = (0..<co).map { _ in Int32.random(in: -5000...5000, using: &rng) }
+        let useBias = Bool.random(using: &rng)
+        let taps = Double(window.kernelHeight * window.kernelWidth * ci)
+        let requantizer = randomRequantizer(channels: co, typicalAccumulator: 70 * 73 * taps.squareRoot(),
+                                            prelu: Bool.random(using: &rng),
+                                            activation: FusedActivation.allCases.randomElement(using: &rng)!, rng: &rng)
+        let count = window.outputHeight * window.outputWidth * co
+        let label = "conv \(window.inputHeight)×\(window.inputWidth)×\(ci)→\(co) k\(window.kernelHeight)×\(window.kernelWidth) s\(window.strideY) pads \(window.padTop),\(window.padLeft),\(window.padBottom),\(window.padRight) zp \(inZp)"
+        input.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { wt in
+                bias.withUnsafeBufferPointer { b in
+                    let b = useBias ? b : nil
+                    let reference = int8Output(count) {
+                        QuantizedConv2D.reference(input: x, inputZeroPoint: inZp, weights: wt, bias: b, output: $0,
+                                                  window: window, inputChannels: ci, outputChannels: co, requantizer: requantizer)
+                    }
+                    let packed = QuantizedConv2D.PackedWeights(weights: wt, bias: b, outputChannels: co,
+                                                               kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+                                                               inputChannels: ci, inputZeroPoint: inZp)
+                    var scratch = [Int16](repeating: 0x7777, count: QuantizedConv2D.scratchCount(packed: packed) * threads)
+                    let per = QuantizedConv2D.scratchCount(packed: packed)
+                    let fast = int8Output(count) { out in
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            ParallelFor.run(window.outputHeight, threads: threads) { k, rows in
+                                QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,
+                                                     scratch: UnsafeMutableBufferPointer(rebasing: s[k * per..<(k + 1) * per]),
+                                                     rows: rows)
+                            }
+                        }
+                    }
+                    assertBitExact(fast, reference, count: count, label)
+                    checkAgainstReal(reference, input: x, inZp: inZp, weights: wt, bias: b, window: window, ci: ci, co: co,
+                                     requantizer: requantizer, label: label)
+                }
+            }
+        }
+    }
+
+    /// The reference itself against an independent Double computation: each output within 1 step of
+    /// `clamp(outZp + round(acc · realScale))`.
+    private func checkAgainstReal(_ output: [Int8], input: UnsafeBufferPointer<Int8>, inZp: Int32,
+                                  weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>?, window: Window2D,
+                                  ci: Int, co: Int, requantizer: Requantizer, label: String) {
+        let (kh, kw) = (window.kernelHeight, window.kernelWidth)
+        for oy in 0..<window.outputHeight {
+            for ox in 0..<window.outputWidth {
+                for oc in 0..<co {
+                    var acc = Double(bias?[oc] ?? 0)
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let iy = oy * window.strideY + ky - window.padTop, ix = ox * window.strideX + kx - window.padLeft
+                            for ic in 0..<ci {
+                                let x = (0..<window.inputHeight).contains(iy) && (0..<window.inputWidth).contains(ix)
+                                    ? Double(input[(iy * window.inputWidth + ix) * ci + ic]) : Double(inZp)
+                                acc += (x - Double(inZp)) * Double(weights[((oc * kh + ky) * kw + kx) * ci + ic])
+                            }
+                        }
+                    }
+                    let scale = acc >= 0 ? requantizer.positive[oc].realValue : requantizer.negative[oc].realValue
+                    let real = min(max(Double(requantizer.outputZeroPoint) + acc * scale, Double(requantizer.activationMin)),
+                                   Double(requantizer.activationMax))
+                    let got = Double(output[(oy * window.outputWidth + ox) * co + oc])
+                    if abs(got - real) > 1.0 {
+                        XCTFail("\(label): reference \(got) vs real \(real) at \(oy),\(ox),\(oc)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    func testDepthwiseFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0xD3)
+        var cases = 0
+        for (h, w) in oddSizes {
+            for kernel in [3, 5] {
+                for stride in [1, 2] {
+                    for padding in paddings {
+                        guard let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: kernel, kernelWidth: kernel,
+                                                    strideY: stride, strideX: stride, padding: padding) else { continue }
+                        for channels in [oddChannels.randomElement(using: &rng)!, 37] {
+                            checkDepthwise(window: window, channels: channels, rng: &rng)
+                            cases += 1
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(cases, 50)
+        let window = Window2D(inputHeight: 24, inputWidth: 24, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                              padding: .same)!
+        checkDepthwise(window: window, channels: 64, rng: &rng, threads: 2)
+    }
+
+    private func checkDepthwise(window: Window2D, channels c: Int, rng: inout SeededGenerator, threads: Int = 1) {
+        let inZp = Int32.random(in: -128...127, using: &rng)
+        let input = randomInt8(window.inputHeight * window.inputWidth * c, &rng)
+        let weights = randomInt8(window.kernelHeight * window.kernelWidth * c, &rng, range: -127...127)
+        let bias = (0..<c).map { _ in Int32.random(in: -5000...5000, using: &rng) }
+        let useBias = Bool.random(using: &rng)
+        let requantizer = randomRequantizer(channels: c, typicalAccumulator: 70 * 73 * Double(window.kernelHeight),
+                                            prelu: Bool.random(using: &rng),
+                                            activation: FusedActivation.allCases.randomElement(using: &rng)!, rng: &rng)
+        let count = window.outputHeight * window.outputWidth * c
+        let label = "depthwise \(window.inputHeight)×\(window.inputWidth)×\(c) k\(window.kernelHeight) s\(window.strideY) pads \(window.padTop),\(window.padLeft) zp \(inZp)"
+        input.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { wt in
+                bias.withUnsafeBufferPointer { b in
+                    let b = useBias ? b : nil
+                    let reference = int8Output(count) {
+                        QuantizedDepthwiseConv2D.reference(input: x, inputZeroPoint: inZp, weights: wt, bias: b, output: $0,
+                                                           window: window, channels: c, requantizer: requantizer)
+                    }
+                    let packed = QuantizedDepthwiseConv2D.PackedWeights(weights: wt, bias: b, channels: c,
+                                                                        kernelHeight: window.kernelHeight,
+                                                                        kernelWidth: window.kernelWidth)
+                    let fast = int8Output(count) { out in
+                        ParallelFor.run(window.outputHeight, threads: threads) { _, rows in
+                            QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: inZp, packed: packed, output: out,
+                                                          window: window, requantizer: requantizer, rows: rows)
+                        }
+                    }
+                    assertBitExact(fast, reference, count: count, label)
+                }
+            }
+        }
+    }
+
+    func testFullyConnectedFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0xFC)
+        for (batch, n, m) in [(1, 1, 1), (1, 37, 13), (3, 128, 16), (2, 1152, 39), (5, 7, 8), (1, 64, 1404)] {
+            let inZp = Int32.random(in: -128...127, using: &rng)
+            let input = randomInt8(batch * n, &rng)
+            let weights = randomInt8(n * m, &rng, range: -127...127)
+            let bias = (0..<m).map { _ in Int32.random(in: -5000...5000, using: &rng) }
+            let requantizer = randomRequantizer(channels: m, typicalAccumulator: 70 * 73 * Double(n).squareRoot(),
+                                                prelu: false, activation: .none, rng: &rng)
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { wt in
+                    bias.withUnsafeBufferPointer { b in
+                        let reference = int8Output(batch * m) {
+                            QuantizedFullyConnected.reference(input: x, inputZeroPoint: inZp, weights: wt, bias: b, output: $0,
+                                                              batch: batch, inputCount: n, outputCount: m, requantizer: requantizer)
+                        }
+                        let packed = QuantizedFullyConnected.pack(weights: wt, bias: b, inputCount: n, outputCount: m,
+                                                                  inputZeroPoint: inZp)
+                        var scratch = [Int16](repeating: 0, count: QuantizedFullyConnected.scratchCount(packed: packed))
+                        let fast = int8Output(batch * m) { out in
+                            scratch.withUnsafeMutableBufferPointer {
+                                QuantizedFullyConnected.fast(input: x, packed: packed, output: out, batch: batch,
+                                                             requantizer: requantizer, scratch: $0)
+                            }
+                        }
+                        assertBitExact(fast, reference, count: batch * m, "fc \(batch)×\(n)→\(m)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+@testable import ParlaKernels
+import ParlaTestSupport
+import XCTest
+
+final class QuantizedElementwiseTests: XCTestCase {
+    private func randomParameters(_ rng: inout SeededGenerator) -> QuantizationParameters {
+        QuantizationParameters(scale: Float.random(in: 0.005...0.5, using: &rng), zeroPoint: Int32.random(in: -128...127, using: &rng))
+    }
+
+    /// ADD over every int8 pair: fast equals reference, and the reference is within 1 step of the real sum.
+    func testAddExhaustive() {
+        var rng = SeededGenerator(seed: 0xADD)
+        for round in 0..<4 {
+            let p1 = randomParameters(&rng), p2 = randomParameters(&rng), po = randomParameters(&rng)
+            let activation: FusedActivation = round == 3 ? .relu6 : .none
+            let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
+            let a = (0..<65_536).map { Int8(truncatingIfNeeded: $0) }, b = (0..<65_536).map { Int8(truncatingIfNeeded: $0 >> 8) }
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    let reference = int8Output(65_535) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
+                    let fast = int8Output(65_535) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters) }
+                    assertBitExact(fast, reference, count: 65_535, "add round \(round)")
+                    let range = po.activationRange(activation)
+                    for i in 0..<65_535 {
+                        let real = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
+                        let ideal = min(max(Float(po.zeroPoint) + real / po.scale, Float(range.lowerBound)), Float(range.upperBound))
+                        if abs(Float(reference[i]) - ideal) > 1.01 {
+                            XCTFail("add: \(a[i]) + \(b[i]) gave \(reference[i]), real \(ideal)"); return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testPReLUFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x9E)
+        for channels in oddChannels + [37] {
+            let pIn = randomParameters(&rng), pOut = randomParameters(&rng)
+            let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
+            let requantizer = Requantizer.prelu(input: pIn, slopes: slopes, output: pOut)
+            let count = channels * 53
+            let input = randomInt8(count, &rng)
+            input.withUnsafeBufferPointer { x in
+                let reference = int8Output(count) { QuantizedPReLU.reference(input: x, inputZeroPoint: pIn.zeroPoint, output: $0, requantizer: requantizer) }
+                let fast = int8Output(count) { QuantizedPReLU.fast(input: x, inputZeroPoint: pIn.zeroPoint, output: $0, requantizer: requantizer) }
+                assertBitExact(fast, reference, count: count, "prelu c\(channels)")
+                for i in 0..<count {
+                    let v = pIn.scale * Float(Int32(input[i]) - pIn.zeroPoint)
+                    let real = v >= 0 ? v : v * slopes[i % channels]
+                    let ideal = min(max(Float(pOut.zeroPoint) + real / pOut.scale, -128), 127)
+                    XCTAssertLessThanOrEqual(abs(Float(reference[i]) - ideal), 1.01, "prelu \(input[i]) c\(i % channels)")
+                }
+            }
+        }
+    }
+
+    func testPoolingFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x900)
+        for (h, w) in oddSizes {
+            for (k, s) in [(2, 2), (3, 2), (3, 1), (h, 1)] {
+                for padding in [PaddingMode.same, .valid] {
+                    guard let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: k, kernelWidth: k,
+                                                strideY: s, strideX: s, padding: padding) else { continue }
+                    let c = (oddChannels + [37]).randomElement(using: &rng)!
+                    let input = randomInt8(h * w * c, &rng)
+                    let range: ClosedRange<Int32> = Bool.random(using: &rng) ? -128...127 : -20...100
+                    let count = window.outputHeight * window.outputWidth * c
+                    input.withUnsafeBufferPointer { x in
+                        let maxRef = int8Output(count) { QuantizedPool2D.maxReference(input: x, output: $0, window: window, channels: c, activationRange: range) }
+                        let maxFast = int8Output(count) { QuantizedPool2D.maxFast(input: x, output: $0, window: window, channels: c, activationRange: range) }
+                        assertBitExact(maxFast, maxRef, count: count, "max pool \(h)×\(w)×\(c) k\(k) s\(s)")
+                        let avgRef = int8Output(count) { QuantizedPool2D.averageReference(input: x, output: $0, window: window, channels: c, activationRange: range) }
+                        let avgFast = int8Output(count) { QuantizedPool2D.averageFast(input: x, output: $0, window: window, channels: c, activationRange: range) }
+                        assertBitExact(avgFast, avgRef, count: count, "avg pool \(h)×\(w)×\(c) k\(k) s\(s)")
+                    }
+                }
+            }
+        }
+        // Known values: average of (1, 2, 2, 2) = 1.75 → 2; of (-1, -2, -2, -2) → -2; of (1, 2) = 1.5 → 2; (-1, -2) → -2.
+        let window = Window2D(inputHeight: 2, inputWidth: 2, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2, padding: .valid)!
+        for (values, expected) in [([1, 2, 2, 2], 2), ([-1, -2, -2, -2], -2), ([1, 2, 1, 2], 2), ([-1, -2, -1, -2], -2)] as [([Int8], Int8)] {
+            values.withUnsafeBufferPointer { x in
+                let out = int8Output(1) { QuantizedPool2D.averageReference(input: x, output: $0, window: window, channels: 1) }
+                XCTAssertEqual(out[0], expected, "average of \(values)")
+            }
+        }
+    }
+
+    func testResizeFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x2E5)
+        let sizes: [(Int, Int, Int, Int)] = [(8, 8, 16, 16), (9, 7, 25, 33), (16, 16, 8, 8), (1, 1, 3, 5), (4, 5, 4, 5), (32, 32, 256, 256)]
+        for (ih, iw, oh, ow) in sizes {
+            for (align, half) in [(false, false), (true, false), (false, true)] {
+                let c = (oddChannels + [37]).randomElement(using: &rng)!
+                let g = QuantizedResize.Geometry(inputHeight: ih, inputWidth: iw, outputHeight: oh, outputWidth: ow,
+                                                 channels: c, alignCorners: align, halfPixelCenters: half)!
+                let input = randomInt8(ih * iw * c, &rng)
+                let count = oh * ow * c
+                let label = "resize \(ih)×\(iw)→\(oh)×\(ow)×\(c) align \(align) half \(half)"
+                input.withUnsafeBufferPointer { x in
+                    let bRef = int8Output(count) { QuantizedResize.bilinearReference(input: x, output: $0, geometry: g) }
+                    let bFast = int8Output(count) { QuantizedResize.bilinearFast(input: x, output: $0, geometry: g) }
+                    assertBitExact(bFast, bRef, count: count, "bilinear " + label)
+                    let nRef = int8Output(count) { QuantizedResize.nearestReference(input: x, output: $0, geometry: g) }
+                    let nFast = int8Output(count) { QuantizedResize.nearestFast(input: x, output: $0, geometry: g) }
+                    assertBitExact(nFast, nRef, count: count, "nearest " + label)
+                    // Bilinear output lies between the smallest and largest input of its channel.
+                    var lows = [Int8](repeating: 127, count: c), highs = [Int8](repeating: -128, count: c)
+                    for i in 0..<input.count { lows[i % c] = min(lows[i % c], input[i]); highs[i % c] = max(highs[i % c], input[i]) }
+                    if let i = (0..<count).first(where: { !(lows[$0 % c]...highs[$0 % c]).contains(bRef[$0]) }) {
+                        XCTFail("\(label): output \(i) = \(bRef[i]) outside its channel's input range")
+                    }
+                }
+            }
+        }
+        // Upsampling 2× with half-pixel centres: output pixel 1 sits at input 0.25 → 0.75·a + 0.25·b.
+        let g = QuantizedResize.Geometry(inputHeight: 1, inputWidth: 2, outputHeight: 1, outputWidth: 4, channels: 1,
+                                         halfPixelCenters: true)!
+        [Int8(0), 100].withUnsafeBufferPointer { x in
+            let out = int8Output(4) { QuantizedResize.bilinearReference(input: x, output: $0, geometry: g) }
+            XCTAssertEqual(Array(out[0..<4]), [0, 25, 75, 100])
+        }
+    }
+
+    func testConcatFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0xCC)
+        for pixels in [1, 9 * 7, 18 * 17] {
+            let output = randomParameters(&rng)
+            let channels = [oddChannels.randomElement(using: &rng)!, 37, 4]
+            let rescales = channels.enumerated().map { k, c in
+                QuantizedConcat.InputRescale(channels: c, input: k == 1 ? output : randomParameters(&rng), output: output)
+            }
+            XCTAssertTrue(rescales[1].isIdentity)
+            let inputs = channels.map { randomInt8(pixels * $0, &rng) }
+            let total = channels.reduce(0, +)
+            let stable = inputs.map { input -> UnsafeMutableBufferPointer<Int8> in
+                let p = UnsafeMutableBufferPointer<Int8>.allocate(capacity: input.count)
+                _ = p.initialize(from: input)
+                return p
+            }
+            defer { stable.forEach { $0.deallocate() } }
+            let buffers = stable.map { UnsafeBufferPointer($0) }
+            let reference = int8Output(pixels * total) { QuantizedConcat.reference(inputs: buffers, rescales: rescales, pixels: pixels, output: $0) }
+            let fast = int8Output(pixels * total) { QuantizedConcat.fast(inputs: buffers, rescales: rescales, pixels: pixels, output: $0) }
+            assertBitExact(fast, reference, count: pixels * total, "concat \(pixels) px \(channels)")
+            // The identity input is copied exactly.
+            for p in 0..<pixels {
+                XCTAssertEqual(Array(reference[(p * total + channels[0])..<(p * total + channels[0] + 37)]),
+                               Array(inputs[1][(p * 37)..<(p * 37 + 37)]))
+            }
+        }
+    }
+
+    func testQuantizeDequantizeFastMatchReference() {
+        var rng = SeededGenerator(seed: 0x0A)
+        for _ in 0..<6 {
+            let p = randomParameters(&rng)
+            var values = randomValues(1001, &rng, range: -60...60)
+            values += [.nan, .infinity, -.infinity, 0, p.scale * 0.5, -p.scale * 0.5, p.scale * 2.5, 1e30, -1e30]
+            let count = values.count
+            values.withUnsafeBufferPointer { x in
+                let reference = int8Output(count) { QuantizedConversion.quantizeReference(x, output: $0, parameters: p) }
+                let fast = int8Output(count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p) }
+                assertBitExact(fast, reference, count: count, "quantize \(p)")
+                for i in 0..<1001 {
+                    let ideal = min(max(values[i] / p.scale + Float(p.zeroPoint), -128), 127)
+                    XCTAssertLessThanOrEqual(abs(Float(reference[i]) - ideal), 0.5001)
+                }
+                // Ties round away from zero: ±0.5 step → ±1 (before the zero point), 2.5 → 3.
+                XCTAssertEqual(Int32(reference[1005]), min(127, p.zeroPoint + 1))
+                XCTAssertEqual(Int32(reference[1006]), max(-128, p.zeroPoint - 1))
+                XCTAssertEqual(reference[1001], Int8(p.zeroPoint))  // NaN
+                XCTAssertEqual(reference[1002], 127)
+                XCTAssertEqual(reference[1003], -128)
+            }
+            let q = (0..<256).map { Int8(truncatingIfNeeded: $0) } + randomInt8(77, &rng)
+            q.withUnsafeBufferPointer { x in
+                var reference = [Float](repeating: 0, count: q.count), fast = reference
+                reference.withUnsafeMutableBufferPointer { QuantizedConversion.dequantizeReference(x, output: $0, parameters: p) }
+                fast.withUnsafeMutableBufferPointer { QuantizedConversion.dequantizeFast(x, output: $0, parameters: p) }
+                XCTAssertEqual(fast.map(\.bitPattern), reference.map(\.bitPattern))
+                // Quantize(dequantize(q)) = q for every int8.
+                for i in 0..<256 { XCTAssertEqual(QuantizedConversion.quantize(reference[i], p), q[i]) }
+            }
+        }
+    }
+
+    func testHardSwishTable() {
+        var rng = SeededGenerator(seed: 0x45)
+        let pIn = QuantizationParameters(scale: 0.05, zeroPoint: -3), pOut = QuantizationParameters(scale: 0.03, zeroPoint: -100)
+        let table = Int8LookupTable.hardSwish(input: pIn, output: pOut)
+        for q in Int8.min...Int8.max {
+            let x = pIn.scale * Float(Int32(q) - pIn.zeroPoint)
+            let ideal = min(max(x * min(max(x + 3, 0), 6) / 6 / pOut.scale + Float(pOut.zeroPoint), -128), 127)
+            XCTAssertLessThanOrEqual(abs(Float(table.table[Int(q) + 128]) - ideal), 0.5001, "hard-swish \(q)")
+        }
+        let input = randomInt8(1003, &rng)
+        input.withUnsafeBufferPointer { x in
+            let reference = int8Output(1003) { table.reference(x, output: $0) }
+            let fast = int8Output(1003) { table.fast(x, output: $0) }
+            assertBitExact(fast, reference, count: 1003, "hard-swish table")
+        }
+    }
+
+    func testParallelForCoversEveryIndexOnce() {
+        for (count, threads) in [(0, 1), (1, 4), (7, 3), (100, 2), (5, 8)] {
+            var seen = [Int](repeating: 0, count: count)
+            seen.withUnsafeMutableBufferPointer { s in
+                ParallelFor.run(count, threads: threads) { k, range in
+                    XCTAssertLessThan(k, threads)
+                    for i in range { s[i] += 1 }
+                }
+            }
+            XCTAssertEqual(seen, [Int](repeating: 1, count: count), "count \(count) threads \(threads)")
+        }
+    }
+}

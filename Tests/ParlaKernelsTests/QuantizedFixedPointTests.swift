@@ -1,0 +1,100 @@
+@testable import ParlaKernels
+import ParlaTestSupport
+import XCTest
+
+final class QuantizedFixedPointTests: XCTestCase {
+    func testQuantizeMultiplierKnownVectors() {
+        let cases: [(Double, Int32, Int32)] = [
+            (0.5, 1 << 30, 0), (1.0, 1 << 30, 1), (0.25, 1 << 30, -1), (0.75, 1_610_612_736, 0),
+            (0, 0, 0), (1e-12, 0, 0), (-0.5, -(1 << 30), 0),
+            // 0.1 = 0.8·2^-3; 0.8·2^31 = 1717986918.4 → 1717986918.
+            (0.1, 1_717_986_918, -3),
+            // Rounds up to 2^31 and renormalizes: (1 - 2^-40) → 2^30 with shift 1.
+            (1 - 0x1p-40, 1 << 30, 1),
+        ]
+        for (real, multiplier, shift) in cases {
+            let m = QuantizedMultiplier(realScale: real)
+            XCTAssertEqual(m.multiplier, multiplier, "multiplier of \(real)")
+            XCTAssertEqual(m.shift, shift, "shift of \(real)")
+        }
+        let huge = QuantizedMultiplier(realScale: 1e12)
+        XCTAssertEqual(huge.shift, 30)
+        XCTAssertEqual(huge.multiplier, Int32.max)
+    }
+
+    func testFixedPointKnownVectors() {
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(.min, .min), .max)
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(1 << 30, 1 << 30), 1 << 29)
+        // Ties go up (gemmlowp's nudge with truncating division): 1.5 → 2, -1.5 → -1, -0.5 → 0.
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(3, 1 << 30), 2)
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(-3, 1 << 30), -1)
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(-1, 1 << 30), 0)
+        XCTAssertEqual(FixedPoint.saturatingRoundingDoublingHighMul(-5, 1 << 30), -2)
+        let divisions: [(Int32, Int32, Int32)] = [(5, 1, 3), (-5, 1, -3), (3, 1, 2), (-3, 1, -2), (4, 1, 2), (7, 2, 2),
+                                                  (-6, 2, -2), (-7, 2, -2), (.max, 31, 1), (.min, 31, -1), (9, 0, 9)]
+        for (x, e, expected) in divisions {
+            XCTAssertEqual(FixedPoint.roundingDivideByPOT(x, e), expected, "\(x) / 2^\(e)")
+        }
+        // 100 · 0.75 = 75; 101 · 0.75 = 75.75 → 76; with shift -2: 101 · 0.1875 = 18.9375 → 19.
+        XCTAssertEqual(QuantizedMultiplier(realScale: 0.75).apply(100), 75)
+        XCTAssertEqual(QuantizedMultiplier(realScale: 0.75).apply(101), 76)
+        XCTAssertEqual(QuantizedMultiplier(realScale: 0.1875).apply(101), 19)
+        XCTAssertEqual(QuantizedMultiplier(realScale: 3.0).apply(-7), -21)
+    }
+
+    /// MBQM against a Double reference: within 1 LSB of round(x · real) over random values and scales.
+    func testMultiplierMatchesDoubleWithinOneStep() {
+        var rng = SeededGenerator(seed: 0xF1_ED)
+        var worst = 0.0
+        for _ in 0..<20_000 {
+            let real = Double.random(in: -20...20, using: &rng) < 0 ? -exp(Double.random(in: -14...2, using: &rng))
+                                                                    : exp(Double.random(in: -14...2, using: &rng))
+            let x = Int32.random(in: -(1 << 20)...(1 << 20), using: &rng)
+            let got = Double(QuantizedMultiplier(realScale: real).apply(x))
+            let error = abs(got - Double(x) * real)
+            worst = max(worst, error)
+            XCTAssertLessThanOrEqual(error, 1.0, "x \(x) scale \(real)")
+        }
+        XCTAssertGreaterThan(worst, 0.3)  // the test exercises rounding, not only exact products
+    }
+
+    /// The SIMD multiply agrees with the scalar one everywhere, including the saturating and extreme cases.
+    func testSIMDMultiplyMatchesScalar() {
+        var rng = SeededGenerator(seed: 44)
+        let specials: [Int32] = [.min, .max, 0, 1, -1, 1 << 30, -(1 << 30)]
+        for _ in 0..<20_000 {
+            var x = SIMD4<Int32>(), m = SIMD4<Int32>(), s = SIMD4<Int32>()
+            for l in 0..<4 {
+                x[l] = Bool.random(using: &rng) ? specials.randomElement(using: &rng)! : Int32.random(in: .min ... .max, using: &rng)
+                m[l] = Bool.random(using: &rng) ? specials.randomElement(using: &rng)! : Int32.random(in: .min ... .max, using: &rng)
+                s[l] = Int32.random(in: -31...30, using: &rng)
+                if s[l] > 0 { x[l] >>= s[l] }  // keep the left shift in range, as in real use
+            }
+            let v = x.multipliedByQuantized(m, shift: s)
+            for l in 0..<4 {
+                XCTAssertEqual(v[l], FixedPoint.multiplyByQuantizedMultiplier(x[l], m[l], s[l]), "x \(x[l]) m \(m[l]) s \(s[l])")
+            }
+        }
+    }
+
+    /// TFLite's activation ranges for ReLU and ReLU6.
+    func testActivationRange() {
+        let q = QuantizationParameters(scale: 0.05, zeroPoint: -10)
+        XCTAssertEqual(q.activationRange(.none), -128...127)
+        XCTAssertEqual(q.activationRange(.relu), -10...127)
+        XCTAssertEqual(q.activationRange(.relu6), -10...110)
+    }
+
+    /// Every int8 input through a requantizer with PReLU: the SIMD epilogue equals the scalar one.
+    func testRequantizerSIMDMatchesScalarExhaustively() {
+        var rng = SeededGenerator(seed: 9)
+        let requantizer = randomRequantizer(channels: 4, typicalAccumulator: 3000, prelu: true, activation: .relu6, rng: &rng)
+        requantizer.withTables { pm, ps, nm, ns in
+            for base in stride(from: -40_000, to: 40_000, by: 4) {
+                let v = SIMD4<Int32>(Int32(base), Int32(base + 1), Int32(base + 2) * 7, Int32(base + 3) * -3)
+                let q = requantizer.apply(v, channel: 0, pm: pm, ps: ps, nm: nm, ns: ns)
+                for l in 0..<4 { XCTAssertEqual(Int8(q[l]), requantizer.apply(v[l], channel: l)) }
+            }
+        }
+    }
+}
