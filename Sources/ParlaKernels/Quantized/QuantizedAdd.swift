@@ -55,14 +55,12 @@ public enum QuantizedAdd {
         let m2 = SIMD4<Int32>(repeating: p.input2.multiplier), s2 = SIMD4<Int32>(repeating: p.input2.shift)
         let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)
         let oo = SIMD4<Int32>(repeating: p.outputOffset)
-        let lo = SIMD4<Int32>(repeating: p.activationMin), hi = SIMD4<Int32>(repeating: p.activationMax)
         @inline(__always) func four(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int8> {
-            let x1 = (SIMD4<Int32>(truncatingIfNeeded: va) &+ o1) &<< 20
-            let x2 = (SIMD4<Int32>(truncatingIfNeeded: vb) &+ o2) &<< 20
+            let x1 = (widen(va) &+ o1) &<< 20
+            let x2 = (widen(vb) &+ o2) &<< 20
             let sum = x1.multipliedByQuantized(m1, shift: s1) &+ x2.multipliedByQuantized(m2, shift: s2)
-            var r = sum.multipliedByQuantized(mo, shift: so) &+ oo
-            r.clamp(lowerBound: lo, upperBound: hi)
-            return SIMD4<Int8>(truncatingIfNeeded: r)
+            let r = clamped(sum.multipliedByQuantized(mo, shift: so) &+ oo, p.activationMin, p.activationMax)
+            return narrow(r)
         }
         var i = 0
         while i + 8 <= n {

@@ -58,9 +58,8 @@ public enum QuantizedConcat {
                     let x = src + p * r.channels, y = out + p * total + offset
                     var c = 0
                     while c + 4 <= r.channels {
-                        let v = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(x + c).loadUnaligned(as: SIMD4<Int8>.self)) &- zin
-                        var q = v.multipliedByQuantized(m, shift: s) &+ zout
-                        q.clamp(lowerBound: SIMD4(repeating: -128), upperBound: SIMD4(repeating: 127))
+                        let v = widen(UnsafeRawPointer(x + c).loadUnaligned(as: SIMD4<Int8>.self)) &- zin
+                        let q = clamped(v.multipliedByQuantized(m, shift: s) &+ zout, -128, 127)
                         storeInt8(q, to: y + c, lanes: 4)
                         c += 4
                     }

@@ -6,8 +6,8 @@ extension QuantizedConv2D {
 
     /// Weights repacked once at model load for `QuantizedConv2D.fast` (and `QuantizedFullyConnected.fast`):
     /// widened to int16 and laid out `[block of 8 output channels][tap pair][8 channels][2 taps]` so that one
-    /// 16-lane load feeds 8 output channels × 2 taps (`pmaddwd` on x86-64, `smull`+pairwise add on aarch64); the
-    /// tap count is padded to even with zero weights and the channel count to a multiple of 8. The input zero
+    /// 16-lane load feeds 8 output channels × 2 taps; the tap count is padded to a multiple of 4 with zero
+    /// weights and the channel count to a multiple of 8. The input zero
     /// point is folded into the bias: `bias[c] - inputZeroPoint·Σ w[c]` (padding then reads `inputZeroPoint`).
     public struct PackedWeights: Sendable {
         /// Output channels (before padding to a multiple of 8).
@@ -20,7 +20,7 @@ extension QuantizedConv2D {
         public let kernelWidth: Int
         /// Input zero point folded into `bias`; the input must use it.
         public let inputZeroPoint: Int32
-        /// Taps per output value (`kH·kW·inC`), and that padded to even.
+        /// Taps per output value (`kH·kW·inC`), and that padded to a multiple of 4.
         let taps: Int, paddedTaps: Int
         let blockCount: Int
         let values: [Int16]
@@ -41,7 +41,7 @@ extension QuantizedConv2D {
             self.kernelWidth = kernelWidth
             self.inputZeroPoint = inputZeroPoint
             self.taps = taps
-            paddedTaps = (taps + 1) / 2 * 2
+            paddedTaps = (taps + 3) / 4 * 4
             blockCount = (outputChannels + tileChannels - 1) / tileChannels
             var packed = [Int16](repeating: 0, count: blockCount * paddedTaps * tileChannels)
             var folded = [Int32](repeating: 0, count: blockCount * tileChannels)
@@ -120,7 +120,7 @@ extension QuantizedConv2D {
                 }
             }
         }
-        if paddedTaps > taps { row[taps] = 0 }
+        for t in taps..<paddedTaps { row[t] = 0 }
     }
 
     /// The GEMM driver shared by conv and fully connected: `fill(pixel, row)` writes pixel `pixel`'s
@@ -149,7 +149,7 @@ extension QuantizedConv2D {
                                 let lo = requantizer.apply(v.lowHalf, channel: c0, pm: pm, ps: ps, nm: nm, ns: ns)
                                 let hi = requantizer.apply(v.highHalf, channel: c0 + 4, pm: pm, ps: ps, nm: nm, ns: ns)
                                 if lanes == tileChannels {
-                                    let n = SIMD8<Int8>(truncatingIfNeeded: SIMD8(lowHalf: lo, highHalf: hi))
+                                    let n = narrow(SIMD8(lowHalf: lo, highHalf: hi))
                                     UnsafeMutableRawPointer(out).storeBytes(of: n, as: SIMD8<Int8>.self)
                                 } else {
                                     storeInt8(lo, to: out, lanes: min(4, lanes))
@@ -164,8 +164,10 @@ extension QuantizedConv2D {
         }
     }
 
-    /// The register tile: 4 pixels × 8 output channels of int32 sums over `pairs` tap pairs.
-    /// `rows` holds 4 rows of `2·pairs` int16 inputs; `weights` is one packed block.
+    /// The register tile: 4 pixels × 8 output channels of int32 sums over `pairs` tap pairs (`pairs` even).
+    /// `rows` holds 4 rows of `2·pairs` int16 inputs; `weights` is one packed block. Each step multiplies 8 int16
+    /// lanes (8 channels × 2 taps) per pixel, adds two steps' products in int16 (|w·x| ≤ 127·128, so two fit),
+    /// then sign-extends the two int16 halves of each int32 lane and adds both into the int32 accumulators.
     @inline(__always)
     static func tile4x8(rows: UnsafePointer<Int16>, pairs: Int, weights: UnsafePointer<Int16>) -> (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>) {
         var a0 = SIMD8<Int32>(), a1 = SIMD8<Int32>(), a2 = SIMD8<Int32>(), a3 = SIMD8<Int32>()
@@ -173,30 +175,28 @@ extension QuantizedConv2D {
         let r0 = UnsafeRawPointer(rows), r1 = UnsafeRawPointer(rows + stride)
         let r2 = UnsafeRawPointer(rows + 2 * stride), r3 = UnsafeRawPointer(rows + 3 * stride)
         var w = UnsafeRawPointer(weights)
-        for k in 0..<pairs {
-            let wv = SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(as: SIMD16<Int16>.self))
-            let o = k * 4
-            a0 &+= pairDot(wv, r0.loadUnaligned(fromByteOffset: o, as: Int32.self))
-            a1 &+= pairDot(wv, r1.loadUnaligned(fromByteOffset: o, as: Int32.self))
-            a2 &+= pairDot(wv, r2.loadUnaligned(fromByteOffset: o, as: Int32.self))
-            a3 &+= pairDot(wv, r3.loadUnaligned(fromByteOffset: o, as: Int32.self))
-            w += 32
+        var o = 0
+        for _ in 0..<pairs / 2 {
+            let w0 = w.loadUnaligned(as: SIMD16<Int16>.self)
+            let w1 = w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self)
+            a0 &+= quadDot(w0, w1, r0.loadUnaligned(fromByteOffset: o, as: SIMD2<Int32>.self))
+            a1 &+= quadDot(w0, w1, r1.loadUnaligned(fromByteOffset: o, as: SIMD2<Int32>.self))
+            a2 &+= quadDot(w0, w1, r2.loadUnaligned(fromByteOffset: o, as: SIMD2<Int32>.self))
+            a3 &+= quadDot(w0, w1, r3.loadUnaligned(fromByteOffset: o, as: SIMD2<Int32>.self))
+            w += 64
+            o += 8
         }
         return (a0, a1, a2, a3)
     }
 
-    /// 8 sums `w[2c]·x0 + w[2c+1]·x1` for the int16 pair `(x0, x1)` packed in `pair` (the pmaddwd pattern).
+    /// 8 sums over 4 taps: `Σ_j w[j][2c]·x[2j] + w[j][2c+1]·x[2j+1]` for the int16 inputs packed in `x`.
     @inline(__always)
-    static func pairDot(_ w: SIMD16<Int32>, _ pair: Int32) -> SIMD8<Int32> {
-        let x = SIMD16<Int32>(truncatingIfNeeded: unsafeBitCast(SIMD8<Int32>(repeating: pair), to: SIMD16<Int16>.self))
-        let product = w &* x
-        return product.evenHalf &+ product.oddHalf
+    static func quadDot(_ w0: SIMD16<Int16>, _ w1: SIMD16<Int16>, _ x: SIMD2<Int32>) -> SIMD8<Int32> {
+        let x0 = unsafeBitCast(SIMD8<Int32>(repeating: x[0]), to: SIMD16<Int16>.self)
+        let x1 = unsafeBitCast(SIMD8<Int32>(repeating: x[1]), to: SIMD16<Int16>.self)
+        let p = unsafeBitCast(w0 &* x0 &+ w1 &* x1, to: SIMD8<Int32>.self)
+        return ((p &<< 16) &>> 16) &+ (p &>> 16)
     }
-}
-
-private extension SIMD16 where Scalar == Int32 {
-    var evenHalf: SIMD8<Int32> { SIMD8(self[0], self[2], self[4], self[6], self[8], self[10], self[12], self[14]) }
-    var oddHalf: SIMD8<Int32> { SIMD8(self[1], self[3], self[5], self[7], self[9], self[11], self[13], self[15]) }
 }
 
 extension QuantizedFullyConnected {
@@ -226,7 +226,7 @@ extension QuantizedFullyConnected {
                             scratch: scratch.baseAddress!) { b, row in
             let s = inputBase + b * n
             for i in 0..<n { row[i] = Int16(s[i]) }
-            if packed.paddedTaps > n { row[n] = 0 }
+            for t in n..<packed.paddedTaps { row[t] = 0 }
         }
     }
 }

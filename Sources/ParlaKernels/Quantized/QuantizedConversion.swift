@@ -34,10 +34,8 @@ public enum QuantizedConversion {
         while i + 8 <= n {
             var r = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) / scale).rounded(.toNearestOrAwayFromZero)
             r.replace(with: 0, where: r .!= r)  // NaN → 0 → zero point
-            r.clamp(lowerBound: SIMD8(repeating: -512), upperBound: SIMD8(repeating: 512))
-            var q = SIMD8<Int32>(r) &+ zp
-            q.clamp(lowerBound: SIMD8(repeating: -128), upperBound: SIMD8(repeating: 127))
-            UnsafeMutableRawPointer(y + i).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: q), as: SIMD8<Int8>.self)
+            let q = clamped(toInt32(clamped(r, -512, 512)) &+ zp, -128, 127)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: narrow(q), as: SIMD8<Int8>.self)
             i += 8
         }
         while i < n { y[i] = quantize(x[i], p); i += 1 }
@@ -52,8 +50,8 @@ public enum QuantizedConversion {
         let scale = SIMD8<Float>(repeating: p.scale), zp = SIMD8<Int32>(repeating: p.zeroPoint)
         var i = 0
         while i + 8 <= n {
-            let q = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Int8>.self)) &- zp
-            UnsafeMutableRawPointer(y + i).storeBytes(of: scale * SIMD8<Float>(q), as: SIMD8<Float>.self)
+            let q = widen(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Int8>.self)) &- zp
+            UnsafeMutableRawPointer(y + i).storeBytes(of: scale * toFloat(q), as: SIMD8<Float>.self)
             i += 8
         }
         while i < n { y[i] = p.scale * Float(Int32(x[i]) - p.zeroPoint); i += 1 }

@@ -1,6 +1,8 @@
 extension QuantizedDepthwiseConv2D {
     /// Depthwise weights repacked once at model load for `fast`: widened to int16, `[tap][channel]` with the
-    /// channel count padded to a multiple of 16 (zero weights), and the bias padded the same way.
+    /// channel count padded to a multiple of 16 (zero weights), and the bias padded the same way. Inside each
+    /// whole block of 16 channels the even channels come first, then the odd ones (the order `fast` splits an
+    /// int8 load into); a last partial block keeps the natural order.
     public struct PackedWeights: Sendable {
         /// Channels (before padding).
         public let channels: Int
@@ -23,16 +25,21 @@ extension QuantizedDepthwiseConv2D {
             self.kernelWidth = kernelWidth
             paddedChannels = (channels + 15) / 16 * 16
             var packed = [Int16](repeating: 0, count: kernelHeight * kernelWidth * paddedChannels)
+            let full = channels / 16 * 16
             for tap in 0..<kernelHeight * kernelWidth {
-                for c in 0..<channels { packed[tap * paddedChannels + c] = Int16(weights[tap * channels + c]) }
+                for c in 0..<channels {
+                    let slot = c < full ? c / 16 * 16 + (c % 2) * 8 + (c % 16) / 2 : c
+                    packed[tap * paddedChannels + slot] = Int16(weights[tap * channels + c])
+                }
             }
             values = packed
             self.bias = (0..<paddedChannels).map { $0 < channels ? (bias?[$0] ?? 0) : 0 }
         }
     }
 
-    /// Fast depthwise convolution: 16 channels per step with int32 accumulators, `(x - zeroPoint)` widened to
-    /// int16 and multiplied by int16 weights (`smlal` on aarch64); border pixels clip the kernel like `reference`;
+    /// Fast depthwise convolution: 16 channels per step. One 16-byte load is split into even and odd channels
+    /// as int16 (shift pairs), `(x - zeroPoint)·w` is formed in int16 (|·| ≤ 255·127 fits), and the int16
+    /// products are sign-extended pairwise into four int32 accumulators; border pixels clip the kernel like `reference`;
     /// the last `channels % 16` channels go 4 at a time, then one by one. Bit-exact with `reference`.
     /// - Parameter rows: the output rows to compute (default all).
     public static func fast(
@@ -65,7 +72,7 @@ extension QuantizedDepthwiseConv2D {
     ) {
         let c = packed.channels, cp = packed.paddedChannels, kw = window.kernelWidth, inW = window.inputWidth
         let (pm, ps, nm, ns) = tables
-        let zp16 = SIMD16<Int16>(repeating: Int16(zeroPoint))
+        let zp8 = SIMD8<Int16>(repeating: Int16(zeroPoint))
         let zp4 = SIMD4<Int32>(repeating: zeroPoint)
         let full = c / 16 * 16
         for oy in rows {
@@ -77,24 +84,25 @@ extension QuantizedDepthwiseConv2D {
                 let out = output + (oy * window.outputWidth + ox) * c
                 var ch = 0
                 while ch < full {
-                    var acc = UnsafeRawPointer(bias + ch).loadUnaligned(as: SIMD16<Int32>.self)
+                    // e0: channels 4j, e1: 4j+2, o0: 4j+1, o1: 4j+3 (j = lane).
+                    var e0 = SIMD4<Int32>(), e1 = SIMD4<Int32>(), o0 = SIMD4<Int32>(), o1 = SIMD4<Int32>()
                     for ky in kRows {
-                        let rowIn = input + ((iy0 + ky) * inW + ix0) * c + ch
-                        let rowW = weights + ky * kw * cp + ch
+                        let rowIn = UnsafeRawPointer(input + ((iy0 + ky) * inW + ix0) * c + ch)
+                        let rowW = UnsafeRawPointer(weights + ky * kw * cp + ch)
                         for kx in kColumns {
-                            let xv = SIMD16<Int16>(truncatingIfNeeded:
-                                UnsafeRawPointer(rowIn + kx * c).loadUnaligned(as: SIMD16<Int8>.self)) &- zp16
-                            let wv = UnsafeRawPointer(rowW + kx * cp).loadUnaligned(as: SIMD16<Int16>.self)
-                            acc &+= SIMD16<Int32>(truncatingIfNeeded: xv) &* SIMD16<Int32>(truncatingIfNeeded: wv)
+                            let (xe, xo) = splitPairs(rowIn.loadUnaligned(fromByteOffset: kx * c, as: SIMD8<Int16>.self))
+                            let we = rowW.loadUnaligned(fromByteOffset: 2 * kx * cp, as: SIMD8<Int16>.self)
+                            let wo = rowW.loadUnaligned(fromByteOffset: 2 * kx * cp + 16, as: SIMD8<Int16>.self)
+                            let (pe0, pe1) = splitPairs(unsafeBitCast((xe &- zp8) &* we, to: SIMD4<Int32>.self))
+                            let (po0, po1) = splitPairs(unsafeBitCast((xo &- zp8) &* wo, to: SIMD4<Int32>.self))
+                            e0 &+= pe0; e1 &+= pe1; o0 &+= po0; o1 &+= po1
                         }
                     }
-                    let q0 = requantizer.apply(acc.lowHalf.lowHalf, channel: ch, pm: pm, ps: ps, nm: nm, ns: ns)
-                    let q1 = requantizer.apply(acc.lowHalf.highHalf, channel: ch + 4, pm: pm, ps: ps, nm: nm, ns: ns)
-                    let q2 = requantizer.apply(acc.highHalf.lowHalf, channel: ch + 8, pm: pm, ps: ps, nm: nm, ns: ns)
-                    let q3 = requantizer.apply(acc.highHalf.highHalf, channel: ch + 12, pm: pm, ps: ps, nm: nm, ns: ns)
-                    let q = SIMD16<Int8>(truncatingIfNeeded: SIMD16(lowHalf: SIMD8(lowHalf: q0, highHalf: q1),
-                                                                   highHalf: SIMD8(lowHalf: q2, highHalf: q3)))
-                    UnsafeMutableRawPointer(out + ch).storeBytes(of: q, as: SIMD16<Int8>.self)
+                    for j in 0..<4 {
+                        let k = ch + 4 * j
+                        let v = SIMD4(e0[j], o0[j], e1[j], o1[j]) &+ UnsafeRawPointer(bias + k).loadUnaligned(as: SIMD4<Int32>.self)
+                        storeInt8(requantizer.apply(v, channel: k, pm: pm, ps: ps, nm: nm, ns: ns), to: out + k, lanes: 4)
+                    }
                     ch += 16
                 }
                 // Tail: 4 (or fewer) channels per step, inputs gathered lane by lane (never read past the pixel).
@@ -107,7 +115,7 @@ extension QuantizedDepthwiseConv2D {
                         for kx in kColumns {
                             var xv = zp4
                             for l in 0..<lanes { xv[l] = Int32(rowIn[kx * c + l]) }
-                            let wv = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(rowW + kx * cp).loadUnaligned(as: SIMD4<Int16>.self))
+                            let wv = widen(UnsafeRawPointer(rowW + kx * cp).loadUnaligned(as: SIMD4<Int16>.self))
                             acc &+= (xv &- zp4) &* wv
                         }
                     }

@@ -24,7 +24,7 @@ public enum QuantizedPReLU {
                 let src = x + pixel * c, dst = y + pixel * c
                 var ch = 0
                 while ch + 4 <= c {
-                    let v = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(src + ch).loadUnaligned(as: SIMD4<Int8>.self)) &- zp
+                    let v = widen(UnsafeRawPointer(src + ch).loadUnaligned(as: SIMD4<Int8>.self)) &- zp
                     storeInt8(requantizer.apply(v, channel: ch, pm: pm, ps: ps, nm: nm, ns: ns), to: dst + ch, lanes: 4)
                     ch += 4
                 }

@@ -48,10 +48,10 @@ public enum QuantizedPool2D {
                 for ky in rows {
                     for kx in columns {
                         let p = x + ((iy0 + ky) * window.inputWidth + ix0 + kx) * channels + c
-                        m = pointwiseMax(m, UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self))
+                        m = lanewiseMax(m, UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self))
                     }
                 }
-                UnsafeMutableRawPointer(out + c).storeBytes(of: pointwiseMin(m, SIMD16(repeating: hi)), as: SIMD16<Int8>.self)
+                UnsafeMutableRawPointer(out + c).storeBytes(of: lanewiseMin(m, SIMD16(repeating: hi)), as: SIMD16<Int8>.self)
                 c += 16
             }
             while c < channels {
@@ -68,7 +68,6 @@ public enum QuantizedPool2D {
                                    window: Window2D, channels: Int, activationRange: ClosedRange<Int32> = -128...127) {
         checkSizes(input: input.count, output: output.count, window: window, channels: channels)
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
-        let lo = SIMD8<Int32>(repeating: activationRange.lowerBound), hi = SIMD8<Int32>(repeating: activationRange.upperBound)
         forEachWindow(window) { oy, ox, rows, columns, iy0, ix0 in
             let out = y + (oy * window.outputWidth + ox) * channels
             let count = Int32(rows.count * columns.count)
@@ -80,7 +79,7 @@ public enum QuantizedPool2D {
                     for kx in columns {
                         let p = x + ((iy0 + ky) * window.inputWidth + ix0 + kx) * channels + c
                         if lanes == 8 {
-                            sum &+= SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int8>.self))
+                            sum &+= widen(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int8>.self))
                         } else {
                             for l in 0..<lanes { sum[l] &+= Int32(p[l]) }
                         }
@@ -88,9 +87,8 @@ public enum QuantizedPool2D {
                 }
                 let half = SIMD8<Int32>(repeating: count / 2)
                 let biased = sum &+ half.replacing(with: -(count / 2), where: .!(sum .> SIMD8<Int32>()))
-                var avg = biased / SIMD8<Int32>(repeating: count)
-                avg.clamp(lowerBound: lo, upperBound: hi)
-                let q = SIMD8<Int8>(truncatingIfNeeded: avg)
+                let avg = clamped(biased / SIMD8<Int32>(repeating: count), activationRange.lowerBound, activationRange.upperBound)
+                let q = narrow(avg)
                 for l in 0..<lanes { out[c + l] = q[l] }
                 c += lanes
             }

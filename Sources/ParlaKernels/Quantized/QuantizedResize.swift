@@ -112,7 +112,7 @@ public enum QuantizedResize {
                 var ch = 0
                 while ch + 8 <= c {
                     @inline(__always) func load(_ p: UnsafePointer<Int8>) -> SIMD8<Int32> {
-                        SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(p + ch).loadUnaligned(as: SIMD8<Int8>.self))
+                        widen(UnsafeRawPointer(p + ch).loadUnaligned(as: SIMD8<Int8>.self))
                     }
                     let sum = load(p00) &* w00 &+ load(p10) &* w10 &+ load(p01) &* w01 &+ load(p11) &* w11
                     let half = SIMD8<Int32>(repeating: 1 << 19)
@@ -121,7 +121,7 @@ public enum QuantizedResize {
                     let negative = biased .< SIMD8<Int32>()
                     let magnitude = (SIMD8<Int32>() &- biased).replacing(with: biased, where: .!negative) &>> 20
                     let q = (SIMD8<Int32>() &- magnitude).replacing(with: magnitude, where: .!negative)
-                    UnsafeMutableRawPointer(out + ch).storeBytes(of: SIMD8<Int8>(truncatingIfNeeded: q), as: SIMD8<Int8>.self)
+                    UnsafeMutableRawPointer(out + ch).storeBytes(of: narrow(q), as: SIMD8<Int8>.self)
                     ch += 8
                 }
                 while ch < c {

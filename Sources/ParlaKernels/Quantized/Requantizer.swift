@@ -85,15 +85,14 @@ extension Requantizer {
     @inline(__always)
     func apply(_ v: SIMD4<Int32>, channel: Int, pm: UnsafePointer<Int32>, ps: UnsafePointer<Int32>,
                nm: UnsafePointer<Int32>, ns: UnsafePointer<Int32>) -> SIMD4<Int32> {
-        let load = { (p: UnsafePointer<Int32>) in UnsafeRawPointer(p + channel).loadUnaligned(as: SIMD4<Int32>.self) }
-        var m = load(pm), s = load(ps)
-        if hasNegativeBranch {
-            let negativeLanes = v .< SIMD4<Int32>(repeating: 0)
-            m.replace(with: load(nm), where: negativeLanes)
-            s.replace(with: load(ns), where: negativeLanes)
+        // Lane by lane: the 64-bit products have no SSE2 vector form, and scalar code avoids generic SIMD calls.
+        var q = SIMD4<Int32>()
+        for l in 0..<4 {
+            let x = v[l], c = channel + l
+            let negative = hasNegativeBranch && x < 0
+            let m = negative ? nm[c] : pm[c], s = negative ? ns[c] : ps[c]
+            q[l] = min(max(FixedPoint.multiplyByQuantizedMultiplier(x, m, s) &+ outputZeroPoint, activationMin), activationMax)
         }
-        var q = v.multipliedByQuantized(m, shift: s) &+ SIMD4(repeating: outputZeroPoint)
-        q.clamp(lowerBound: SIMD4(repeating: activationMin), upperBound: SIMD4(repeating: activationMax))
         return q
     }
 
@@ -115,7 +114,7 @@ extension Requantizer {
 /// Narrows 4 int32 lanes already clamped to int8 and stores `lanes` of them.
 @inline(__always)
 func storeInt8(_ q: SIMD4<Int32>, to p: UnsafeMutablePointer<Int8>, lanes: Int) {
-    let n = SIMD4<Int8>(truncatingIfNeeded: q)
+    let n = narrow(q)
     if lanes >= 4 {
         UnsafeMutableRawPointer(p).storeBytes(of: n, as: SIMD4<Int8>.self)
     } else {

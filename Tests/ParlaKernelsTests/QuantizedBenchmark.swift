@@ -1,0 +1,114 @@
+import Foundation
+@testable import ParlaKernels
+import ParlaTestSupport
+import XCTest
+
+/// A benchmark, not a test: skipped unless PARLA_BENCH=1. Prints GOPS (2 ops per multiply-add) of the scalar
+/// reference and the SIMD kernel for face_landmark-like int8 layer shapes, single thread, median of the runs.
+///   PARLA_BENCH=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-kernels --filter QuantizedBenchmark
+final class QuantizedBenchmark: XCTestCase {
+    private func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        body()
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let d = clock.measure(body)
+            times.append(Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        }
+        return times.sorted()[runs / 2]
+    }
+
+    func testInt8LayerThroughput() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["PARLA_BENCH"] == "1", "benchmark: set PARLA_BENCH=1")
+        var rng = SeededGenerator(seed: 1)
+        let convs: [(name: String, h: Int, k: Int, s: Int, ci: Int, co: Int)] = [
+            ("conv 3x3/2 192x192x3->16 (stem)", 192, 3, 2, 3, 16),
+            ("conv 1x1 96x96x16->32", 96, 1, 1, 16, 32),
+            ("conv 1x1 48x48x32->64", 48, 1, 1, 32, 64),
+            ("conv 1x1 12x12x128->128", 12, 1, 1, 128, 128),
+            ("conv 3x3 24x24x64->64", 24, 3, 1, 64, 64),
+        ]
+        for c in convs {
+            let window = Window2D(inputHeight: c.h, inputWidth: c.h, kernelHeight: c.k, kernelWidth: c.k,
+                                  strideY: c.s, strideX: c.s, padding: .same)!
+            let input = randomInt8(c.h * c.h * c.ci, &rng)
+            let weights = randomInt8(c.co * c.k * c.k * c.ci, &rng, range: -127...127)
+            let bias = [Int32](repeating: 100, count: c.co)
+            let requantizer = randomRequantizer(channels: c.co, typicalAccumulator: 5000, prelu: true, activation: .none, rng: &rng)
+            var output = [Int8](repeating: 0, count: window.outputHeight * window.outputWidth * c.co)
+            let macs = Double(output.count * c.k * c.k * c.ci)
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        let packed = QuantizedConv2D.PackedWeights(weights: w, bias: b, outputChannels: c.co, kernelHeight: c.k,
+                                                                   kernelWidth: c.k, inputChannels: c.ci, inputZeroPoint: 3)
+                        var scratch = [Int16](repeating: 0, count: QuantizedConv2D.scratchCount(packed: packed))
+                        output.withUnsafeMutableBufferPointer { y in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                let reference = medianSeconds(runs: 3) {
+                                    QuantizedConv2D.reference(input: x, inputZeroPoint: 3, weights: w, bias: b, output: y, window: window,
+                                                              inputChannels: c.ci, outputChannels: c.co, requantizer: requantizer)
+                                }
+                                let fast = medianSeconds(runs: 21) {
+                                    QuantizedConv2D.fast(input: x, packed: packed, output: y, window: window,
+                                                         requantizer: requantizer, scratch: s)
+                                }
+                                report(c.name, macs: macs, reference: reference, fast: fast)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let depthwise: [(name: String, h: Int, k: Int, s: Int, c: Int)] = [
+            ("depthwise 3x3 96x96x16", 96, 3, 1, 16), ("depthwise 3x3 48x48x64", 48, 3, 1, 64),
+            ("depthwise 3x3/2 48x48x64", 48, 3, 2, 64), ("depthwise 5x5 24x24x128", 24, 5, 1, 128),
+        ]
+        for d in depthwise {
+            let window = Window2D(inputHeight: d.h, inputWidth: d.h, kernelHeight: d.k, kernelWidth: d.k,
+                                  strideY: d.s, strideX: d.s, padding: .same)!
+            let input = randomInt8(d.h * d.h * d.c, &rng)
+            let weights = randomInt8(d.k * d.k * d.c, &rng, range: -127...127)
+            let requantizer = randomRequantizer(channels: d.c, typicalAccumulator: 5000, prelu: false, activation: .relu, rng: &rng)
+            var output = [Int8](repeating: 0, count: window.outputHeight * window.outputWidth * d.c)
+            let macs = Double(output.count * d.k * d.k)
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    let packed = QuantizedDepthwiseConv2D.PackedWeights(weights: w, bias: nil, channels: d.c, kernelHeight: d.k,
+                                                                        kernelWidth: d.k)
+                    output.withUnsafeMutableBufferPointer { y in
+                        let reference = medianSeconds(runs: 3) {
+                            QuantizedDepthwiseConv2D.reference(input: x, inputZeroPoint: -5, weights: w, bias: nil, output: y,
+                                                               window: window, channels: d.c, requantizer: requantizer)
+                        }
+                        let fast = medianSeconds(runs: 21) {
+                            QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: -5, packed: packed, output: y, window: window,
+                                                          requantizer: requantizer)
+                        }
+                        report(d.name, macs: macs, reference: reference, fast: fast)
+                    }
+                }
+            }
+        }
+        // Elementwise: ADD of two 48×48×64 tensors (values per second).
+        let a = randomInt8(48 * 48 * 64, &rng), b = randomInt8(48 * 48 * 64, &rng)
+        let parameters = QuantizedAdd.Parameters(input1: .init(scale: 0.05, zeroPoint: 3), input2: .init(scale: 0.07, zeroPoint: -9),
+                                                 output: .init(scale: 0.1, zeroPoint: 1))
+        var sum = [Int8](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                sum.withUnsafeMutableBufferPointer { z in
+                    let reference = medianSeconds(runs: 5) { QuantizedAdd.reference(x, y, output: z, parameters: parameters) }
+                    let fast = medianSeconds(runs: 21) { QuantizedAdd.fast(x, y, output: z, parameters: parameters) }
+                    print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
+                                 "add 48x48x64", reference * 1e3, fast * 1e3, Double(a.count) / fast / 1e6))
+                }
+            }
+        }
+    }
+
+    private func report(_ name: String, macs: Double, reference: Double, fast: Double) {
+        print(String(format: "bench int8 %-34@ reference %7.3f ms %6.2f GOPS   fast %7.3f ms %6.2f GOPS  (%.1fx)",
+                     name, reference * 1e3, 2 * macs / reference / 1e9, fast * 1e3, 2 * macs / fast / 1e9, reference / fast))
+    }
+}
