@@ -32,7 +32,7 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         // Audio → motion: MotionFrame, drivers, composer.
-        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv")]),
+        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv"), .copy("Visemes/Models")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
         // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES (and the io layer).

@@ -15,6 +15,7 @@ extension MotionComposer {
         for n in frames.indices {
             Self.applyVisemeMouth(mouth, at: frames[n].time, fps: options.fps, to: &frames[n].blendshapes)
         }
+        MotionControls(options: options).apply(to: &frames)
         return frames
     }
 
@@ -29,16 +30,21 @@ extension MotionComposer {
     /// Writes the mouth at time `t` from per-hop coarticulation output: controls interpolated linearly between
     /// hops; closure as the maximum over the video frame's own interval [t − ½/fps, t + ½/fps], so a p/b/m that
     /// falls between two frame times still closes the lips on a frame.
-    static func applyVisemeMouth(_ mouth: Coarticulation.Output, at t: Double, fps: Double, to w: inout BlendshapeWeights) {
+    /// `firstHop` is the hop index of `mouth`'s row 0 (the streaming composer drops old rows); positions are computed
+    /// on the absolute hop grid so that batch and streaming round identically.
+    static func applyVisemeMouth(_ mouth: Coarticulation.Output, at t: Double, fps: Double, firstHop: Int = 0,
+                                 to w: inout BlendshapeWeights) {
         let count = mouth.count
         guard count > 0 else { return }
         let position = t / VisemeTrack.frameSeconds
-        let k0 = min(max(Int(position.rounded(.down)), 0), count - 1)
+        let whole = Int(position.rounded(.down))
+        let k0 = min(max(whole - firstHop, 0), count - 1)
         let k1 = min(k0 + 1, count - 1)
-        let f = Float(min(max(position - Double(k0), 0), 1))
+        let f = Float(min(max(position - Double(whole), 0), 1))
         func v(_ c: MouthControl) -> Float { mouth.value(c, at: k0) * (1 - f) + mouth.value(c, at: k1) * f }
         let half = 0.5 / fps / VisemeTrack.frameSeconds
-        let lo = max(0, Int((position - half).rounded(.up))), hi = min(count - 1, Int((position + half).rounded(.down)))
+        let lo = max(0, Int((position - half).rounded(.up)) - firstHop)
+        let hi = min(count - 1, Int((position + half).rounded(.down)) - firstHop)
         var closure: Float = 0
         if lo <= hi { for k in lo...hi { closure = max(closure, mouth.closure(at: k)) } }
         closure = max(closure, mouth.closure(at: k0) * (1 - f) + mouth.closure(at: k1) * f)

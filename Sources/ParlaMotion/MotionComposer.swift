@@ -11,6 +11,18 @@ public struct MotionOptions: Sendable, Equatable {
     public var motionScale: Float = 1
     /// No head motion at all: angles and translation 0, scale 1 (blinks, brows and mouth still animate).
     public var still: Bool = false
+    /// What drives the mouth from audio: the learned VisemeNet (default) or the acoustic signal driver.
+    public var mouthDriver: MouthDriver = .visemeNet
+    /// Where the eyes look, x right / y up in the image, each in [−1, 1] (about ±25° / ±20°); (0, 0) is the
+    /// camera. Saccades jitter around it.
+    public var gaze: SIMD2<Float> = .zero
+    /// Distance of the head from the camera relative to the portrait (1 = as photographed, 2 = twice as far,
+    /// half the size): sets `MotionFrame.scale = 1 / headDistance`. Allowed 0.5 … 3.
+    public var headDistance: Float = 1
+    /// An expression offset added to every frame.
+    public var emotion: MotionEmotion = .neutral
+    /// 0 … 1: how strongly ``emotion`` shows.
+    public var emotionIntensity: Float = 1
 
     /// The defaults: 30 fps, seed 1, scale 1, moving head.
     public init() {}
@@ -31,9 +43,17 @@ public struct SpeechAnalysis: Sendable {
     public var phraseEnds: [Double] { activity.segments.map { Double($0.upperBound) * features.hopSeconds } }
 }
 
-/// The signal-processing speech driver: speech audio in, one ``MotionFrame`` per video frame out.
+/// What drives the mouth when the composer gets audio alone.
+public enum MouthDriver: String, Sendable, CaseIterable {
+    /// ``VisemeNet`` posteriors → ``Coarticulation`` (default).
+    case visemeNet = "visemenet"
+    /// The acoustic driver ``MouthArticulation`` (loudness and spectrum; no phoneme classes).
+    case acoustic
+}
+
+/// Speech audio in, one ``MotionFrame`` per video frame out.
 ///
-/// Mouth from ``MouthArticulation``, shown `mouthLead` (35 ms) ahead of the audio it was measured on to make
+/// Mouth from ``VisemeNet`` + ``Coarticulation`` (default) or ``MouthArticulation``, shown `mouthLead` (35 ms) ahead of the audio it was measured on to make
 /// up for the smoothing delay; blinks from ``BlinkSchedule``; head and brows from ``HeadMotion``.
 /// Deterministic in (audio, options). See docs/motion.md.
 public struct MotionComposer: Sendable {
@@ -60,7 +80,12 @@ public struct MotionComposer: Sendable {
     /// 8 kHz the audio is treated as silence. NaN or infinite samples count as 0. Use
     /// ``checkedFrames(for:)`` to have such input rejected instead.
     public func frames(for audio: AudioBuffer) -> [MotionFrame] {
-        frames(for: audio, mouth: true)
+        if options.mouthDriver == .visemeNet, let net = try? VisemeNet.bundled() {
+            return frames(for: audio, visemes: net.track(for: audio))
+        }
+        var frames = frames(for: audio, mouth: true)
+        MotionControls(options: options).apply(to: &frames)
+        return frames
     }
 
     /// The frames with (`mouth`) or without the acoustic mouth driver; head, brows and blinks either way.
@@ -118,6 +143,15 @@ public struct MotionComposer: Sendable {
         }
         guard audio.sampleRate >= 8000 else { throw MotionError.unsupportedSampleRate(audio.sampleRate) }
         if let bad = audio.samples.firstIndex(where: { !$0.isFinite }) { throw MotionError.nonFiniteSample(index: bad) }
+        guard options.gaze.x.isFinite, options.gaze.y.isFinite, abs(options.gaze.x) <= 1, abs(options.gaze.y) <= 1 else {
+            throw MotionError.invalidOptions("gaze \(options.gaze.x),\(options.gaze.y) must be within −1…1 on both axes")
+        }
+        guard options.headDistance.isFinite, options.headDistance >= 0.5, options.headDistance <= 3 else {
+            throw MotionError.invalidOptions("head distance \(options.headDistance) must be between 0.5 and 3")
+        }
+        guard options.emotionIntensity.isFinite, options.emotionIntensity >= 0, options.emotionIntensity <= 1 else {
+            throw MotionError.invalidOptions("emotion intensity \(options.emotionIntensity) must be between 0 and 1")
+        }
         return frames(for: audio)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParlaMotion
 import ParlaRuntime
 
 /// `parla render`: portrait or avatar + speech → video.
@@ -44,6 +45,18 @@ struct Render: ParsableCommand {
     @Flag(help: "No head motion (mouth and blinks still move).")
     var still = false
 
+    @Option(help: "Where the eyes look: x,y in -1…1 (x right, y up in the picture; 0,0 = the camera).")
+    var gaze: String = "0,0"
+
+    @Option(help: "Head distance from the camera relative to the portrait (0.5…3; 2 = twice as far, half the size).")
+    var headDistance: Float = 1
+
+    @Option(help: "Expression: neutral, happy, sad, angry or surprised, optionally :intensity 0…1 (happy:0.5).")
+    var emotion: String = "neutral"
+
+    @Option(help: "Mouth driver: visemenet (learned, default) or acoustic (loudness/spectrum).")
+    var mouth: String = "visemenet"
+
     @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES when available).")
     var backend: DecoderBackend = .cpu
 
@@ -54,6 +67,12 @@ struct Render: ParsableCommand {
         if (portrait == nil) == (avatar == nil) { throw ValidationError("give exactly one of --portrait or --avatar") }
         _ = try parseSize(size)
         if motionScale < 0 || motionScale > 4 { throw ValidationError("--motion-scale must be between 0 and 4") }
+        _ = try parseGaze(gaze)
+        if !(headDistance >= 0.5 && headDistance <= 3) { throw ValidationError("--head-distance must be between 0.5 and 3") }
+        if MotionEmotion.parse(emotion) == nil {
+            throw ValidationError("--emotion must be neutral, happy, sad, angry or surprised, optionally :intensity 0…1")
+        }
+        if MouthDriver(rawValue: mouth) == nil { throw ValidationError("--mouth must be visemenet or acoustic") }
     }
 
     func run() throws {
@@ -70,6 +89,10 @@ struct Render: ParsableCommand {
             request.motion.seed = seed
             request.motion.motionScale = motionScale
             request.motion.still = still
+            request.motion.gaze = try parseGaze(gaze)
+            request.motion.headDistance = headDistance
+            (request.motion.emotion, request.motion.emotionIntensity) = MotionEmotion.parse(emotion) ?? (.neutral, 1)
+            request.motion.mouthDriver = MouthDriver(rawValue: mouth) ?? .visemeNet
             request.backend = backend
             let job = try RenderJob(request: request)
             let bar = ProgressBar(label: "render", enabled: !json && isatty(STDERR_FILENO) != 0)
@@ -96,4 +119,13 @@ func parseSize(_ text: String) throws -> (Int, Int) {
         return (w, h)
     }
     throw ValidationError("--size \(text): give N or WxH, each 16…8192")
+}
+
+/// `x,y` with both in −1…1.
+private func parseGaze(_ text: String) throws -> SIMD2<Float> {
+    let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.count == 2, let x = parts[0], let y = parts[1], abs(x) <= 1, abs(y) <= 1 else {
+        throw ValidationError("--gaze must be x,y with both between -1 and 1 (e.g. 0.3,-0.1)")
+    }
+    return SIMD2(x, y)
 }

@@ -10,6 +10,7 @@ final class MotionComposerTests: XCTestCase {
         options.seed = seed
         options.motionScale = scale
         options.still = still
+        options.mouthDriver = .acoustic   // these tests pin the acoustic driver; VisemeNet has its own
         return MotionComposer(options: options)
     }
 

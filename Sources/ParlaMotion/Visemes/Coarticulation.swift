@@ -15,8 +15,8 @@ public enum MouthControl: Int, CaseIterable, Sendable {
 /// On top of the blend: **closure** — wherever PP is likely (`max p_PP` over ±1 hop ≥ 0.55 gives 1, ramping from
 /// 0.3) the lips are shut completely regardless of the blend; **jaw from energy** — the jaw target is scaled by
 /// `0.55 + 0.45·ramp(level − peak, −30 dB, −6 dB)` with a running peak level (decays 5 dB/s, floor −60 dBFS);
-/// **gate** — when `1 − p_sil` stays below 0.15 over the whole kernel window the output is exactly 0 (no quiver in
-/// silence), ramping to full at 0.4.
+/// **gate** — speech = `(1 − p_sil)·ramp(level, −56, −46 dBFS)`; when it stays below 0.15 over the whole kernel window
+/// the output is exactly 0 (no quiver in silence or faint noise), ramping to full at 0.4.
 ///
 /// Causal with a fixed look-ahead of ``lookAhead`` hops (50 ms): ``Stream`` gives the batch output exactly.
 public struct Coarticulation: Sendable {
@@ -24,6 +24,8 @@ public struct Coarticulation: Sendable {
     public static let lookAhead = 5
     /// Hops of past context.
     public static let carry = 12
+    /// Below this level (dBFS) a frame counts as silence whatever the posteriors say; full speech from 10 dB above.
+    public static let quietLevel: Float = -56
     static let controls = MouthControl.allCases.count
     static let classes = VisemeTrack.classCount
 
@@ -189,7 +191,8 @@ public struct Coarticulation: Sendable {
                     for c in 0..<Coarticulation.controls { shape[c] += w * target[c] }
                 }
                 let sil: Float = s.map { history[$0 * classes] } ?? 1
-                speech = max(speech, 1 - sil)
+                let loud: Float = s.map { ramp(levelRing[$0], Coarticulation.quietLevel, Coarticulation.quietLevel + 10) } ?? 0
+                speech = max(speech, (1 - sil) * loud)
                 if abs(d) <= 1, let s { pp = max(pp, history[s * classes + Viseme.pp.rawValue]) }
             }
             let gate = ramp(speech, 0.15, 0.4)

@@ -22,7 +22,7 @@ public struct VisemeFrontEnd: Sendable {
     public struct Frames: Sendable, Equatable {
         /// Frame-major log-mel values (`bandCount` per frame).
         public var logMel: [Float] = []
-        /// Level per frame in dBFS: `10·log10(Σ band power / 400)` (the Hann window's power folded in),
+        /// Level per frame in dBFS: `10·log10(Σ band power / 38400)` (38400 = 256 · Σ hann²: a full-band signal of RMS r reads 20·log10 r),
         /// −120 for digital silence.
         public var levelDB: [Float] = []
         /// Number of frames.
@@ -64,7 +64,7 @@ public struct VisemeFrontEnd: Sendable {
             for k in 0..<n {
                 var power: Float = 0
                 for b in 0..<bands { power += exp(scratch[k * bands + b]) }
-                frames.levelDB.append(power > 1e-9 ? 10 * log10(power / 400) : -120)
+                frames.levelDB.append(power > 1e-9 ? 10 * log10(power / 38_400) : -120)
             }
             return n
         }

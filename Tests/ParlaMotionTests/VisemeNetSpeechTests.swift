@@ -1,0 +1,87 @@
+import XCTest
+import ParlaMedia
+import ParlaTestSupport
+@testable import ParlaMotion
+
+/// The bundled VisemeNet on real synthesized speech, and the default composer path built on it.
+final class VisemeNetSpeechTests: XCTestCase {
+    /// (start, end, viseme) rows of papa_mama_baba.phonemes.tsv.
+    private func papaTiming() throws -> [(Double, Double, Viseme)] {
+        try String(contentsOf: Fixtures.url("motion/papa_mama_baba.phonemes.tsv"), encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
+                let f = line.split(separator: "\t")
+                return (Double(f[0])!, Double(f[1])!, Viseme(name: String(f[3]))!)
+            }
+    }
+
+    func testTheBundledModelLoadsWithItsProvenance() throws {
+        let net = try VisemeNet.bundled()
+        XCTAssertEqual(net.bandCount, 80)
+        XCTAssertLessThanOrEqual(net.lookAheadFrames * 10, 60)
+        XCTAssertGreaterThan(net.parameterCount, 100_000)
+        XCTAssertTrue(net.metadataJSON.contains("espeak-ng"))
+        XCTAssertTrue(net.metadataJSON.contains("MBROLA"))
+    }
+
+    func testPapaMamaBabaClosesTheLipsOnEveryPBMAndOpensOnTheVowels() throws {
+        let audio = try MotionTestAudio.readWAV16(Fixtures.url("motion/papa_mama_baba_16k.wav"))
+        let timing = try papaTiming()
+        XCTAssertEqual(timing.filter { $0.2 == .pp }.count, 6)
+        for fps in [25.0, 30] {
+            var options = MotionOptions()
+            options.fps = fps
+            let frames = MotionComposer(options: options).frames(for: audio)
+            let gap = frames.map { $0.blendshapes[.jawOpen] - $0.blendshapes[.mouthClose] }
+            // Every p/b/m, and every vowel of at least 80 ms (a 44 ms schwa between two bilabials may stay closed).
+            for (start, end, viseme) in timing where viseme == .pp || (viseme == .aa && end - start >= 0.08) {
+                let inside = frames.indices.filter { frames[$0].time >= start - 0.5 / fps && frames[$0].time <= end + 0.5 / fps }
+                XCTAssertFalse(inside.isEmpty)
+                if viseme == .pp {
+                    XCTAssertLessThanOrEqual(inside.map { gap[$0] }.min()!, 0.02,
+                                             "fps \(fps): lips did not close for the p/b/m at \(start)")
+                } else {
+                    XCTAssertGreaterThan(inside.map { gap[$0] }.max()!, 0.2, "fps \(fps): vowel at \(start) did not open")
+                }
+            }
+        }
+    }
+
+    func testSilenceGivesAClosedStillMouth() throws {
+        for samples in [[Float](repeating: 0, count: 48_000), MotionTestAudio.whiteNoise(seconds: 3, rmsDB: -60, seed: 4)] {
+            let frames = MotionComposer(options: MotionOptions()).frames(for: AudioBuffer(sampleRate: 16_000, samples: samples))
+            XCTAssertEqual(frames.count, 90)
+            for f in frames {
+                for shape in MotionTestMetrics.mouthShapes { XCTAssertEqual(f.blendshapes[shape], 0, "\(shape) at \(f.time)") }
+            }
+        }
+    }
+
+    func testStreamingComposerGivesTheBatchMouth() throws {
+        let audio = try MotionTestAudio.speechFixture()
+        var options = MotionOptions()
+        options.still = true
+        let batch = MotionComposer(options: options).frames(for: audio)
+        var rng = SeededGenerator(seed: 3)
+        var live = try StreamingMotionComposer(options: options)
+        var frames = [MotionFrame]()
+        var i = 0
+        while i < audio.samples.count {
+            let n = Int.random(in: 1...900, using: &rng)
+            let pushed = min(audio.samples.count, i + n)
+            frames += live.push(samples16k: Array(audio.samples[i..<pushed]))
+            // Every frame whose time + the documented latency has been reached is out.
+            let due = Int(((Double(pushed) / 16_000 - StreamingMotionComposer.latency(fps: 30)) * 30).rounded(.down)) + 1
+            XCTAssertGreaterThanOrEqual(frames.count, due, "after \(pushed) samples")
+            i = pushed
+        }
+        frames += live.finish()
+        XCTAssertGreaterThanOrEqual(frames.count, batch.count - 1)
+        let mouth: [Blendshape] = [.jawOpen, .mouthClose, .mouthFunnel, .mouthPucker, .mouthStretchLeft, .mouthLowerDownLeft]
+        for n in 0..<min(frames.count, batch.count) {
+            XCTAssertEqual(frames[n].time, batch[n].time, accuracy: 1e-12)
+            for shape in mouth { XCTAssertEqual(frames[n].blendshapes[shape], batch[n].blendshapes[shape], "\(shape) frame \(n)") }
+        }
+        XCTAssertGreaterThan(frames.map { $0.blendshapes[.jawOpen] }.max()!, 0.3)
+        XCTAssertGreaterThan(frames.map { $0.blendshapes[.eyeBlinkLeft] }.max()!, 0.9, "the live face blinks")
+    }
+}

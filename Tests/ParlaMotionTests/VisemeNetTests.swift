@@ -1,0 +1,137 @@
+import XCTest
+import ParlaMedia
+import ParlaTestSupport
+@testable import ParlaMotion
+
+/// Builds `.vnet` bytes with random weights (the layout Tools/lib/visemenet_train.py writes).
+enum RandomVisemeNet {
+    static func data(layers: [(inputs: Int, outputs: Int, kernel: Int, dilation: Int, future: Int)], seed: UInt64) -> Data {
+        var rng = SeededGenerator(seed: seed)
+        let specs = layers.map { "{\"in\": \($0.inputs), \"out\": \($0.outputs), \"kernel\": \($0.kernel), \"dilation\": \($0.dilation), \"future\": \($0.future)}" }
+        let json = Data("{\"name\": \"test\", \"layers\": [\(specs.joined(separator: ", "))]}".utf8)
+        var bytes = [UInt8]("VNET".utf8)
+        func u32(_ v: Int) { for s in [0, 8, 16, 24] { bytes.append(UInt8((v >> s) & 0xFF)) } }
+        func f32(_ v: Float) { u32(Int(v.bitPattern)) }
+        u32(1)
+        u32(json.count)
+        bytes += json
+        for layer in layers {
+            for _ in 0..<(layer.inputs * layer.outputs * layer.kernel) { bytes.append(UInt8(bitPattern: Int8.random(in: -127...127, using: &rng))) }
+            let s = 1 / (127 * Float(layer.inputs * layer.kernel).squareRoot())
+            for _ in 0..<layer.outputs { f32(s * Float.random(in: 1...3, using: &rng)) }
+            for _ in 0..<layer.outputs { f32(Float.random(in: -0.1...0.1, using: &rng)) }
+        }
+        for _ in 0..<layers[0].inputs { f32(Float.random(in: -12 ... -4, using: &rng)) }
+        for _ in 0..<layers[0].inputs { f32(Float.random(in: 1...3, using: &rng)) }
+        return Data(bytes)
+    }
+
+    static let small: [(inputs: Int, outputs: Int, kernel: Int, dilation: Int, future: Int)] =
+        [(80, 32, 5, 1, 2), (32, 32, 3, 2, 1), (32, 24, 3, 4, 0), (24, 16, 1, 1, 0)]
+}
+
+final class VisemeNetTests: XCTestCase {
+    func testConvolutionSIMDMatchesTheScalarReferenceOnOddSizes() {
+        var rng = SeededGenerator(seed: 7)
+        for (n, m, k, d, f, count) in [(7, 19, 3, 2, 1, 13), (80, 128, 5, 1, 2, 9), (5, 16, 1, 1, 0, 3), (13, 33, 4, 3, 3, 22), (1, 1, 1, 1, 0, 1)] {
+            let weights = (0..<(n * m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let bias = (0..<m).map { _ in Float.random(in: -1...1, using: &rng) }
+            let conv = CausalConv1D(inputs: n, outputs: m, kernel: k, dilation: d, future: f, weights: weights, bias: bias, relu: true)!
+            let rows = count + conv.past + conv.ahead
+            let input = (0..<(rows * n)).map { _ in Float.random(in: -2...2, using: &rng) }
+            var fast = [Float](repeating: .nan, count: count * m), slow = fast
+            input.withUnsafeBufferPointer { x in
+                fast.withUnsafeMutableBufferPointer { conv.apply(input: x.baseAddress!, count: count, output: $0.baseAddress!) }
+                slow.withUnsafeMutableBufferPointer { conv.applyReference(input: x.baseAddress!, count: count, output: $0.baseAddress!) }
+            }
+            XCTAssertEqual(fast, slow, "\(n)×\(m) k\(k) d\(d)")
+            // Against a direct definition in Double.
+            for t in 0..<count {
+                for o in 0..<m {
+                    var acc = Double(bias[o])
+                    for tap in 0..<k {
+                        for i in 0..<n { acc += Double(input[(t + tap * d) * n + i]) * Double(weights[(tap * n + i) * m + o]) }
+                    }
+                    XCTAssertEqual(Double(fast[t * m + o]), max(acc, 0), accuracy: 1e-4)
+                }
+            }
+        }
+    }
+
+    func testStreamingInferenceEqualsBatchForAnyChunking() throws {
+        let net = try VisemeNet(data: RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 3))
+        XCTAssertEqual(net.lookAheadFrames, 4)
+        var rng = SeededGenerator(seed: 11)
+        let frames = 157
+        let logMel = (0..<(frames * 80)).map { _ in Float.random(in: -14 ... -2, using: &rng) }
+        let batch = net.posteriors(logMel: logMel)
+        XCTAssertEqual(batch.frameCount, frames)
+        for k in 0..<frames {
+            let row = batch.values[(k * 16)..<((k + 1) * 16)]
+            XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-5)
+        }
+        for chunk in [1, 2, 5, 17, 200] {
+            var stream = net.makeStream()
+            var out = [Float]()
+            var k = 0
+            while k < frames {
+                let end = min(frames, k + chunk)
+                stream.push(logMel: Array(logMel[(k * 80)..<(end * 80)]), into: &out)
+                XCTAssertEqual(out.count / 16, max(0, end - net.lookAheadFrames), "chunk \(chunk): output must lag by the look-ahead")
+                k = end
+            }
+            stream.finish(into: &out)
+            XCTAssertEqual(out, batch.values, "chunk \(chunk)")
+        }
+    }
+
+    func testLookAheadIsExactlyWhatTheLayersDeclare() throws {
+        // Changing input frame j changes outputs only from frame j − lookAhead on.
+        let net = try VisemeNet(data: RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 5))
+        var rng = SeededGenerator(seed: 2)
+        let frames = 60
+        var logMel = (0..<(frames * 80)).map { _ in Float.random(in: -14 ... -2, using: &rng) }
+        let before = net.posteriors(logMel: logMel).values
+        for b in 0..<80 { logMel[40 * 80 + b] += 3 }
+        let after = net.posteriors(logMel: logMel).values
+        let firstChanged = (0..<frames).first { k in before[(k * 16)..<((k + 1) * 16)] != after[(k * 16)..<((k + 1) * 16)] }
+        XCTAssertEqual(firstChanged, 40 - net.lookAheadFrames)
+    }
+
+    func testFrontEndStreamingEqualsBatch() {
+        var rng = SeededGenerator(seed: 9)
+        let samples = (0..<9_137).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
+        let fe = VisemeFrontEnd()
+        let batch = fe.analyse(samples)
+        XCTAssertEqual(batch.count, (samples.count + fe.padding - 400) / 160 + 1)
+        for chunk in [1, 160, 333, 5000] {
+            var stream = fe.makeStream()
+            var frames = VisemeFrontEnd.Frames()
+            var i = 0
+            while i < samples.count {
+                stream.append(Array(samples[i..<min(samples.count, i + chunk)]), to: &frames)
+                i += chunk
+            }
+            XCTAssertEqual(frames, batch, "chunk \(chunk)")
+        }
+    }
+
+    func testBadModelFilesAreRejectedWithOneLine() throws {
+        let good = RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 1)
+        let cases: [(String, Data)] = [
+            ("empty", Data()),
+            ("magic", Data("XNET".utf8) + good.dropFirst(4)),
+            ("truncated", good.prefix(good.count - 7)),
+            ("trailing", good + Data([0])),
+            ("classes", RandomVisemeNet.data(layers: [(80, 12, 1, 1, 0)], seed: 1)),
+            ("chain", RandomVisemeNet.data(layers: [(80, 16, 1, 1, 0), (12, 16, 1, 1, 0)], seed: 1)),
+        ]
+        for (name, data) in cases {
+            XCTAssertThrowsError(try VisemeNet(data: data), name) { error in
+                let text = String(describing: error)
+                XCTAssertTrue(text.hasPrefix("VisemeNet model: "), "\(name): \(text)")
+                XCTAssertFalse(text.contains("\n"))
+            }
+        }
+    }
+}
