@@ -85,11 +85,12 @@ public enum QuantizedPool2D {
                         }
                     }
                 }
-                let half = SIMD8<Int32>(repeating: count / 2)
-                let biased = sum &+ half.replacing(with: -(count / 2), where: .!(sum .> SIMD8<Int32>()))
-                let avg = clamped(biased / SIMD8<Int32>(repeating: count), activationRange.lowerBound, activationRange.upperBound)
-                let q = narrow(avg)
-                for l in 0..<lanes { out[c + l] = q[l] }
+                // Rounded division lane by lane (no vector integer division on either ISA).
+                for l in 0..<lanes {
+                    let v = sum[l]
+                    let avg = v > 0 ? (v + count / 2) / count : (v - count / 2) / count
+                    out[c + l] = Int8(min(max(avg, activationRange.lowerBound), activationRange.upperBound))
+                }
                 c += lanes
             }
         }
