@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import ParlaRuntime
 
-/// `parla bench`: fixed scenarios that print speed figures.
+/// `parla bench`: fixed scenarios that print speed figures. Without a subcommand: the field testers' scenario.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Parla on this machine.",
-        subcommands: [BenchRender.self, BenchDecode.self]
+        subcommands: [BenchRun.self, BenchRender.self, BenchDecode.self],
+        defaultSubcommand: BenchRun.self
     )
 }
 

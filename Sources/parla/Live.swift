@@ -43,6 +43,8 @@ struct Live: ParsableCommand {
     var hud = false
     @Option(help: "DRM device file (default: the first card in /dev/dri with a connected display).")
     var card: String?
+    @Option(help: "Board profile whose display, audio, size and fps defaults to use (pi5, pi4, rk3588, ...; parla bench --list-boards), auto (detect) or none.")
+    var board = "auto"
     @Option(help: "KMS interface: auto, atomic or legacy.")
     var kms = "auto"
     @Option(help: "Write one CSV line per frame shown (tick, frame, flip time, audio position) to this file.")
@@ -81,6 +83,10 @@ struct Live: ParsableCommand {
             options.card = card
             options.trace = trace.map { URL(fileURLWithPath: $0) }
             options.seed = seed
+            if let profile = try BoardProfiles.choose(board) {
+                try options.apply(profile, except: typedLongOptions())
+                FileHandle.standardError.write(Data("parla: board profile \(profile.id) (\(profile.name))\n".utf8))
+            }
             let job = LiveJob(options: options)
             if let preview {
                 try job.writePreview(frame: previewFrame, to: URL(fileURLWithPath: preview))
