@@ -98,11 +98,14 @@ extension QuantizedDepthwiseConv2D {
                             e0 &+= pe0; e1 &+= pe1; o0 &+= po0; o1 &+= po1
                         }
                     }
-                    for j in 0..<4 {
-                        let k = ch + 4 * j
-                        let v = SIMD4(e0[j], o0[j], e1[j], o1[j]) &+ UnsafeRawPointer(bias + k).loadUnaligned(as: SIMD4<Int32>.self)
-                        storeInt8(requantizer.apply(v, channel: k, pm: pm, ps: ps, nm: nm, ns: ns), to: out + k, lanes: 4)
+                    @inline(__always) func finish(_ v: SIMD4<Int32>, _ k: Int) {
+                        let b = UnsafeRawPointer(bias + k).loadUnaligned(as: SIMD4<Int32>.self)
+                        storeInt8(requantizer.apply(v &+ b, channel: k, pm: pm, ps: ps, nm: nm, ns: ns), to: out + k, lanes: 4)
                     }
+                    finish(SIMD4(e0[0], o0[0], e1[0], o1[0]), ch)
+                    finish(SIMD4(e0[1], o0[1], e1[1], o1[1]), ch + 4)
+                    finish(SIMD4(e0[2], o0[2], e1[2], o1[2]), ch + 8)
+                    finish(SIMD4(e0[3], o0[3], e1[3], o1[3]), ch + 12)
                     ch += 16
                 }
                 // Tail: 4 (or fewer) channels per step, inputs gathered lane by lane (never read past the pixel).

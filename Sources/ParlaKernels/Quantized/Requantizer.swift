@@ -85,15 +85,14 @@ extension Requantizer {
     @inline(__always)
     func apply(_ v: SIMD4<Int32>, channel: Int, pm: UnsafePointer<Int32>, ps: UnsafePointer<Int32>,
                nm: UnsafePointer<Int32>, ns: UnsafePointer<Int32>) -> SIMD4<Int32> {
-        // Lane by lane: the 64-bit products have no SSE2 vector form, and scalar code avoids generic SIMD calls.
-        var q = SIMD4<Int32>()
-        for l in 0..<4 {
-            let x = v[l], c = channel + l
+        // Lane by lane with constant lane indices (a variable index goes through the stack and stalls
+        // store forwarding): the 64-bit products have no SSE2 vector form anyway.
+        @inline(__always) func one(_ x: Int32, _ c: Int) -> Int32 {
             let negative = hasNegativeBranch && x < 0
             let m = negative ? nm[c] : pm[c], s = negative ? ns[c] : ps[c]
-            q[l] = min(max(FixedPoint.multiplyByQuantizedMultiplier(x, m, s) &+ outputZeroPoint, activationMin), activationMax)
+            return min(max(FixedPoint.multiplyByQuantizedMultiplier(x, m, s) &+ outputZeroPoint, activationMin), activationMax)
         }
-        return q
+        return SIMD4(one(v[0], channel), one(v[1], channel + 1), one(v[2], channel + 2), one(v[3], channel + 3))
     }
 
     /// Runs `body` with pointers to the padded multiplier/shift arrays (positive m, s, negative m, s).
