@@ -19,8 +19,10 @@ let package = Package(
             name: "CImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
+        // The int8 GEMM tile with aarch64 sdot (dotprod), selected at run time; portable C elsewhere.
+        .target(name: "CParlaDot"),
         // Tensor & kernels: fp32/int8 tensors and SIMD kernels with scalar references. No system calls.
-        .target(name: "ParlaKernels"),
+        .target(name: "ParlaKernels", dependencies: ["CParlaDot"]),
         // Model file format (versioned, checksummed) and the graph executor.
         .target(name: "ParlaModel", dependencies: ["ParlaKernels"]),
         // WAV/PCM, resampling, audio features; image decode/encode, resize.

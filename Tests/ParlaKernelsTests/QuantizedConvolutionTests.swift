@@ -73,6 +73,14 @@ final class QuantizedConvolutionTests: XCTestCase {
                         }
                     }
                     assertBitExact(fast, reference, count: count, label)
+                    // The CParlaDot tile (sdot on dotprod CPUs, its portable C version elsewhere).
+                    let dot = int8Output(count) { out in
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,
+                                                 scratch: UnsafeMutableBufferPointer(rebasing: s[0..<per]), rows: nil, tile: .cDot)
+                        }
+                    }
+                    assertBitExact(dot, reference, count: count, label + " (C dot tile, sdot \(QuantizedConv2D.hasDotProduct))")
                     checkAgainstReal(reference, input: x, inZp: inZp, weights: wt, bias: b, window: window, ci: ci, co: co,
                                      requantizer: requantizer, label: label)
                 }

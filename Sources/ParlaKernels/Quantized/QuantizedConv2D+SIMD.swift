@@ -1,3 +1,5 @@
+import CParlaDot
+
 extension QuantizedConv2D {
     /// Output channels per register tile.
     static let tileChannels = 8
@@ -24,6 +26,8 @@ extension QuantizedConv2D {
         let taps: Int, paddedTaps: Int
         let blockCount: Int
         let values: [Int16]
+        /// The same weights as int8 in the `sdot` layout `[block][tap quad][8 channels][4 taps]` (CParlaDot).
+        let bytes: [Int8]
         let bias: [Int32]
 
         /// Repacks OHWI int8 `weights` and the optional int32 `bias`.
@@ -44,6 +48,7 @@ extension QuantizedConv2D {
             paddedTaps = (taps + 3) / 4 * 4
             blockCount = (outputChannels + tileChannels - 1) / tileChannels
             var packed = [Int16](repeating: 0, count: blockCount * paddedTaps * tileChannels)
+            var quads = [Int8](repeating: 0, count: blockCount * paddedTaps * tileChannels)
             var folded = [Int32](repeating: 0, count: blockCount * tileChannels)
             for oc in 0..<outputChannels {
                 let (block, lane) = (oc / tileChannels, oc % tileChannels)
@@ -52,10 +57,12 @@ extension QuantizedConv2D {
                     let w = weights[oc * taps + tap]
                     sum += Int32(w)
                     packed[block * paddedTaps * tileChannels + (tap / 2) * 2 * tileChannels + lane * 2 + tap % 2] = Int16(w)
+                    quads[block * paddedTaps * tileChannels + (tap / 4) * 4 * tileChannels + lane * 4 + tap % 4] = w
                 }
                 folded[oc] = (bias?[oc] ?? 0) &- inputZeroPoint &* sum
             }
             values = packed
+            bytes = quads
             self.bias = folded
         }
     }
@@ -73,6 +80,28 @@ extension QuantizedConv2D {
         input: UnsafeBufferPointer<Int8>, packed: PackedWeights, output: UnsafeMutableBufferPointer<Int8>,
         window: Window2D, requantizer: Requantizer, scratch: UnsafeMutableBufferPointer<Int16>, rows: Range<Int>? = nil
     ) {
+        fast(input: input, packed: packed, output: output, window: window, requantizer: requantizer, scratch: scratch,
+             rows: rows, tile: .automatic)
+    }
+
+    /// Which register tile runs the GEMM.
+    enum Tile {
+        /// The C `sdot` tile on CPUs with dot-product instructions, else the Swift SIMD tile.
+        case automatic
+        /// The Swift SIMD tile (int16 products).
+        case swiftSIMD
+        /// The CParlaDot tile: `sdot` when the CPU has it, else its portable C version (tests force this).
+        case cDot
+    }
+
+    /// True when the CPU has the Armv8.2 dot-product instructions (checked once).
+    static let hasDotProduct = parla_cpu_has_dotprod() != 0
+
+    static func fast(
+        input: UnsafeBufferPointer<Int8>, packed: PackedWeights, output: UnsafeMutableBufferPointer<Int8>,
+        window: Window2D, requantizer: Requantizer, scratch: UnsafeMutableBufferPointer<Int16>, rows: Range<Int>?,
+        tile: Tile
+    ) {
         precondition(window.kernelHeight == packed.kernelHeight && window.kernelWidth == packed.kernelWidth,
                      "qconv2d: packed kernel size differs from the window")
         checkSizes(input: input.count, weights: packed.outputChannels * packed.taps, bias: nil, output: output.count,
@@ -84,17 +113,54 @@ extension QuantizedConv2D {
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress, !rows.isEmpty else { return }
         let pixels = rows.lowerBound * window.outputWidth..<rows.upperBound * window.outputWidth
         let ow = window.outputWidth
-        run(packed: packed, requantizer: requantizer, pixels: pixels, output: outputBase, scratch: scratch.baseAddress!) {
-            pixel, row in fillWindow(input: inputBase, window: window, ci: packed.inputChannels,
-                                     zeroPoint: Int16(packed.inputZeroPoint), oy: pixel / ow, ox: pixel % ow,
-                                     taps: packed.taps, paddedTaps: packed.paddedTaps, into: row)
+        gemm(packed: packed, requantizer: requantizer, pixels: pixels, output: outputBase, scratch: scratch.baseAddress!,
+             tile: tile, fill16: { pixel, row in
+                 fillWindow(input: inputBase, window: window, ci: packed.inputChannels, zeroPoint: Int16(packed.inputZeroPoint),
+                            oy: pixel / ow, ox: pixel % ow, taps: packed.taps, paddedTaps: packed.paddedTaps, into: row)
+             }, fill8: { pixel, row in
+                 fillWindow(input: inputBase, window: window, ci: packed.inputChannels, zeroPoint: Int8(packed.inputZeroPoint),
+                            oy: pixel / ow, ox: pixel % ow, taps: packed.taps, paddedTaps: packed.paddedTaps, into: row)
+             })
+    }
+
+    /// Runs the GEMM with the chosen tile: int16 rows for the Swift tile, int8 rows (in the same scratch) for C.
+    @inline(__always)
+    static func gemm(packed: PackedWeights, requantizer: Requantizer, pixels: Range<Int>, output: UnsafeMutablePointer<Int8>,
+                     scratch: UnsafeMutablePointer<Int16>, tile: Tile, fill16: (Int, UnsafeMutablePointer<Int16>) -> Void,
+                     fill8: (Int, UnsafeMutablePointer<Int8>) -> Void) {
+        let kp = packed.paddedTaps
+        if tile == .cDot || (tile == .automatic && hasDotProduct) {
+            let dot = hasDotProduct ? parla_qs8_tile4x8c4_dotprod : parla_qs8_tile4x8c4_portable
+            packed.bytes.withUnsafeBufferPointer { weightBuffer in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: tilePixels * tileChannels) { accBuffer in
+                    let weights = weightBuffer.baseAddress!, acc = accBuffer.baseAddress!
+                    let raw = UnsafeRawPointer(acc)
+                    scratch.withMemoryRebound(to: Int8.self, capacity: 2 * tilePixels * kp) { rows in
+                        run(packed: packed, requantizer: requantizer, pixels: pixels, output: output, scratch: rows,
+                            fill: fill8) { rows, block in
+                            dot(rows, kp, weights + block * kp * tileChannels, kp / 4, acc)
+                            return (raw.loadUnaligned(as: SIMD8<Int32>.self),
+                                    raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self),
+                                    raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Int32>.self),
+                                    raw.loadUnaligned(fromByteOffset: 96, as: SIMD8<Int32>.self))
+                        }
+                    }
+                }
+            }
+        } else {
+            packed.values.withUnsafeBufferPointer { weightBuffer in
+                let weights = weightBuffer.baseAddress!
+                run(packed: packed, requantizer: requantizer, pixels: pixels, output: output, scratch: scratch, fill: fill16) {
+                    rows, block in tile4x8(rows: rows, pairs: kp / 2, weights: weights + block * kp * tileChannels)
+                }
+            }
         }
     }
 
     /// Writes one output pixel's input window, widened to int16, as `paddedTaps` values in OHWI tap order.
     @inline(__always)
-    static func fillWindow(input: UnsafePointer<Int8>, window: Window2D, ci: Int, zeroPoint: Int16, oy: Int, ox: Int,
-                           taps: Int, paddedTaps: Int, into row: UnsafeMutablePointer<Int16>) {
+    static func fillWindow<T: FixedWidthInteger>(input: UnsafePointer<Int8>, window: Window2D, ci: Int, zeroPoint: T,
+                                                 oy: Int, ox: Int, taps: Int, paddedTaps: Int, into row: UnsafeMutablePointer<T>) {
         let iy0 = oy * window.strideY - window.padTop, ix0 = ox * window.strideX - window.padLeft
         let (kh, kw, w) = (window.kernelHeight, window.kernelWidth, window.inputWidth)
         var d = row
@@ -106,13 +172,13 @@ extension QuantizedConv2D {
             let columns = window.kernelColumns(forOutputColumn: ox)
             if columns.count == kw {
                 let s = input + (iy * w + ix0) * ci
-                for i in 0..<kw * ci { d[i] = Int16(s[i]) }
+                for i in 0..<kw * ci { d[i] = T(truncatingIfNeeded: s[i]) }
                 d += kw * ci
             } else {
                 for kx in 0..<kw {
                     if columns.contains(kx) {
                         let s = input + (iy * w + ix0 + kx) * ci
-                        for i in 0..<ci { d[i] = Int16(s[i]) }
+                        for i in 0..<ci { d[i] = T(truncatingIfNeeded: s[i]) }
                     } else {
                         d.update(repeating: zeroPoint, count: ci)
                     }
@@ -124,23 +190,24 @@ extension QuantizedConv2D {
     }
 
     /// The GEMM driver shared by conv and fully connected: `fill(pixel, row)` writes pixel `pixel`'s
-    /// `paddedTaps` int16 inputs into `row`; groups of 4 pixels (the last group repeats its last pixel) run the
+    /// `paddedTaps` inputs into `row`; `tile(rows, block)` computes one block's 4×8 sums; groups of 4 pixels (the last group repeats its last pixel) run the
     /// register tile over every output channel block and store `outputChannels` int8 values per pixel.
     @inline(__always)
-    static func run(packed: PackedWeights, requantizer: Requantizer, pixels: Range<Int>,
-                    output: UnsafeMutablePointer<Int8>, scratch: UnsafeMutablePointer<Int16>,
-                    fill: (Int, UnsafeMutablePointer<Int16>) -> Void) {
+    static func run<R>(packed: PackedWeights, requantizer: Requantizer, pixels: Range<Int>,
+                       output: UnsafeMutablePointer<Int8>, scratch: UnsafeMutablePointer<R>,
+                       fill: (Int, UnsafeMutablePointer<R>) -> Void,
+                       tile: (UnsafePointer<R>, Int) -> (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>)) {
         let kp = packed.paddedTaps, co = packed.outputChannels
-        packed.values.withUnsafeBufferPointer { weightBuffer in
+        do {
             packed.bias.withUnsafeBufferPointer { biasBuffer in
                 requantizer.withTables { pm, ps, nm, ns in
-                    let weights = weightBuffer.baseAddress!, bias = biasBuffer.baseAddress!
+                    let bias = biasBuffer.baseAddress!
                     var p = pixels.lowerBound
                     while p < pixels.upperBound {
                         let count = min(tilePixels, pixels.upperBound - p)
                         for i in 0..<tilePixels { fill(p + min(i, count - 1), scratch + i * kp) }
                         for block in 0..<packed.blockCount {
-                            let a = tile4x8(rows: scratch, pairs: kp / 2, weights: weights + block * kp * tileChannels)
+                            let a = tile(scratch, block)
                             let b = UnsafeRawPointer(bias + block * tileChannels).loadUnaligned(as: SIMD8<Int32>.self)
                             let c0 = block * tileChannels, lanes = min(tileChannels, co - c0)
                             for i in 0..<count {
@@ -222,11 +289,14 @@ extension QuantizedFullyConnected {
                    inputCount: n, outputCount: m, requantizer: requantizer)
         precondition(scratch.count >= scratchCount(packed: packed), "qfc: scratch too small")
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
-        QuantizedConv2D.run(packed: packed, requantizer: requantizer, pixels: 0..<batch, output: outputBase,
-                            scratch: scratch.baseAddress!) { b, row in
+        QuantizedConv2D.gemm(packed: packed, requantizer: requantizer, pixels: 0..<batch, output: outputBase,
+                             scratch: scratch.baseAddress!, tile: .automatic, fill16: { b, row in
             let s = inputBase + b * n
             for i in 0..<n { row[i] = Int16(s[i]) }
             for t in n..<packed.paddedTaps { row[t] = 0 }
-        }
+        }, fill8: { b, row in
+            (row).update(from: inputBase + b * n, count: n)
+            for t in n..<packed.paddedTaps { row[t] = 0 }
+        })
     }
 }
