@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // HTTP + WebSocket server for `parla serve` (tools 6.0, no dependencies; Hummingbird/NIO need Swift 6.1+).
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System shims: C wrappers around libjpeg-turbo and libpng (error handling needs setjmp).
@@ -56,9 +58,11 @@ let package = Package(
             dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaVoice", "ParlaRenderGLES"],
             resources: [.copy("Demo")]
         ),
+        // The control API (HTTP + WebSocket) over the runtime's FaceEngine: `parla serve`.
+        .target(name: "ParlaServe", dependencies: ["ParlaRuntime", "ParlaVoice", .product(name: "FlyingFox", package: "FlyingFox")]),
         .executableTarget(
             name: "parla",
-            dependencies: ["ParlaRuntime", "ParlaRenderGLES", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ParlaRuntime", "ParlaRenderGLES", "ParlaServe", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Test helpers shared by the test targets (fixture paths, synthetic signals, image metrics).
@@ -72,6 +76,7 @@ let package = Package(
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaVoiceTests", dependencies: ["ParlaVoice", "ParlaRuntime", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaServeTests", dependencies: ["ParlaServe", "ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport"]),
     ]
 )

@@ -196,9 +196,25 @@ public final class SpeechSynthesizer: @unchecked Sendable {
             let id = name.dropFirst(3).split(separator: "+").first.map(String.init) ?? name
             throw VoiceError("MBROLA voice '\(name)' is not installed: it needs the Debian packages mbrola and mbrola-\(id) (contrib/non-free)")
         }
-        guard espeak_SetVoiceByName(name) == EE_OK else {
-            throw VoiceError("voice '\(name)' is not an espeak-ng voice here (`parla say --list-voices` lists them)")
+        if espeak_SetVoiceByName(name) == EE_OK { return }
+        // A language code ("en-gb", "pt-br") rather than a voice name: ask for a voice speaking it, and accept
+        // the answer only if it really lists that language (espeak-ng otherwise falls back to any voice).
+        if !name.contains("+") {
+            let chosen: Bool = name.withCString { language in
+                var spec = espeak_VOICE()
+                spec.languages = language
+                guard espeak_SetVoiceByProperties(&spec) == EE_OK, let current = espeak_GetCurrentVoice() else { return false }
+                var p = current.pointee.languages.map { UnsafePointer<CChar>($0) }
+                while let q = p, q.pointee != 0 {
+                    let code = String(cString: q + 1)
+                    if code.lowercased() == name.lowercased() { return true }
+                    p = q + code.utf8.count + 2
+                }
+                return false
+            }
+            if chosen { return }
         }
+        throw VoiceError("voice '\(name)' is not an espeak-ng voice here (`parla say --list-voices` lists them)")
     }
 }
 

@@ -87,6 +87,9 @@ final class SpeechSynthesizerTests: XCTestCase {
         let s = try synth.synthesize("Guten Morgen", options: de)
         XCTAssertGreaterThan(s.phonemes.count, 5)
         XCTAssertTrue(try synth.voices().contains { $0.name == "en-us" })
+        // A language code that is not a voice file's name still finds its voice.
+        var gb = VoiceOptions(); gb.voice = "en-gb"
+        XCTAssertGreaterThan(try synth.synthesize("Good morning", options: gb).phonemes.count, 5)
     }
 
     func testErrorsAreOneClearLine() throws {

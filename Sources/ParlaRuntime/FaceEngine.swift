@@ -1,0 +1,447 @@
+import Foundation
+import ParlaFace
+import ParlaIO
+import ParlaMedia
+import ParlaMotion
+import ParlaRender
+import ParlaVoice
+
+/// One thing to say: its 16 kHz audio and the motion frames composed for it.
+public struct Utterance: Sendable {
+    /// Assigned by the engine when queued (1, 2, …).
+    public internal(set) var id = 0
+    /// "say" (text), "speak" (audio).
+    public var kind: String
+    /// The text, for `say`.
+    public var text: String?
+    /// 16 kHz mono.
+    public var audio: AudioBuffer
+    /// One frame per 1 / fps from the start of the audio.
+    public var frames: [MotionFrame]
+    /// Seconds.
+    public var duration: Double { audio.duration }
+}
+
+/// What `GET /status` and the WebSocket report.
+public struct EngineStatus: Codable, Sendable, Equatable {
+    public var speaking: Bool
+    /// The utterance playing, if any.
+    public var utterance: Int?
+    /// Seconds of it heard so far.
+    public var position: Double?
+    /// Utterances waiting after it.
+    public var queue: Int
+    public var queued: [Int]
+    /// Frames shown per second over the last second.
+    public var fps: Double
+    /// Time from a frame being due to it being ready (decoded), median of the last second, milliseconds.
+    public var lagMs: Double
+    public var framesShown: Int
+    public var droppedFrames: Int
+    public var utterancesStarted: Int
+    public var utterancesInterrupted: Int
+    public var avatar: String
+    public var sink: String
+    public var controls: FaceControls
+    public var uptime: Double
+}
+
+/// Counters and the frame-time histogram behind `GET /metrics`.
+public struct EngineMetrics: Sendable {
+    /// Upper bounds (seconds) of the frame-time histogram buckets; the last bucket is +Inf.
+    public static let frameTimeBuckets: [Double] = [0.002, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.25]
+    /// Cumulative counts per bucket (Prometheus style, `le`), plus +Inf last.
+    public var frameTimeCounts = [Int](repeating: 0, count: frameTimeBuckets.count + 1)
+    public var frameTimeSum = 0.0
+    public var frames = 0
+    public var dropped = 0
+    public var xruns = 0
+    public var lagSeconds = 0.0
+    public var fps = 0.0
+    public var utterancesStarted = 0
+    public var utterancesCompleted = 0
+    public var utterancesInterrupted = 0
+    public var streamUnderruns = 0
+
+    mutating func record(frameTime t: Double) {
+        frames += 1
+        frameTimeSum += t
+        for (i, bound) in Self.frameTimeBuckets.enumerated() where t <= bound { frameTimeCounts[i] += 1 }
+        frameTimeCounts[Self.frameTimeBuckets.count] += 1
+    }
+}
+
+/// Where the engine's pictures go.
+public enum EngineSink: String, Sendable, CaseIterable {
+    /// Decoded and dropped: the whole loop runs with real timing, nothing is shown or heard (tests, headless).
+    case null
+    /// Full screen on the first connected KMS display, scaled to fit, sound through ALSA.
+    case kms
+}
+
+/// The face that other programs drive: a render loop that shows queued utterances in turn (each composed up front,
+/// mouth and all), idles between them, applies live controls and external blendshape frames, switches avatars with
+/// a cross-fade, and counts what a fleet wants to watch. Thread-safe: the API calls come from any thread; the loop
+/// runs on its own.
+public final class FaceEngine: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var fps = 30.0
+        /// Side of the square picture.
+        public var size = 512
+        public var seed: UInt64 = 1
+        public var sink = EngineSink.null
+        /// Most utterances waiting.
+        public var maximumQueue = 32
+        /// Seconds an external blendshape frame stays on screen without a newer one.
+        public var externalHold = 0.25
+        /// Seconds of composed idle motion (played back and forth).
+        public var idleSeconds = 12.0
+        /// ALSA device for the sound; nil: silent (the monotonic clock paces the face).
+        public var audioDevice: String?
+        /// DRM device for `.kms`; nil takes the first card with a connected display.
+        public var card: String?
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let lock = NSLock()
+    private var decoder: any FrameDecoder
+    private var fading: (old: any FrameDecoder, start: Double, seconds: Double)?
+    private var avatarName: String
+    private var controls = FaceControls()
+    private var queue: [Utterance] = []
+    private var current: (utterance: Utterance, start: Double)?
+    private var nextID = 1
+    private var external: (frame: MotionFrame, until: Double)?
+    private var metrics = EngineMetrics()
+    private let idle: [MotionFrame]
+    private var idleTick = 0
+    private var recentLags: [Double] = []
+    private var recentFrames: [Double] = []
+    private let startTime = MonotonicClock.now()
+    private var smoothed: MotionFrame?
+    private var audio: EngineAudio?
+    private var paused = false
+    private var lastTick: Double?
+    /// A live PCM stream driving the face between utterances (``attachStream(_:)``).
+    private var stream: (queue: PCMSampleQueue, composer: StreamingMotionComposer, latest: MotionFrame?, loudUntil: Double)?
+
+    /// An engine showing `avatar` (named `name` in the status).
+    public init(configuration: Configuration, avatar: Avatar, name: String) throws {
+        guard (16...4096).contains(configuration.size) else { throw RuntimeError("--size \(configuration.size) must be between 16 and 4096") }
+        guard configuration.fps > 0, configuration.fps <= 120 else { throw RuntimeError("--fps \(configuration.fps) must be above 0 and at most 120") }
+        self.configuration = configuration
+        decoder = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size)
+        avatarName = name
+        var motion = MotionOptions()
+        motion.fps = configuration.fps
+        motion.seed = configuration.seed
+        let silence = AudioBuffer(sampleRate: AudioBuffer.analysisRate,
+                                  samples: [Float](repeating: 0, count: Int(configuration.idleSeconds * Double(AudioBuffer.analysisRate))))
+        idle = MotionComposer(options: motion).frames(for: silence)
+    }
+
+    // MARK: - Making utterances
+
+    /// Motion options for composing utterances at the engine's rate.
+    public var motionOptions: MotionOptions {
+        var m = MotionOptions()
+        m.fps = configuration.fps
+        m.seed = configuration.seed
+        return m
+    }
+
+    /// An utterance from synthesized speech: mouth from its phoneme timing.
+    public func utterance(speech: SynthesizedSpeech, text: String) -> Utterance {
+        Utterance(kind: "say", text: text, audio: speech.analysisAudio, frames: speech.motionFrames(options: motionOptions))
+    }
+
+    /// An utterance from recorded or streamed speech (any rate; resampled to 16 kHz): mouth from the audio.
+    public func utterance(audio: AudioBuffer) throws -> Utterance {
+        let speech = audio.resampledForAnalysis()
+        guard !speech.samples.isEmpty else { throw RuntimeError("the audio has no samples") }
+        let frames = try MotionComposer(options: motionOptions).checkedFrames(for: speech)
+        return Utterance(kind: "speak", text: nil, audio: speech, frames: frames)
+    }
+
+    // MARK: - Control
+
+    /// Queues `u`; with `interrupt`, drops the queue and cuts what is playing (barge-in). Returns its id.
+    public func enqueue(_ u: Utterance, interrupt: Bool) throws -> Int {
+        lock.lock(); defer { lock.unlock() }
+        if interrupt {
+            if current != nil { metrics.utterancesInterrupted += 1 }
+            current = nil
+            queue.removeAll()
+            audio?.clear()
+        }
+        guard queue.count < configuration.maximumQueue else {
+            throw RuntimeError("the queue is full (\(configuration.maximumQueue) utterances)")
+        }
+        var u = u
+        u.id = nextID
+        nextID += 1
+        queue.append(u)
+        return u.id
+    }
+
+    /// Stops talking now: cuts the current utterance and empties the queue. Returns how many were dropped.
+    @discardableResult
+    public func clear() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        let n = queue.count + (current == nil ? 0 : 1)
+        if current != nil { metrics.utterancesInterrupted += 1 }
+        current = nil
+        queue.removeAll()
+        audio?.clear()
+        return n
+    }
+
+    public var faceControls: FaceControls {
+        get { lock.lock(); defer { lock.unlock() }; return controls }
+        set { lock.lock(); controls = newValue; lock.unlock() }
+    }
+
+    /// Switches to `avatar`, cross-fading from the current one over `fade` seconds.
+    public func switchAvatar(_ avatar: Avatar, name: String, fade: Double) throws {
+        let next = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size)
+        lock.lock(); defer { lock.unlock() }
+        fading = fade > 0 ? (decoder, MonotonicClock.now(), fade) : nil
+        decoder = next
+        avatarName = name
+    }
+
+    /// Shows `frame` (blendshapes and head pose from outside, e.g. an audio-to-face model) instead of the composed
+    /// face for ``Configuration/externalHold`` seconds.
+    public func pushExternal(_ frame: MotionFrame) {
+        lock.lock(); defer { lock.unlock() }
+        external = (frame, MonotonicClock.now() + configuration.externalHold)
+    }
+
+    /// Freezes (true) or resumes (false) the utterance playing: its clock stops, the face holds its mouth while
+    /// blinks and controls go on. For an operator taking over, and for tests that need an utterance to stay current.
+    public var isPaused: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return paused }
+        set { lock.lock(); paused = newValue; lock.unlock() }
+    }
+
+    /// The current state.
+    public func status() -> EngineStatus {
+        lock.lock(); defer { lock.unlock() }
+        let now = MonotonicClock.now()
+        return EngineStatus(
+            speaking: current != nil || (stream.map { $0.loudUntil > now } ?? false), utterance: current?.utterance.id, position: current.map { now - $0.start },
+            queue: queue.count, queued: queue.map(\.id), fps: metrics.fps, lagMs: metrics.lagSeconds * 1000,
+            framesShown: metrics.frames, droppedFrames: metrics.dropped, utterancesStarted: metrics.utterancesStarted,
+            utterancesInterrupted: metrics.utterancesInterrupted, avatar: avatarName, sink: configuration.sink.rawValue,
+            controls: controls, uptime: now - startTime)
+    }
+
+    /// A copy of the counters.
+    public func metricsSnapshot() -> EngineMetrics {
+        lock.lock(); defer { lock.unlock() }
+        return metrics
+    }
+
+    /// Lets a live PCM stream (``PCMStreamSource``) drive the face whenever no utterance plays: every frame takes
+    /// 1 / fps of its samples (silence when it runs dry, so the face idles instead of freezing), plays them, and
+    /// shows the newest frame of a ``StreamingMotionComposer`` (about 120 ms behind what was pushed).
+    public func attachStream(_ queue: PCMSampleQueue) throws {
+        let composer = try StreamingMotionComposer(options: motionOptions)
+        lock.lock(); defer { lock.unlock() }
+        stream = (queue, composer, nil, 0)
+    }
+
+    /// Frames of the stream due at `time` (called with the lock held, once per tick).
+    private func streamFrame(at time: Double) -> MotionFrame? {
+        guard var s = stream else { return nil }
+        let count = Int((Double(AudioBuffer.analysisRate) / configuration.fps).rounded())
+        let samples = s.queue.take(count)
+        if samples.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + 0.3 }
+        audio?.play(AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: samples))
+        if let newest = s.composer.push(samples16k: samples).last { s.latest = newest }
+        metrics.streamUnderruns = s.queue.underruns
+        stream = s
+        return s.loudUntil > time ? s.latest : nil
+    }
+
+    // MARK: - The loop
+
+    /// Runs the render loop until `stop` fires: every 1 / fps it picks the frame due, applies the controls, draws it
+    /// (and drops it: the null sink), and records timing. Late ticks are skipped and counted as dropped frames.
+    public func run(stop: StopSignal) throws {
+        if configuration.sink == .kms { return try runOnDisplay(stop: stop) }
+        if let device = configuration.audioDevice { audio = try EngineAudio(device: device) }
+        defer { audio?.stop() }
+        let period = 1 / configuration.fps
+        var picture = RGBAImage(width: configuration.size, height: configuration.size)
+        var fadePicture = RGBAImage(width: configuration.size, height: configuration.size)
+        let start = MonotonicClock.now()
+        var tick = 0
+        while true {
+            let due = start + Double(tick) * period
+            let wait = due - MonotonicClock.now()
+            if wait > 0, stop.wait(seconds: wait) { return }
+            if stop.isTriggered { return }
+            if let error = audio?.error { throw error }
+            let begin = MonotonicClock.now()
+            try draw(at: due, into: &picture, scratch: &fadePicture)
+            let end = MonotonicClock.now()
+            // The next tick due after now; ticks passed in between are dropped frames.
+            let nextTick = max(tick + 1, Int(((end - start) / period).rounded(.down)) + 1)
+            record(frameTime: end - begin, lag: end - due, dropped: nextTick - tick - 1, at: end)
+            tick = nextTick
+        }
+    }
+
+    /// Draws the picture due at `time` (cross-fading avatars when switching).
+    private func draw(at time: Double, into picture: inout RGBAImage, scratch: inout RGBAImage) throws {
+        let (frame, decoder, fade) = nextFrame(at: time)
+        try decoder.decode(frame, into: &picture)
+        if let fade {
+            try fade.old.decode(frame, into: &scratch)
+            Self.blend(from: scratch, into: &picture, amount: fade.amount)
+        }
+    }
+
+    /// The `.kms` loop: the display's flips pace it; each flip shows the picture due at the moment it is drawn,
+    /// fitted to the screen; the sound goes to ALSA. The previous mode is restored on the way out.
+    private func runOnDisplay(stop: StopSignal) throws {
+        let c = configuration
+        let card = try c.card.map { try DRMCard(path: $0, master: true, atomic: true) }
+            ?? DRMCard.find(directory: DRMCard.defaultDirectory, connector: nil, master: true, atomic: true)
+        let black = RGBColor(red: 0, green: 0, blue: 0)
+        let display = try KMSDisplay(card: card, connector: nil, mode: .preferred, interface: .auto, background: black)
+        let layout = try FrameLayout(sourceWidth: c.size, sourceHeight: c.size, targetWidth: display.width,
+                                     targetHeight: display.height, rotation: .degrees0, fit: .contain)
+        let blitter = FrameBlitter(layout: layout, background: black)
+        if let device = c.audioDevice { audio = try EngineAudio(device: device) }
+        defer { audio?.stop() }
+        var picture = RGBAImage(width: c.size, height: c.size)
+        var scratch = RGBAImage(width: c.size, height: c.size)
+        let period = 1 / c.fps
+        let start = MonotonicClock.now()
+        var tick = 0
+        do {
+            try display.run(stop: stop) { target, _ in
+                if let error = self.audio?.error { throw error }
+                let due = start + Double(tick) * period
+                let now = MonotonicClock.now()
+                if now < due { return .skip(until: due) }
+                try self.draw(at: due, into: &picture, scratch: &scratch)
+                blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)
+                let end = MonotonicClock.now()
+                let next = max(tick + 1, Int(((end - start) / period).rounded(.down)) + 1)
+                self.record(frameTime: end - now, lag: end - due, dropped: next - tick - 1, at: end)
+                tick = next
+                return .present
+            }
+        } catch {
+            _ = try? display.restore()
+            throw error
+        }
+        _ = try display.restore()
+    }
+
+    /// The frame due at `time`, with the decoder(s) to draw it.
+    private func nextFrame(at time: Double) -> (MotionFrame, any FrameDecoder, (old: any FrameDecoder, amount: Float)?) {
+        lock.lock(); defer { lock.unlock() }
+        var frame: MotionFrame
+        if paused, let last = lastTick, var c = current {
+            c.start += time - last
+            current = c
+        }
+        lastTick = time
+        if let c = current, Int(((time - c.start) * configuration.fps).rounded(.down)) >= c.utterance.frames.count {
+            metrics.utterancesCompleted += 1
+            current = nil
+        }
+        if current == nil, !queue.isEmpty {
+            let u = queue.removeFirst()
+            // With sound, the pictures start when its first sample will be heard.
+            var start = time
+            if let audio {
+                start += audio.latency
+                audio.play(u.audio)
+            }
+            current = (u, start)
+            metrics.utterancesStarted += 1
+        }
+        if let c = current, time >= c.start {
+            let index = max(0, Int(((time - c.start) * configuration.fps).rounded(.down)))
+            frame = c.utterance.frames[min(index, c.utterance.frames.count - 1)]
+        } else if let streamed = streamFrame(at: time) {
+            frame = streamed
+        } else {
+            frame = idle.isEmpty ? MotionFrame(time: time) : idle[Self.pingPong(idleTick, count: idle.count)]
+            idleTick += 1
+        }
+        if let e = external {
+            if e.until >= time { frame = e.frame } else { external = nil }
+        }
+        frame = controls.apply(to: frame)
+        frame = smoothHead(frame)
+        frame.time = time - startTime
+        var fade: (any FrameDecoder, Float)?
+        if let f = fading {
+            let a = Float((time - f.start) / f.seconds)
+            if a >= 1 { fading = nil } else { fade = (f.old, max(0, a)) }
+        }
+        return (frame, decoder, fade.map { (old: $0.0, amount: $0.1) })
+    }
+
+    /// Eases the head pose between sources (idle → speech → external) so a switch never jumps: each frame moves
+    /// the pose 35 % of the way to its target (about 80 ms to settle at 30 fps).
+    private func smoothHead(_ target: MotionFrame) -> MotionFrame {
+        guard var s = smoothed else { smoothed = target; return target }
+        let k: Float = 0.35
+        var out = target
+        s.headPitch += (target.headPitch - s.headPitch) * k
+        s.headYaw += (target.headYaw - s.headYaw) * k
+        s.headRoll += (target.headRoll - s.headRoll) * k
+        s.translation += (target.translation - s.translation) * k
+        s.scale += (target.scale - s.scale) * k
+        out.headPitch = s.headPitch
+        out.headYaw = s.headYaw
+        out.headRoll = s.headRoll
+        out.translation = s.translation
+        out.scale = s.scale
+        smoothed = s
+        return out
+    }
+
+    private func record(frameTime: Double, lag: Double, dropped: Int, at now: Double) {
+        lock.lock(); defer { lock.unlock() }
+        metrics.record(frameTime: frameTime)
+        metrics.dropped += max(0, dropped)
+        metrics.xruns = audio?.underruns ?? 0
+        recentFrames.append(now)
+        recentLags.append(lag)
+        while let first = recentFrames.first, now - first > 1 {
+            recentFrames.removeFirst()
+            recentLags.removeFirst()
+        }
+        metrics.fps = Double(recentFrames.count) / min(1, max(1e-3, now - startTime))
+        metrics.lagSeconds = recentLags.sorted()[recentLags.count / 2]
+    }
+
+    /// Index `i` of a sequence played forwards then backwards.
+    static func pingPong(_ i: Int, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        let period = 2 * (count - 1)
+        let k = i % period
+        return k < count ? k : period - k
+    }
+
+    /// `picture = old · (1 − amount) + picture · amount`, per channel.
+    static func blend(from old: RGBAImage, into picture: inout RGBAImage, amount: Float) {
+        let a = UInt16(max(0, min(256, (amount * 256).rounded())))
+        old.pixels.withUnsafeBufferPointer { o in
+            picture.pixels.withUnsafeMutableBufferPointer { p in
+                for i in 0..<p.count {
+                    p[i] = UInt8((UInt16(o[i]) * (256 - a) + UInt16(p[i]) * a) >> 8)
+                }
+            }
+        }
+    }
+}

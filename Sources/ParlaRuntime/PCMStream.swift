@@ -1,0 +1,381 @@
+import Foundation
+import ParlaMedia
+
+/// How one sample of a raw PCM stream is stored.
+public enum PCMSampleFormat: String, CaseIterable, Sendable, Codable {
+    case u8, s8, s16le, s16be, s24le, s32le, s32be, f32le, f32be
+
+    /// Bytes per sample.
+    public var bytes: Int {
+        switch self {
+        case .u8, .s8: 1
+        case .s16le, .s16be: 2
+        case .s24le: 3
+        case .s32le, .s32be, .f32le, .f32be: 4
+        }
+    }
+
+    /// The sample at `p` as a float in [-1, 1] (integers scaled by 2^(bits−1), as WAV readers do).
+    @inline(__always)
+    func decode(_ p: UnsafeRawPointer) -> Float {
+        switch self {
+        case .u8: return (Float(p.load(as: UInt8.self)) - 128) / 128
+        case .s8: return Float(p.load(as: Int8.self)) / 128
+        case .s16le: return Float(Int16(littleEndian: p.loadUnaligned(as: Int16.self))) / 32768
+        case .s16be: return Float(Int16(bigEndian: p.loadUnaligned(as: Int16.self))) / 32768
+        case .s24le:
+            let b0 = UInt32(p.load(fromByteOffset: 0, as: UInt8.self)), b1 = UInt32(p.load(fromByteOffset: 1, as: UInt8.self))
+            let b2 = UInt32(p.load(fromByteOffset: 2, as: UInt8.self))
+            let v = Int32(bitPattern: (b0 << 8) | (b1 << 16) | (b2 << 24)) >> 8
+            return Float(v) / 8_388_608
+        case .s32le: return Float(Int32(littleEndian: p.loadUnaligned(as: Int32.self))) / 2_147_483_648
+        case .s32be: return Float(Int32(bigEndian: p.loadUnaligned(as: Int32.self))) / 2_147_483_648
+        case .f32le, .f32be:
+            let bits = p.loadUnaligned(as: UInt32.self)
+            let v = Float(bitPattern: self == .f32le ? UInt32(littleEndian: bits) : UInt32(bigEndian: bits))
+            return v.isFinite ? min(max(v, -1), 1) : 0
+        }
+    }
+}
+
+/// The layout of a raw PCM stream: sample format, rate and interleaved channel count, spelled
+/// `FORMAT:RATE:CHANNELS` on the command line (`s16le:22050:1`).
+public struct PCMStreamFormat: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var sample: PCMSampleFormat
+    public var sampleRate: Int
+    public var channels: Int
+
+    public init(sample: PCMSampleFormat, sampleRate: Int, channels: Int) throws {
+        guard (4000...384_000).contains(sampleRate) else {
+            throw RuntimeError("PCM rate \(sampleRate) Hz is outside 4000…384000 Hz")
+        }
+        guard (1...16).contains(channels) else { throw RuntimeError("PCM channel count \(channels) is outside 1…16") }
+        self.sample = sample
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    /// Parses `FORMAT:RATE:CHANNELS`; the error names what is wrong and the accepted formats.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3 else {
+            throw RuntimeError("PCM format '\(text)': expected FORMAT:RATE:CHANNELS, e.g. s16le:22050:1")
+        }
+        guard let sample = PCMSampleFormat(rawValue: parts[0].lowercased()) else {
+            throw RuntimeError("PCM format '\(text)': sample format '\(parts[0])' is not one of "
+                               + PCMSampleFormat.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard let rate = Int(parts[1]) else { throw RuntimeError("PCM format '\(text)': rate '\(parts[1])' is not a whole number of Hz") }
+        guard let channels = Int(parts[2]) else { throw RuntimeError("PCM format '\(text)': channels '\(parts[2])' is not a whole number") }
+        try self.init(sample: sample, sampleRate: rate, channels: channels)
+    }
+
+    /// Bytes per interleaved frame.
+    public var frameBytes: Int { sample.bytes * channels }
+    public var description: String { "\(sample.rawValue):\(sampleRate):\(channels)" }
+}
+
+/// Raw PCM bytes in chunks of any size → 16 kHz mono float samples. Keeps a partial frame between chunks,
+/// averages the channels and resamples with ``StreamingResampler``, so cutting a stream anywhere gives exactly
+/// the samples the whole stream gives.
+public struct PCMStreamDecoder: Sendable {
+    public let format: PCMStreamFormat
+    private var partial: [UInt8] = []
+    private var resampler: StreamingResampler?
+    private var mono: [Float] = []
+
+    public init(format: PCMStreamFormat) {
+        self.format = format
+        resampler = format.sampleRate == AudioBuffer.analysisRate ? nil
+            : StreamingResampler(from: format.sampleRate, to: AudioBuffer.analysisRate)
+    }
+
+    /// Decodes `bytes` and appends the 16 kHz samples now available to `output`.
+    public mutating func push(_ bytes: UnsafeRawBufferPointer, into output: inout [Float]) {
+        let frameBytes = format.frameBytes
+        let channels = format.channels
+        let sample = format.sample
+        let scale = 1 / Float(channels)
+        mono.removeAll(keepingCapacity: true)
+        var offset = 0
+        // Complete the frame left over from the previous chunk.
+        if !partial.isEmpty {
+            let need = min(frameBytes - partial.count, bytes.count)
+            partial.append(contentsOf: bytes[0..<need])
+            offset = need
+            if partial.count == frameBytes {
+                partial.withUnsafeBytes { f in
+                    var sum: Float = 0
+                    for c in 0..<channels { sum += sample.decode(f.baseAddress! + c * sample.bytes) }
+                    mono.append(sum * scale)
+                }
+                partial.removeAll(keepingCapacity: true)
+            }
+        }
+        let whole = (bytes.count - offset) / frameBytes
+        if whole > 0, let base = bytes.baseAddress {
+            mono.reserveCapacity(mono.count + whole)
+            for i in 0..<whole {
+                let f = base + offset + i * frameBytes
+                var sum: Float = 0
+                for c in 0..<channels { sum += sample.decode(f + c * sample.bytes) }
+                mono.append(sum * scale)
+            }
+        }
+        offset += whole * frameBytes
+        if offset < bytes.count { partial.append(contentsOf: bytes[offset...]) }
+        if resampler == nil {
+            output.append(contentsOf: mono)
+        } else {
+            mono.withUnsafeBufferPointer { resampler!.process($0, appendingTo: &output) }
+        }
+    }
+
+    /// Convenience for arrays and `Data`.
+    public mutating func push(_ bytes: [UInt8]) -> [Float] {
+        var out = [Float]()
+        bytes.withUnsafeBytes { push($0, into: &out) }
+        return out
+    }
+
+    /// Flushes the resampler's tail (the stream ended); a trailing partial frame is dropped.
+    public mutating func finish(into output: inout [Float]) {
+        partial.removeAll()
+        resampler?.finish(appendingTo: &output)
+    }
+}
+
+/// A FIFO of 16 kHz samples between a stream's reader and the real-time consumer. Taking more than is there
+/// gives the rest as silence and counts an underrun: the face keeps idling instead of freezing. Writers block
+/// once ``capacity`` samples wait, which paces a producer that runs faster than real time (`cat file |`).
+public final class PCMSampleQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var buffer: [Float] = []
+    private var head = 0
+    private var closed = false
+    /// Most samples held before writers wait.
+    public let capacity: Int
+    /// Reads that found fewer samples than asked for, while the stream was open.
+    public private(set) var underruns = 0
+    /// Samples handed out as silence because none had arrived.
+    public private(set) var silentSamples = 0
+    /// Samples that arrived in total.
+    public private(set) var received = 0
+
+    /// A queue holding up to `capacity` samples (default 10 s at 16 kHz).
+    public init(capacity: Int = 10 * AudioBuffer.analysisRate) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Samples waiting.
+    public var available: Int {
+        condition.lock(); defer { condition.unlock() }
+        return buffer.count - head
+    }
+
+    /// Whether the writer closed the stream and everything was read.
+    public var isDrained: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return closed && buffer.count == head
+    }
+
+    /// Appends samples, waiting while the queue is full (returns early once closed).
+    public func write(_ samples: [Float]) {
+        var rest = samples[...]
+        condition.lock(); defer { condition.unlock() }
+        while !rest.isEmpty && !closed {
+            while buffer.count - head >= capacity && !closed { condition.wait() }
+            if closed { return }
+            let n = min(rest.count, capacity - (buffer.count - head))
+            if head > 0 && head >= buffer.count / 2 {
+                buffer.removeFirst(head)
+                head = 0
+            }
+            buffer.append(contentsOf: rest.prefix(n))
+            received += n
+            rest = rest.dropFirst(n)
+            condition.broadcast()
+        }
+    }
+
+    /// Takes exactly `count` samples: what is queued, then silence (an underrun unless the stream has ended).
+    public func take(_ count: Int) -> [Float] {
+        condition.lock(); defer { condition.unlock() }
+        let n = min(count, buffer.count - head)
+        var out = Array(buffer[head..<(head + n)])
+        head += n
+        if n < count {
+            if !closed && count > 0 { underruns += 1 }
+            silentSamples += count - n
+            out.append(contentsOf: repeatElement(0, count: count - n))
+        }
+        condition.broadcast()
+        return out
+    }
+
+    /// Drops everything queued (barge-in).
+    public func clear() {
+        condition.lock(); defer { condition.unlock() }
+        buffer.removeAll(keepingCapacity: true)
+        head = 0
+        condition.broadcast()
+    }
+
+    /// Marks the end of the stream and wakes a waiting writer.
+    public func close() {
+        condition.lock(); defer { condition.unlock() }
+        closed = true
+        condition.broadcast()
+    }
+}
+
+/// Where raw PCM comes from (`parla live --pcm-stdin FORMAT`, `--pcm-fifo PATH`, `--pcm-socket PATH`).
+public enum PCMEndpoint: Sendable, Equatable {
+    /// Standard input until end of file.
+    case stdin
+    /// A named pipe, created if missing; reopened when a writer closes it, so producers can come and go.
+    case fifo(String)
+    /// A UNIX stream socket, listening; one client at a time, the next one is accepted when it disconnects.
+    case socket(String)
+}
+
+/// Reads a raw PCM stream on a thread of its own, decodes it to 16 kHz mono and fills a ``PCMSampleQueue``.
+public final class PCMStreamSource: @unchecked Sendable {
+    public let endpoint: PCMEndpoint
+    public let format: PCMStreamFormat
+    /// The decoded samples; read them with ``PCMSampleQueue/take(_:)`` at the real-time pace.
+    public let queue: PCMSampleQueue
+    private let lock = NSLock()
+    private var stopping = false
+    private var listenFD: Int32 = -1
+    private var failure: Error?
+
+    /// Opens the endpoint (creates the FIFO or binds the socket now, so a bad path fails at once).
+    public init(endpoint: PCMEndpoint, format: PCMStreamFormat, queue: PCMSampleQueue = PCMSampleQueue()) throws {
+        self.endpoint = endpoint
+        self.format = format
+        self.queue = queue
+        switch endpoint {
+        case .stdin: break
+        case .fifo(let path):
+            var st = stat()
+            if stat(path, &st) == 0 {
+                guard (st.st_mode & S_IFMT) == S_IFIFO else { throw RuntimeError("--pcm-fifo \(path): exists and is not a FIFO") }
+            } else if mkfifo(path, 0o660) != 0 {
+                throw RuntimeError("--pcm-fifo \(path): cannot create the FIFO: \(String(cString: strerror(errno)))")
+            }
+        case .socket(let path):
+            listenFD = try Self.listen(path)
+        }
+    }
+
+    deinit {
+        if listenFD >= 0 { close(listenFD) }
+        if case .socket(let path) = endpoint { unlink(path) }
+    }
+
+    /// The error that ended reading, if any.
+    public var error: Error? {
+        lock.lock(); defer { lock.unlock() }
+        return failure
+    }
+
+    /// Starts the reader thread.
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "parla-pcm-in"
+        thread.start()
+    }
+
+    /// Stops reading (the queue is closed; a blocked read ends when its writer sends or closes).
+    public func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        queue.close()
+        if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
+    }
+
+    private var isStopping: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopping
+    }
+
+    private func run() {
+        var decoder = PCMStreamDecoder(format: format)
+        switch endpoint {
+        case .stdin:
+            drain(fd: 0, decoder: &decoder)
+            var tail = [Float]()
+            decoder.finish(into: &tail)
+            queue.write(tail)
+            queue.close()
+        case .fifo(let path):
+            while !isStopping {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { fail("--pcm-fifo \(path): cannot open: \(String(cString: strerror(errno)))"); return }
+                drain(fd: fd, decoder: &decoder)
+                close(fd)
+            }
+        case .socket(let path):
+            while !isStopping {
+                let client = accept(listenFD, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    if !isStopping { fail("--pcm-socket \(path): accept: \(String(cString: strerror(errno)))") }
+                    return
+                }
+                drain(fd: client, decoder: &decoder)
+                close(client)
+            }
+        }
+    }
+
+    /// Reads until end of file (or an error, or stop), pushing decoded samples into the queue.
+    private func drain(fd: Int32, decoder: inout PCMStreamDecoder) {
+        var chunk = [UInt8](repeating: 0, count: 8192)
+        var samples = [Float]()
+        while !isStopping {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            samples.removeAll(keepingCapacity: true)
+            chunk.withUnsafeBytes { decoder.push(UnsafeRawBufferPointer(rebasing: $0[0..<n]), into: &samples) }
+            queue.write(samples)
+        }
+    }
+
+    private func fail(_ message: String) {
+        lock.lock()
+        failure = RuntimeError(message)
+        lock.unlock()
+        queue.close()
+    }
+
+    /// Binds and listens on a UNIX stream socket at `path` (a stale socket file is replaced).
+    static func listen(_ path: String) throws -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { throw RuntimeError("--pcm-socket \(path): the path is longer than \(capacity - 1) bytes") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw RuntimeError("--pcm-socket \(path): exists and is not a socket") }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw RuntimeError("--pcm-socket \(path): socket: \(String(cString: strerror(errno)))") }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, Glibc.listen(fd, 1) == 0 else {
+            let cause = String(cString: strerror(errno))
+            close(fd)
+            throw RuntimeError("--pcm-socket \(path): cannot listen: \(cause)")
+        }
+        return fd
+    }
+}

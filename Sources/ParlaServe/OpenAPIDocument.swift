@@ -1,0 +1,93 @@
+/// The OpenAPI 3.0 description of the control API, served at `GET /openapi.json`. Kept beside the handlers it
+/// describes; `ParlaServeTests` checks that every route the server knows is in it and that it parses.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.0.3",
+      "info": {
+        "title": "Parla control API",
+        "version": "1",
+        "description": "Drive a talking face: text or audio in, avatar, mood and gaze, status and metrics out. When the server runs with --token, every request needs 'Authorization: Bearer TOKEN'. Errors are JSON objects {\"error\": \"...\"}."
+      },
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+          "Queued": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "duration": {"type": "number", "description": "seconds"},
+            "queue": {"type": "integer", "description": "utterances waiting after it is queued"}}},
+          "Controls": {"type": "object", "additionalProperties": false, "properties": {
+            "emotion": {"type": "string", "enum": ["neutral", "happy", "sad", "angry", "surprised"]},
+            "intensity": {"type": "number", "minimum": 0, "maximum": 1},
+            "gazeX": {"type": "number", "minimum": -1, "maximum": 1},
+            "gazeY": {"type": "number", "minimum": -1, "maximum": 1},
+            "headDistance": {"type": "number", "minimum": 0.5, "maximum": 3},
+            "motionScale": {"type": "number", "minimum": 0, "maximum": 4},
+            "still": {"type": "boolean"}}},
+          "Status": {"type": "object", "properties": {
+            "speaking": {"type": "boolean"}, "utterance": {"type": "integer", "nullable": true},
+            "position": {"type": "number", "nullable": true}, "queue": {"type": "integer"},
+            "queued": {"type": "array", "items": {"type": "integer"}}, "fps": {"type": "number"},
+            "lagMs": {"type": "number"}, "framesShown": {"type": "integer"}, "droppedFrames": {"type": "integer"},
+            "utterancesStarted": {"type": "integer"}, "utterancesInterrupted": {"type": "integer"},
+            "avatar": {"type": "string"}, "sink": {"type": "string"},
+            "controls": {"$ref": "#/components/schemas/Controls"}, "uptime": {"type": "number"}}}
+        },
+        "responses": {
+          "BadRequest": {"description": "malformed body or value", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unauthorized": {"description": "missing or wrong bearer token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "TooLarge": {"description": "body over the size limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "TooMany": {"description": "rate limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+      },
+      "security": [{"bearer": []}],
+      "paths": {
+        "/say": {"post": {
+          "summary": "Say text with the built-in voice (espeak-ng); the mouth follows its phonemes.",
+          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string"}, "voice": {"type": "string", "example": "en-us"},
+            "rate": {"type": "integer", "minimum": 80, "maximum": 450}, "pitch": {"type": "integer", "minimum": 0, "maximum": 100},
+            "ssml": {"type": "boolean"}, "interrupt": {"type": "boolean", "description": "barge-in: cut what is playing and drop the queue"}}}}}},
+          "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Queued"}}}},
+            "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+            "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"description": "unknown voice or unsayable text"},
+            "429": {"$ref": "#/components/responses/TooMany"}, "503": {"description": "queue full"}}}},
+        "/speak": {"post": {
+          "summary": "Speak recorded audio: a WAV file, or raw PCM with ?format=FORMAT:RATE:CHANNELS (decoded while it arrives).",
+          "parameters": [
+            {"name": "format", "in": "query", "schema": {"type": "string", "example": "s16le:22050:1"}},
+            {"name": "interrupt", "in": "query", "schema": {"type": "boolean"}}],
+          "requestBody": {"required": true, "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+          "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Queued"}}}},
+            "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+            "413": {"$ref": "#/components/responses/TooLarge"}, "415": {"description": "not WAV and no ?format"},
+            "429": {"$ref": "#/components/responses/TooMany"}}}},
+        "/avatar": {"post": {
+          "summary": "Switch the avatar with a cross-fade: JSON {path, fade} or the avatar file as the body (?fade=seconds).",
+          "requestBody": {"required": true, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}, "fade": {"type": "number"}}}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+          "responses": {"200": {"description": "switched", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+            "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+            "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"description": "not a valid avatar file"}}}},
+        "/controls": {
+          "get": {"summary": "The current controls.", "responses": {"200": {"description": "controls", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Controls"}}}}}},
+          "put": {"summary": "Change any subset of the controls (emotion + intensity, gaze, head distance, motion scale, still).",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Controls"}}}},
+            "responses": {"200": {"description": "the controls now", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Controls"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}},
+        "/status": {"get": {"summary": "Speaking or not, the queue, fps, lag.",
+          "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}}},
+        "/queue": {"delete": {"summary": "Stop talking now: cut the current utterance and drop the queue.",
+          "responses": {"200": {"description": "how many were dropped", "content": {"application/json": {"schema": {"type": "object", "properties": {"cleared": {"type": "integer"}}}}}}}}},
+        "/metrics": {"get": {"summary": "Prometheus text exposition: fps, frame-time histogram, lag, dropped frames, xruns, CPU temperature, utterances, requests.",
+          "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
+        "/ws": {"get": {"summary": "WebSocket: status JSON twice a second out; binary PCM chunks (?format=s16le:16000:1) and {type: blendshapes|flush|stop} text messages in.",
+          "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "example": "s16le:16000:1"}}],
+          "responses": {"101": {"description": "switching to WebSocket"}}}}
+      }
+    }
+    """#
+}

@@ -1,0 +1,365 @@
+import Foundation
+import ParlaFace
+import ParlaIO
+import ParlaMedia
+import ParlaRuntime
+import ParlaTestSupport
+import XCTest
+@testable import ParlaServe
+
+/// The control API over real HTTP on loopback, with the engine running headless (null sink): say, speak,
+/// controls, status, queue, barge-in, metrics, OpenAPI, WebSocket, bad and oversize bodies, token, rate limit.
+final class ControlAPITests: XCTestCase {
+    /// The avatar built once from the fixture portrait (face analysis is the slow part).
+    static let avatar: Avatar = {
+        let url = Fixtures.url("grace_hopper.jpg")
+        let image = try! PortraitPreparation.decode(url)
+        return try! PortraitPreparation.avatar(from: image, analysis: PortraitPreparation.analyze(image, source: url), source: url)
+    }()
+
+    /// A running engine + server; stopped by `stop()`.
+    final class Harness {
+        let engine: FaceEngine
+        let server: ControlServer
+        let client: LoopbackClient
+        let stopSignal = StopSignal(handlingSignals: false)
+        let engineDone = DispatchSemaphore(value: 0)
+        let logLines = LockedLines()
+
+        init(_ configure: (inout ServeOptions) -> Void = { _ in }) throws {
+            var config = FaceEngine.Configuration()
+            config.size = 64
+            config.fps = 25
+            config.idleSeconds = 2
+            engine = try FaceEngine(configuration: config, avatar: ControlAPITests.avatar, name: "grace")
+            var options = ServeOptions()
+            options.port = 0
+            configure(&options)
+            let lines = logLines
+            server = try ControlServer(engine: engine, options: options, log: ServeLog(level: .info, sink: { lines.append($0) }))
+            let engine = self.engine, stop = stopSignal, done = engineDone
+            Thread { try? engine.run(stop: stop); done.signal() }.start()
+            let server = self.server
+            Task { try? await server.run() }
+            let portBox = LockedLines()
+            let ready = DispatchSemaphore(value: 0)
+            Task {
+                if let p = try? await server.waitUntilListening() { portBox.append("\(p)") }
+                ready.signal()
+            }
+            ready.wait()
+            guard let port = portBox.all.first.flatMap(UInt16.init) else { throw NSError(domain: "server did not listen", code: 0) }
+            client = LoopbackClient(port: port)
+        }
+
+        func stop() {
+            stopSignal.trigger()
+            engineDone.wait()
+            let done = DispatchSemaphore(value: 0)
+            let server = self.server
+            Task { await server.stop(); done.signal() }
+            done.wait()
+        }
+
+        /// Polls GET /status until `condition` holds (at most ~10 s; then returns the last status).
+        func waitForStatus(_ condition: ([String: Any]) -> Bool) throws -> [String: Any] {
+            var last: [String: Any] = [:]
+            for _ in 0..<200 {
+                last = try client.request("GET", "/status").json
+                if condition(last) { return last }
+                usleep(50_000)
+            }
+            return last
+        }
+    }
+
+    final class LockedLines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+        var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    }
+
+    func tone(seconds: Double, rate: Int) -> AudioBuffer {
+        AudioBuffer(sampleRate: rate, samples: (0..<Int(seconds * Double(rate))).map { i in
+            Float(0.3 * sin(2 * Double.pi * 180 * Double(i) / Double(rate)) * (0.6 + 0.4 * sin(2 * Double.pi * 3 * Double(i) / Double(rate))))
+        })
+    }
+
+    func testSayQueuesSpeaksAndBargeInCutsIt() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        let first = try c.json("POST", "/say", ["text": "This announcement is long enough to be playing when the next ones arrive."])
+        XCTAssertEqual(first.status, 202, first.text)
+        XCTAssertEqual(first.json["id"] as? Int, 1)
+        XCTAssertGreaterThan(first.json["duration"] as? Double ?? 0, 2)
+        let speaking = try h.waitForStatus { $0["speaking"] as? Bool == true }
+        XCTAssertEqual(speaking["utterance"] as? Int, 1)
+        // Hold its clock so it is still current however long the next requests take (debug builds are slow).
+        h.engine.isPaused = true
+        XCTAssertEqual(try c.json("POST", "/say", ["text": "Two.", "voice": "en-gb"]).status, 202)
+        XCTAssertEqual(try c.json("POST", "/say", ["text": "Three."]).status, 202)
+        var status = try c.request("GET", "/status").json
+        XCTAssertEqual(status["queued"] as? [Int], [2, 3])
+        XCTAssertEqual(status["utterance"] as? Int, 1)
+
+        // Barge-in: the new utterance cuts the current one and the queue.
+        let cut = try c.json("POST", "/say", ["text": "Stop, listen to me: this is long enough to still play while we queue one more.", "interrupt": true])
+        XCTAssertEqual(cut.status, 202)
+        status = try h.waitForStatus { $0["utterance"] as? Int == 4 }
+        XCTAssertEqual(status["utterance"] as? Int, 4)
+        XCTAssertEqual(status["queue"] as? Int, 0)
+        XCTAssertEqual(status["utterancesInterrupted"] as? Int, 1)
+
+        // Stop talking now.
+        XCTAssertEqual(try c.json("POST", "/say", ["text": "Queued behind."]).status, 202)
+        let cleared = try c.request("DELETE", "/queue")
+        XCTAssertEqual(cleared.status, 200)
+        XCTAssertEqual(cleared.json["cleared"] as? Int, 2)
+        status = try c.request("GET", "/status").json
+        XCTAssertEqual(status["speaking"] as? Bool, false)
+        XCTAssertEqual(status["queue"] as? Int, 0)
+        h.engine.isPaused = false
+        // The face keeps being drawn while idle.
+        let frames = status["framesShown"] as? Int ?? 0
+        let later = try h.waitForStatus { ($0["framesShown"] as? Int ?? 0) > frames + 5 }
+        XCTAssertGreaterThan(later["framesShown"] as? Int ?? 0, frames + 5)
+    }
+
+    func testSpeakTakesWAVAndStreamedRawPCM() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        let wav = Data(try WAVFile.encode(tone(seconds: 0.75, rate: 22050)))
+        let a = try c.request("POST", "/speak", body: wav, contentType: "audio/wav")
+        XCTAssertEqual(a.status, 202, a.text)
+        XCTAssertEqual(a.json["duration"] as? Double ?? 0, 0.75, accuracy: 0.01)
+
+        // Raw s16le stereo at 44.1 kHz, sent in uneven chunks with chunked transfer encoding.
+        let audio = tone(seconds: 0.5, rate: 44100)
+        var pcm = Data()
+        for s in audio.samples {
+            let v = Int16(s * 32767).littleEndian
+            withUnsafeBytes(of: v) { pcm.append(contentsOf: $0) }
+            withUnsafeBytes(of: v) { pcm.append(contentsOf: $0) }
+        }
+        var chunks = [Data]()
+        var offset = 0, size = 1
+        while offset < pcm.count {
+            let n = min(size, pcm.count - offset)
+            chunks.append(pcm.subdata(in: offset..<(offset + n)))
+            offset += n
+            size = size * 3 + 7
+        }
+        let b = try c.request("POST", "/speak?format=s16le:44100:2", chunks: chunks)
+        XCTAssertEqual(b.status, 202, b.text)
+        XCTAssertEqual(b.json["duration"] as? Double ?? 0, 0.5, accuracy: 0.01)
+        XCTAssertEqual(b.json["id"] as? Int, 2)
+
+        // Not WAV, no format; a bad format; an empty body.
+        XCTAssertEqual(try c.request("POST", "/speak", body: Data("hello".utf8)).status, 415)
+        let bad = try c.request("POST", "/speak?format=s16le:44100", body: pcm.prefix(100))
+        XCTAssertEqual(bad.status, 400)
+        XCTAssertTrue((bad.json["error"] as? String ?? "").contains("FORMAT:RATE:CHANNELS"), bad.text)
+        XCTAssertEqual(try c.request("POST", "/speak?format=s16le:16000:1", body: Data()).status, 400)
+        XCTAssertEqual(try c.request("POST", "/speak", body: Data("RIFF....WAVEjunkjunk".utf8)).status, 400)
+    }
+
+    func testControlsStatusAndAvatar() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        let put = try c.json("PUT", "/controls", ["emotion": "happy", "intensity": 0.8, "gazeX": -0.5, "still": true])
+        XCTAssertEqual(put.status, 200, put.text)
+        XCTAssertEqual(put.json["emotion"] as? String, "happy")
+        XCTAssertEqual(put.json["still"] as? Bool, true)
+        // A second PUT changes only what it names.
+        let second = try c.json("PUT", "/controls", ["headDistance": 1.5])
+        XCTAssertEqual(second.json["emotion"] as? String, "happy")
+        XCTAssertEqual(second.json["headDistance"] as? Double, 1.5)
+        let status = try c.request("GET", "/status").json
+        XCTAssertEqual((status["controls"] as? [String: Any])?["gazeX"] as? Double, -0.5)
+        XCTAssertEqual(status["avatar"] as? String, "grace")
+        XCTAssertEqual(status["sink"] as? String, "null")
+
+        for (body, fragment) in [(["intensity": 3], "intensity"), (["emotion": "bored"], "bad control value"),
+                                 (["smile": 1], "unknown control 'smile'"), (["gazeY": "up"], "bad control value")] as [([String: Any], String)] {
+            let r = try c.json("PUT", "/controls", body)
+            XCTAssertEqual(r.status, 400, "\(body)")
+            XCTAssertTrue((r.json["error"] as? String ?? "").contains(fragment), r.text)
+        }
+        XCTAssertEqual(try c.request("GET", "/controls").json["emotion"] as? String, "happy", "a refused change changes nothing")
+
+        // Avatar switch: by path (a file written here) and as an uploaded body; a broken file is refused.
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("second.avatar")
+        try AvatarFile.write(ControlAPITests.avatar, to: file)
+        let byPath = try c.json("POST", "/avatar", ["path": file.path, "fade": 0.3])
+        XCTAssertEqual(byPath.status, 200, byPath.text)
+        XCTAssertEqual(byPath.json["avatar"] as? String, "second.avatar")
+        let upload = try c.request("POST", "/avatar?fade=0", body: try Data(contentsOf: file), contentType: "application/octet-stream")
+        XCTAssertEqual(upload.status, 200, upload.text)
+        XCTAssertEqual(upload.json["avatar"] as? String, "uploaded")
+        XCTAssertEqual(try c.request("POST", "/avatar", body: Data("not an avatar".utf8), contentType: "application/octet-stream").status, 422)
+        XCTAssertEqual(try c.json("POST", "/avatar", ["path": dir.appendingPathComponent("missing.avatar").path]).status, 422)
+    }
+
+    func testMalformedAndOversizeBodiesGetJSONErrors() throws {
+        let h = try Harness { $0.maximumAudioBytes = 100_000 }
+        defer { h.stop() }
+        let c = h.client
+        let cases: [(String, String, Data, Int)] = [
+            ("POST", "/say", Data("not json".utf8), 400),
+            ("POST", "/say", Data("{\"txt\": \"hi\"}".utf8), 400),
+            ("POST", "/say", Data("{\"text\": 5}".utf8), 400),
+            ("POST", "/say", Data("{\"text\": \"  \"}".utf8), 422),
+            ("POST", "/say", Data("{\"text\": \"hi\", \"voice\": \"xx-nonesuch\"}".utf8), 422),
+            ("POST", "/say", Data("{\"text\": \"hi\", \"rate\": 5}".utf8), 422),
+            ("PUT", "/controls", Data("[1,2]".utf8), 400),
+            ("GET", "/nowhere", Data(), 404),
+            ("GET", "/say", Data(), 405),
+            ("POST", "/say", Data(String(repeating: "x", count: 70_000).utf8), 413),
+            ("POST", "/speak?format=s16le:16000:1", Data(count: 150_000), 413),
+            ("POST", "/speak", Data(count: 150_000), 413),
+        ]
+        for (method, path, body, status) in cases {
+            let r = try c.request(method, path, body: body, contentType: "application/json")
+            XCTAssertEqual(r.status, status, "\(method) \(path) \(body.prefix(40)): \(r.text)")
+            XCTAssertEqual(r.headers["content-type"], "application/json")
+            XCTAssertFalse((r.json["error"] as? String ?? "").isEmpty, r.text)
+        }
+        // Oversize while streaming (chunked: no Content-Length to refuse up front).
+        let streamed = try c.request("POST", "/speak?format=s16le:16000:1", chunks: Array(repeating: Data(count: 30_000), count: 5))
+        XCTAssertEqual(streamed.status, 413, streamed.text)
+        // Still serving after all that.
+        XCTAssertEqual(try c.request("GET", "/status").status, 200)
+        XCTAssertTrue(h.logLines.all.contains { $0.contains("413") })
+    }
+
+    func testTokenIsRequiredWhenSet() throws {
+        let h = try Harness { $0.token = "s3cret-token" }
+        defer { h.stop() }
+        var c = h.client
+        let missing = try c.request("GET", "/status")
+        XCTAssertEqual(missing.status, 401)
+        XCTAssertEqual(missing.json["error"] as? String, "missing 'Authorization: Bearer TOKEN' header")
+        XCTAssertEqual(missing.headers["www-authenticate"], "Bearer")
+        c.headers["Authorization"] = "Bearer wrong-token!"
+        XCTAssertEqual(try c.request("GET", "/status").status, 401)
+        XCTAssertThrowsError(try c.webSocket("/ws"))
+        c.headers["Authorization"] = "Bearer s3cret-token"
+        XCTAssertEqual(try c.request("GET", "/status").status, 200)
+        XCTAssertEqual(try c.json("POST", "/say", ["text": "Authorised."]).status, 202)
+    }
+
+    func testOpenBindNeedsAToken() throws {
+        var o = ServeOptions()
+        try o.setListen("0.0.0.0:8080")
+        XCTAssertThrowsError(try o.validate()) { XCTAssertTrue("\($0)".contains("needs --token")) }
+        o.token = "long-enough-token"
+        XCTAssertNoThrow(try o.validate())
+        try o.setListen("[::1]:9000")
+        XCTAssertEqual(o.host, "::1")
+        XCTAssertEqual(o.port, 9000)
+        XCTAssertTrue(o.isLoopback)
+        for bad in ["8080", "host:", "127.0.0.1:99999", ":80", "[::1]8080"] {
+            XCTAssertThrowsError(try o.setListen(bad), bad)
+        }
+        o.token = "short"
+        XCTAssertThrowsError(try o.validate())
+    }
+
+    func testRateLimitRefusesABurstBeyondItsSize() throws {
+        let h = try Harness { $0.requestsPerSecond = 0.01; $0.burst = 3 }
+        defer { h.stop() }
+        let codes = try (0..<5).map { _ in try h.client.request("GET", "/status").status }
+        XCTAssertEqual(codes, [200, 200, 200, 429, 429])
+        var limiter = RateLimiter(rate: 2, burst: 2)
+        XCTAssertEqual((0..<3).map { _ in limiter.allow("a", now: 0) }, [true, true, false])
+        XCTAssertTrue(limiter.allow("b", now: 0), "buckets are per client")
+        XCTAssertTrue(limiter.allow("a", now: 0.5), "refills at the rate")
+        XCTAssertFalse(limiter.allow("a", now: 0.5))
+    }
+
+    func testMetricsAndOpenAPI() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        XCTAssertEqual(try c.json("POST", "/say", ["text": "Count me."]).status, 202)
+        _ = try h.waitForStatus { ($0["utterancesStarted"] as? Int ?? 0) >= 1 && ($0["framesShown"] as? Int ?? 0) > 10 }
+        let m = try c.request("GET", "/metrics")
+        XCTAssertEqual(m.status, 200)
+        XCTAssertTrue(m.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = m.text
+        for series in ["parla_fps ", "parla_frame_seconds_bucket{le=\"+Inf\"} ", "parla_frame_seconds_count ", "parla_lag_seconds ",
+                       "parla_dropped_frames_total ", "parla_audio_xruns_total 0", "parla_utterances_total{event=\"started\"} 1",
+                       "parla_http_requests_total{route=\"POST /say\"} 1", "# TYPE parla_frame_seconds histogram"] {
+            XCTAssertTrue(text.contains(series), "missing \(series)")
+        }
+        // Histogram buckets are cumulative and end at the count.
+        let buckets = text.split(separator: "\n").filter { $0.hasPrefix("parla_frame_seconds_bucket") }
+            .compactMap { Int($0.split(separator: " ").last!) }
+        XCTAssertEqual(buckets, buckets.sorted())
+        let count = text.split(separator: "\n").first { $0.hasPrefix("parla_frame_seconds_count") }.flatMap { Int($0.split(separator: " ")[1]) }
+        XCTAssertEqual(buckets.last, count)
+        XCTAssertGreaterThan(count ?? 0, 10)
+
+        let doc = try c.request("GET", "/openapi.json")
+        XCTAssertEqual(doc.status, 200)
+        let paths = try XCTUnwrap(doc.json["paths"] as? [String: [String: Any]])
+        for route in ControlServer.knownRoutes {
+            let parts = route.split(separator: " ")
+            XCTAssertNotNil(paths[String(parts[1])]?[parts[0].lowercased()], "\(route) is not in the OpenAPI document")
+        }
+    }
+
+    func testWebSocketStreamsStatusAndTakesPCMAndBlendshapes() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let fd = try h.client.webSocket("/ws?format=s16le:16000:1")
+        defer { close(fd) }
+        let (opcode, payload) = try LoopbackClient.readFrame(fd)
+        XCTAssertEqual(opcode, 1)
+        let status = try XCTUnwrap(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+        XCTAssertEqual(status["type"] as? String, "status")
+        XCTAssertNotNil(status["speaking"])
+
+        // 1.2 s of PCM in 7 uneven binary messages: one utterance after the first second, the rest on flush.
+        let audio = tone(seconds: 1.2, rate: 16000)
+        var pcm = Data()
+        for s in audio.samples { withUnsafeBytes(of: Int16(s * 32767).littleEndian) { pcm.append(contentsOf: $0) } }
+        var offset = 0
+        for size in [1, 999, 5000, 12_345, 3, 7777, pcm.count] where offset < pcm.count {
+            let n = min(size, pcm.count - offset)
+            LoopbackClient.sendFrame(fd, opcode: 2, pcm.subdata(in: offset..<(offset + n)))
+            offset += n
+        }
+        // All 1.2 s had arrived when the first second was complete: one utterance. Then 0.3 s more, sent by flush.
+        let first = try h.waitForStatus { ($0["utterancesStarted"] as? Int ?? 0) >= 1 }
+        XCTAssertEqual(first["utterancesStarted"] as? Int, 1)
+        XCTAssertEqual(first["queue"] as? Int, 0)
+        LoopbackClient.sendFrame(fd, opcode: 2, pcm.prefix(9600))
+        LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"flush\"}".utf8))
+        let second = try h.waitForStatus { ($0["utterancesStarted"] as? Int ?? 0) + ($0["queue"] as? Int ?? 0) >= 2 }
+        XCTAssertEqual((second["utterancesStarted"] as? Int ?? 0) + (second["queue"] as? Int ?? 0), 2)
+
+        // A blendshape frame from outside, and a bad one (answered with an error message, connection kept).
+        LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"blendshapes\",\"weights\":{\"jawOpen\":0.7,\"mouthSmileLeft\":0.4},\"headYaw\":0.1}".utf8))
+        LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"blendshapes\",\"weights\":{\"jawWide\":0.7}}".utf8))
+        var sawError = false
+        for _ in 0..<20 {
+            let (op, data) = try LoopbackClient.readFrame(fd)
+            if op == 1, let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any], o["type"] as? String == "error" {
+                XCTAssertTrue((o["error"] as? String ?? "").contains("jawWide"))
+                sawError = true
+                break
+            }
+        }
+        XCTAssertTrue(sawError)
+        LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"stop\"}".utf8))
+        let stopped = try h.waitForStatus { $0["speaking"] as? Bool == false && $0["queue"] as? Int == 0 }
+        XCTAssertEqual(stopped["queue"] as? Int, 0)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import ParlaMedia
+import ParlaRuntime
+import ParlaTestSupport
+import XCTest
+
+/// Raw PCM streams alone (no engine): format parsing, chunking invariance, underruns as silence, the socket and
+/// FIFO endpoints.
+final class PCMStreamTests: XCTestCase {
+    func testFormatParsing() throws {
+        let f = try PCMStreamFormat(parsing: "s16le:22050:1")
+        XCTAssertEqual(f, try PCMStreamFormat(sample: .s16le, sampleRate: 22050, channels: 1))
+        XCTAssertEqual(f.frameBytes, 2)
+        XCTAssertEqual(try PCMStreamFormat(parsing: "F32LE:48000:2").frameBytes, 8)
+        let cases: [(String, String)] = [
+            ("s16le:22050", "expected FORMAT:RATE:CHANNELS"),
+            ("s16:22050:1", "sample format 's16' is not one of u8, s8, s16le"),
+            ("s16le:fast:1", "rate 'fast' is not a whole number"),
+            ("s16le:1000:1", "1000 Hz is outside 4000…384000 Hz"),
+            ("s16le:16000:0", "channel count 0 is outside 1…16"),
+            ("s16le:16000:x", "channels 'x' is not a whole number"),
+            ("", "expected FORMAT:RATE:CHANNELS"),
+        ]
+        for (text, fragment) in cases {
+            XCTAssertThrowsError(try PCMStreamFormat(parsing: text), text) { XCTAssertTrue("\($0)".contains(fragment), "\(text): \($0)") }
+        }
+    }
+
+    /// Bytes of `samples` (in [-1, 1]) in `format`, every channel the same.
+    func encode(_ samples: [Float], _ format: PCMSampleFormat, channels: Int) -> [UInt8] {
+        var out = [UInt8]()
+        for s in samples {
+            for _ in 0..<channels {
+                switch format {
+                case .u8: out.append(UInt8(clamping: Int((s * 127).rounded()) + 128))
+                case .s8: out.append(UInt8(bitPattern: Int8(clamping: Int((s * 127).rounded()))))
+                case .s16le: withUnsafeBytes(of: Int16(clamping: Int((s * 32767).rounded())).littleEndian) { out += $0 }
+                case .s16be: withUnsafeBytes(of: Int16(clamping: Int((s * 32767).rounded())).bigEndian) { out += $0 }
+                case .s24le:
+                    let v = Int32(clamping: Int((s * 8_388_607).rounded()))
+                    withUnsafeBytes(of: v.littleEndian) { out += $0.prefix(3) }
+                case .s32le: withUnsafeBytes(of: Int32(clamping: Int((Double(s) * 2_147_483_647).rounded())).littleEndian) { out += $0 }
+                case .s32be: withUnsafeBytes(of: Int32(clamping: Int((Double(s) * 2_147_483_647).rounded())).bigEndian) { out += $0 }
+                case .f32le: withUnsafeBytes(of: s.bitPattern.littleEndian) { out += $0 }
+                case .f32be: withUnsafeBytes(of: s.bitPattern.bigEndian) { out += $0 }
+                }
+            }
+        }
+        return out
+    }
+
+    func testEveryFormatDecodesAndChunkingNeverChangesTheResult() throws {
+        var rng = SeededGenerator(seed: 7)
+        let rates = [16000, 22050, 44100, 8000, 48000]
+        for (k, sample) in PCMSampleFormat.allCases.enumerated() {
+            let rate = rates[k % rates.count], channels = 1 + k % 3
+            let count = 3001 + k * 17   // odd sizes on purpose
+            let signal = (0..<count).map { i in Float(0.5 * sin(Double(i) * 0.05)) }
+            let bytes = encode(signal, sample, channels: channels)
+            let format = try PCMStreamFormat(sample: sample, sampleRate: rate, channels: channels)
+
+            var whole = PCMStreamDecoder(format: format)
+            var reference = whole.push(bytes)
+            whole.finish(into: &reference)
+            XCTAssertEqual(reference.count, Int((Double(count) * 16000 / Double(rate)).rounded()), "\(format)")
+            if rate == 16000 {
+                let tolerance: Float = sample.bytes == 1 ? 1.0 / 100 : 1.0 / 16000
+                for i in 0..<count { XCTAssertEqual(reference[i], signal[i], accuracy: tolerance, "\(format) sample \(i)") }
+            }
+            // Random chunk sizes, including 0 and 1 byte and splits inside a frame.
+            for _ in 0..<3 {
+                var d = PCMStreamDecoder(format: format)
+                var out = [Float]()
+                var offset = 0
+                while offset < bytes.count {
+                    let n = min(bytes.count - offset, Int.random(in: 0...97, using: &rng))
+                    bytes[offset..<(offset + n)].withUnsafeBytes { d.push($0, into: &out) }
+                    offset += n
+                }
+                d.finish(into: &out)
+                XCTAssertEqual(out, reference, "\(format): chunking changed the samples")
+            }
+        }
+    }
+
+    func testUnderrunGivesSilenceAndCountsIt() {
+        let q = PCMSampleQueue(capacity: 1000)
+        q.write([0.5, 0.25, -0.5])
+        XCTAssertEqual(q.take(2), [0.5, 0.25])
+        XCTAssertEqual(q.take(4), [-0.5, 0, 0, 0], "what is missing is silence")
+        XCTAssertEqual(q.underruns, 1)
+        XCTAssertEqual(q.silentSamples, 3)
+        XCTAssertEqual(q.take(3), [0, 0, 0])
+        XCTAssertEqual(q.underruns, 2)
+        q.write([1])
+        q.clear()
+        XCTAssertEqual(q.available, 0)
+        q.close()
+        XCTAssertEqual(q.take(2), [0, 0])
+        XCTAssertEqual(q.underruns, 2, "after the end of the stream silence is not an underrun")
+        XCTAssertTrue(q.isDrained)
+    }
+
+    func testAFullQueueMakesTheWriterWait() {
+        let q = PCMSampleQueue(capacity: 4)
+        let wrote = DispatchSemaphore(value: 0)
+        Thread { q.write([1, 2, 3, 4, 5, 6]); wrote.signal() }.start()
+        while q.available < 4 { usleep(1000) }
+        XCTAssertEqual(q.available, 4)
+        XCTAssertEqual(q.take(4), [1, 2, 3, 4])
+        wrote.wait()
+        XCTAssertEqual(q.take(2), [5, 6])
+    }
+
+    func testSocketAndFIFOEndpointsDeliverDecodedAudio() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let format = try PCMStreamFormat(parsing: "s16le:16000:1")
+        let samples = (0..<1600).map { Float(($0 % 100) - 50) / 64 }
+        let bytes = encode(samples, .s16le, channels: 1)
+
+        // UNIX socket: two clients one after the other.
+        let path = dir.appendingPathComponent("pcm.sock").path
+        let source = try PCMStreamSource(endpoint: .socket(path), format: format)
+        source.start()
+        for part in [bytes[..<1001], bytes[1001...]] {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+            let r = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            XCTAssertEqual(r, 0)
+            _ = Array(part).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            close(fd)
+        }
+        while source.queue.available < samples.count { usleep(1000) }
+        let got = source.queue.take(samples.count)
+        for i in 0..<samples.count { XCTAssertEqual(got[i], samples[i], accuracy: 1.0 / 16000) }
+        source.stop()
+
+        // FIFO: created on the spot.
+        let fifo = dir.appendingPathComponent("pcm.fifo").path
+        let fromFIFO = try PCMStreamSource(endpoint: .fifo(fifo), format: format)
+        fromFIFO.start()
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
+        handle.write(Data(bytes))
+        try handle.close()
+        while fromFIFO.queue.available < samples.count { usleep(1000) }
+        XCTAssertEqual(fromFIFO.queue.take(samples.count).count, samples.count)
+        fromFIFO.stop()
+        // Unblock the reader waiting in open() for the next writer, so its thread ends.
+        if let h = FileHandle(forWritingAtPath: fifo) { try? h.close() }
+
+        // A regular file where the FIFO should be is refused in one line.
+        let plain = dir.appendingPathComponent("plain").path
+        FileManager.default.createFile(atPath: plain, contents: Data())
+        XCTAssertThrowsError(try PCMStreamSource(endpoint: .fifo(plain), format: format)) {
+            XCTAssertEqual("\($0)", "--pcm-fifo \(plain): exists and is not a FIFO")
+        }
+    }
+}
