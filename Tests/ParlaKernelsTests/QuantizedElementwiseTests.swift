@@ -33,6 +33,33 @@ final class QuantizedElementwiseTests: XCTestCase {
         }
     }
 
+    /// ADD with a fused PReLU: fast equals reference; the reference is within 1 step of prelu(a + b).
+    func testAddWithFusedPReLU() {
+        var rng = SeededGenerator(seed: 0xADD9)
+        for channels in [1, 13, 16] {
+            let p1 = randomParameters(&rng), p2 = randomParameters(&rng), po = randomParameters(&rng)
+            let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
+            let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, preluSlopes: slopes)
+            let count = channels * 997
+            let a = randomInt8(count, &rng), b = randomInt8(count, &rng)
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    let reference = int8Output(count) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
+                    let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters) }
+                    assertBitExact(fast, reference, count: count, "add+prelu c\(channels)")
+                    for i in 0..<count {
+                        let sum = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
+                        let real = sum >= 0 ? sum : sum * slopes[i % channels]
+                        let ideal = min(max(Float(po.zeroPoint) + real / po.scale, -128), 127)
+                        if abs(Float(reference[i]) - ideal) > 1.01 {
+                            XCTFail("add+prelu: \(a[i]) + \(b[i]) c\(i % channels) gave \(reference[i]), real \(ideal)"); return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testPReLUFastMatchesReference() {
         var rng = SeededGenerator(seed: 0x9E)
         for channels in oddChannels + [37] {

@@ -1,6 +1,7 @@
 /// Int8 elementwise addition of two tensors with different scales, TFLite's ADD int8 formulation: both inputs
 /// are shifted left by 20 bits, scaled to a common scale `2·max(s1, s2)` with Q31 multipliers, added, and
-/// scaled to the output.
+/// scaled to the output. With `preluSlopes` a PReLU is fused: a negative sum uses `output·slope[c]` as its
+/// output multiplier (the `Requantizer` two-branch rule; `Tools/lib/quantize.py` `add_multipliers`).
 public enum QuantizedAdd {
     /// TFLite's left shift for int8 ADD.
     public static let leftShift: Int32 = 20
@@ -10,45 +11,63 @@ public enum QuantizedAdd {
         public let input1Offset: Int32, input2Offset: Int32, outputOffset: Int32
         public let input1: QuantizedMultiplier, input2: QuantizedMultiplier, output: QuantizedMultiplier
         public let activationMin: Int32, activationMax: Int32
+        /// Output multipliers of negative sums per channel (fused PReLU), or nil.
+        public let negative: [QuantizedMultiplier]?
 
         /// TFLite `PrepareGeneralSubOp`/ADD: `twiceMax = 2·max(s1, s2)`, input multipliers `s_i / twiceMax`,
         /// output multiplier `twiceMax / (2^20 · outScale)`.
         public init(input1: QuantizationParameters, input2: QuantizationParameters, output: QuantizationParameters,
-                    activation: FusedActivation = .none) {
+                    activation: FusedActivation = .none, preluSlopes: [Float]? = nil) {
             let twiceMax = 2 * max(Double(input1.scale), Double(input2.scale))
             input1Offset = -input1.zeroPoint
             input2Offset = -input2.zeroPoint
             outputOffset = output.zeroPoint
             self.input1 = QuantizedMultiplier(realScale: Double(input1.scale) / twiceMax)
             self.input2 = QuantizedMultiplier(realScale: Double(input2.scale) / twiceMax)
-            self.output = QuantizedMultiplier(realScale: twiceMax / (Double(1 << QuantizedAdd.leftShift) * Double(output.scale)))
+            let realOutput = twiceMax / (Double(1 << QuantizedAdd.leftShift) * Double(output.scale))
+            self.output = QuantizedMultiplier(realScale: realOutput)
+            precondition(preluSlopes.map { !$0.isEmpty } ?? true, "qadd: empty PReLU slopes")
+            negative = preluSlopes?.map { QuantizedMultiplier(realScale: realOutput * Double($0)) }
             let range = output.activationRange(activation)
             activationMin = range.lowerBound
             activationMax = range.upperBound
         }
 
-        /// One output value (the scalar reference formula).
-        @inlinable public func apply(_ a: Int8, _ b: Int8) -> Int8 {
+        /// One output value of channel `channel` (the scalar reference formula).
+        @inlinable public func apply(_ a: Int8, _ b: Int8, channel: Int = 0) -> Int8 {
             let x1 = (input1Offset + Int32(a)) << QuantizedAdd.leftShift
             let x2 = (input2Offset + Int32(b)) << QuantizedAdd.leftShift
             let sum = input1.apply(x1) &+ input2.apply(x2)
-            let raw = output.apply(sum) &+ outputOffset
+            let m = sum < 0 ? (negative?[channel] ?? output) : output
+            let raw = m.apply(sum) &+ outputOffset
             return Int8(min(max(raw, activationMin), activationMax))
         }
     }
 
-    /// Plain scalar reference over `output.count` values.
+    /// Plain scalar reference over `output.count` values (laid out `[..., channels]` with a fused PReLU).
     public static func reference(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                                  output: UnsafeMutableBufferPointer<Int8>, parameters: Parameters) {
-        precondition(a.count >= output.count && b.count >= output.count, "qadd: inputs too small")
-        for i in 0..<output.count { output[i] = parameters.apply(a[i], b[i]) }
+        let channels = checkSizes(a.count, b.count, output.count, parameters)
+        for i in 0..<output.count { output[i] = parameters.apply(a[i], b[i], channel: i % channels) }
     }
 
-    /// SIMD version, 8 values per step; bit-exact with `reference`.
+    static func checkSizes(_ a: Int, _ b: Int, _ output: Int, _ parameters: Parameters) -> Int {
+        precondition(a >= output && b >= output, "qadd: inputs too small")
+        let channels = parameters.negative?.count ?? 1
+        precondition(output % channels == 0, "qadd: output is not a whole number of pixels of \(channels) channels")
+        return channels
+    }
+
+    /// SIMD version, 8 values per step (with a fused PReLU, value by value); bit-exact with `reference`.
     public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                             output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters) {
-        precondition(a.count >= output.count && b.count >= output.count, "qadd: inputs too small")
+        let channels = checkSizes(a.count, b.count, output.count, p)
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
+        if p.negative != nil {
+            // Fused PReLU: per-channel negative multipliers, one value at a time.
+            for i in 0..<output.count { z[i] = p.apply(x[i], y[i], channel: i % channels) }
+            return
+        }
         let n = output.count
         let o1 = SIMD4<Int32>(repeating: p.input1Offset), o2 = SIMD4<Int32>(repeating: p.input2Offset)
         let m1 = SIMD4<Int32>(repeating: p.input1.multiplier), s1 = SIMD4<Int32>(repeating: p.input1.shift)
