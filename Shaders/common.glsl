@@ -9,11 +9,9 @@ precision highp usampler2D;
 // One record per drawable triangle, in draw order (FrameGeometry.encode / GPUTriangle): 36 ints.
 const int STRIDE = 36;
 const int P0X = 0, P0Y = 1, P1X = 2, P1Y = 3, P2X = 4, P2Y = 5;
-const int MINX = 6, MINY = 7, MAXX = 8, MAXY = 9, FLAGS = 10, FIRST_BAND = 11;
+const int MINX = 6, MINY = 7, MAXX = 8, MAXY = 9, FLAGS = 10, FIRST_ROW = 11;
 const int U0 = 12, V0 = 15, Z0 = 18, UP0 = 21, LO0 = 24, ACROSS0 = 27, WEIGHT0 = 30;
 const int FLAG_MOUTH = 8;
-// Rows per band: one work group rasterizes one band of one triangle.
-const int BAND_ROWS = 8;
 
 layout(std430, binding = 0) readonly buffer Triangles { int tri[]; };
 

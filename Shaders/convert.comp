@@ -1,12 +1,12 @@
-// Output conversion: the decoded frame (r32ui, packed RGBA) → rotated (0/90/180/270 clockwise), scaled
+// Output conversion: the decoded frame (a buffer of packed RGBA words) → rotated (0/90/180/270 clockwise), scaled
 // (fixed-point bilinear, the decoder's sampling rule) and converted to RGBA, XRGB8888 or NV12 (BT.601 limited
 // range, chroma averaged over each 2×2 block), one invocation per 32-bit output word. FrameConverter.swift is
 // the CPU reference and documents the layout.
 #include "common.glsl"
-layout(local_size_x = 64) in;
+layout(local_size_x = 256) in;
 
-layout(r32ui, binding = 2) readonly uniform uimage2D frameImage;
-layout(std430, binding = 2) writeonly buffer Output { uint words[]; };
+layout(std430, binding = 2) readonly buffer Frame { uint frame[]; };
+layout(std430, binding = 3) writeonly buffer Output { uint words[]; };
 uniform ivec2 sourceSize;     // decoded frame
 uniform ivec2 targetSize;     // output picture
 uniform int rotation;         // quarter turns clockwise
@@ -20,11 +20,13 @@ ivec4 rotatedTexel(int x, int y) {
     else if (rotation == 1) s = ivec2(y, sourceSize.y - 1 - x);
     else if (rotation == 2) s = ivec2(sourceSize.x - 1 - x, sourceSize.y - 1 - y);
     else s = ivec2(sourceSize.x - 1 - y, x);
-    uint c = imageLoad(frameImage, s).x;
+    uint c = frame[s.y * sourceSize.x + s.x];
     return ivec4(int(c & 255u), int((c >> 8) & 255u), int((c >> 16) & 255u), int(c >> 24));
 }
 
 ivec4 pixel(int x, int y) {
+    // Unscaled: the bilinear rule returns the texel itself.
+    if (sampling == ivec4(0, 0, 65536, 65536)) return rotatedTexel(x, y);
     ivec2 rotated = (rotation & 1) == 1 ? sourceSize.yx : sourceSize;
     int uc = clamp(sampling.x + sampling.z * x, 0, (rotated.x - 1) << 16);
     int vc = clamp(sampling.y + sampling.w * y, 0, (rotated.y - 1) << 16);
@@ -54,7 +56,7 @@ uint nv12Byte(int i) {
 }
 
 void main() {
-    int word = int((gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * 64u + gl_LocalInvocationID.x);
+    int word = int((gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * 256u + gl_LocalInvocationID.x);
     if (word >= wordCount) return;
     if (format == 2) {
         uint v = 0u;

@@ -3,11 +3,11 @@
 // mouth-strip pixels are blended towards the drawn interior (MouthShading). Uncovered pixels take the identity
 // (cover) mapping. Resets the depth and owner buffers for the next frame.
 #include "common.glsl"
-layout(local_size_x = 8, local_size_y = 8) in;
+layout(local_size_x = 16, local_size_y = 16) in;
 
 layout(std430, binding = 3) buffer DepthBuffer { int depthBuffer[]; };
 layout(std430, binding = 4) buffer OwnerBuffer { uint ownerBuffer[]; };
-layout(r32ui, binding = 2) writeonly uniform uimage2D frameImage;
+layout(std430, binding = 2) writeonly buffer Frame { uint frame[]; };
 uniform usampler2D portrait;
 uniform ivec2 outputSize;
 uniform ivec3 identity;       // origin u, origin v, step (16 fractional bits)
@@ -117,5 +117,5 @@ void main() {
             }
         }
     }
-    imageStore(frameImage, p, uvec4(color.r | (color.g << 8) | (color.b << 16) | (color.a << 24)));
+    frame[i] = color.r | (color.g << 8) | (color.b << 16) | (color.a << 24);
 }

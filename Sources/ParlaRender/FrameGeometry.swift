@@ -161,8 +161,8 @@ package struct GPUTriangle {
     package var minX: Int32, minY: Int32, maxX: Int32, maxY: Int32
     /// Bits 0–2: fill-rule bias of edges 0–2; bit 3: a mouth-strip triangle.
     package var flags: Int32
-    /// First 8-row band of this triangle in the frame's band table (set by the GLES backend).
-    package var firstBand: Int32
+    /// Index of this triangle's first box row in the frame's row table (set by the GLES backend).
+    package var firstRow: Int32
     package var uOrigin: Int32, uStepX: Int32, uStepY: Int32
     package var vOrigin: Int32, vStepX: Int32, vStepY: Int32
     package var zOrigin: Int32, zStepX: Int32, zStepY: Int32
@@ -182,7 +182,7 @@ package struct GPUTriangle {
         p0x = i32(t.p0.x); p0y = i32(t.p0.y); p1x = i32(t.p1.x); p1y = i32(t.p1.y); p2x = i32(t.p2.x); p2y = i32(t.p2.y)
         minX = Int32(t.minX); minY = Int32(t.minY); maxX = Int32(t.maxX); maxY = Int32(t.maxY)
         flags = i32(t.bias.x | t.bias.y << 1 | t.bias.z << 2) | (mouth == nil ? 0 : 8)
-        firstBand = 0
+        firstRow = 0
         uOrigin = i32(w.u.origin); uStepX = i32(w.u.stepX); uStepY = i32(w.u.stepY)
         vOrigin = i32(w.v.origin); vStepX = i32(w.v.stepX); vStepY = i32(w.v.stepY)
         zOrigin = i32(w.z.origin); zStepX = i32(w.z.stepX); zStepY = i32(w.z.stepY)

@@ -20,6 +20,12 @@ public final class GLESContext {
     public let version: String
     private let ownsDisplay: Bool
 
+    /// Whether the renderer is a CPU rasterizer (Mesa llvmpipe, softpipe, swrast) rather than a GPU.
+    public var isSoftwareRenderer: Bool {
+        let name = renderer.lowercased()
+        return ["llvmpipe", "softpipe", "swrast"].contains { name.contains($0) }
+    }
+
     /// Opens a headless display (surfaceless Mesa, else the first EGL device) and creates the context.
     public convenience init() throws {
         let display = try Self.headlessDisplay()
@@ -84,9 +90,6 @@ public final class GLESContext {
             throw GLESError("eglMakeCurrent failed (\(Self.eglErrorName()))")
         }
     }
-
-    /// Whether a headless GLES 3.1 context can be created here (what `--backend auto` asks).
-    public static func isAvailable() -> Bool { (try? GLESContext()) != nil }
 
     private static func headlessDisplay() throws -> EGLDisplay {
         if let display = eglGetPlatformDisplay(EGLenum(EGL_PLATFORM_SURFACELESS_MESA), nil, nil) {

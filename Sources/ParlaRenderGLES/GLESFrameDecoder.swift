@@ -14,7 +14,8 @@ import ParlaRender
 /// 2. `raster.comp` owner pass — among fragments at that depth, the first drawn triangle wins;
 /// 3. `shade.comp` — one bilinear portrait sample per pixel through the winning triangle, the mouth interior,
 ///    the identity mapping where nothing covers a pixel; resets the depth/owner buffers;
-/// 4. `convert.comp` (on ``read(_:into:)``) — rotation, scaling, RGBA / XRGB8888 / NV12 into a buffer.
+/// 4. `convert.comp` (on ``read(_:into:)``) — rotation, scaling, RGBA / XRGB8888 / NV12 into a buffer;
+///    ``decode(_:into:)`` copies the RGBA frame out directly.
 ///
 /// All GL objects and host buffers are created in `init`; a frame allocates nothing (a conversion buffer is
 /// re-created only when a read asks for a larger output than before). Use it on the thread that created
@@ -24,9 +25,9 @@ public final class GLESFrameDecoder: FrameDecoder {
     public let height: Int
     /// The context the decoder draws with.
     public let context: GLESContext
-    /// The decoded frame (`GL_R32UI`, RGBA bytes packed little-endian) after ``render(_:)``: for a scan-out
-    /// path that converts it itself.
-    public private(set) var frameTexture: GLuint = 0
+    /// The decoded frame after ``render(_:)``: a shader storage buffer of `width × height` words, RGBA bytes
+    /// packed little-endian, row after row (for a scan-out path that converts it itself).
+    public private(set) var frameBuffer: GLuint = 0
     /// When true, every pass ends with `glFinish` and its wall time is added to ``passSeconds`` (benchmarks).
     public var timesPasses = false
     /// Seconds spent per pass since the last reset (only while ``timesPasses``).
@@ -34,16 +35,17 @@ public final class GLESFrameDecoder: FrameDecoder {
 
     /// The timed parts of a frame.
     public enum Pass: String, CaseIterable, Sendable {
-        case geometry, rasterDepth = "raster-depth", rasterOwner = "raster-owner", shade, convert
+        case geometry, rasterDepth = "raster-depth", rasterOwner = "raster-owner", shade, readBack = "read-back"
     }
 
     private let geometry: FrameGeometry
     private let records: UnsafeMutablePointer<GPUTriangle>
     private let recordCapacity: Int
-    private let bands: UnsafeMutablePointer<Int32>
-    private let bandCapacity: Int
+    /// Per box row of every triangle this frame: the triangle's index (raster.comp's row list).
+    private let rows: UnsafeMutablePointer<Int32>
+    private let rowCapacity: Int
     private var portrait: GLuint = 0, depthBuffer: GLuint = 0, ownerBuffer: GLuint = 0
-    private var triangleBuffer: GLuint = 0, bandBuffer: GLuint = 0, outputBuffer: GLuint = 0
+    private var triangleBuffer: GLuint = 0, rowBuffer: GLuint = 0, outputBuffer: GLuint = 0
     private var outputCapacity = 0
     private let rasterProgram: GLuint, shadeProgram: GLuint, convertProgram: GLuint
     private let drawsMouthInterior: Bool
@@ -72,8 +74,8 @@ public final class GLESFrameDecoder: FrameDecoder {
 
         recordCapacity = geometry.faceTriangleCount + FrameGeometry.mouthTriangleCount
         records = .allocate(capacity: recordCapacity)
-        bandCapacity = recordCapacity * ((height + 7) / 8)
-        bands = .allocate(capacity: bandCapacity)
+        rowCapacity = recordCapacity * height
+        rows = .allocate(capacity: rowCapacity)
 
         portrait = Self.makeTexture(GL_RGBA8UI, avatar.texture.width, avatar.texture.height)
         avatar.texture.pixels.withUnsafeBytes { raw in
@@ -86,20 +88,19 @@ public final class GLESFrameDecoder: FrameDecoder {
         depthBuffer = Self.makeBuffer(bytes: width * height * 4, contents: &initial)
         for i in initial.indices { initial[i] = -1 }
         ownerBuffer = Self.makeBuffer(bytes: width * height * 4, contents: &initial)
-        frameTexture = Self.makeTexture(GL_R32UI, width, height)
+        frameBuffer = Self.makeBuffer(bytes: width * height * 4)
         triangleBuffer = Self.makeBuffer(bytes: recordCapacity * MemoryLayout<GPUTriangle>.stride)
-        bandBuffer = Self.makeBuffer(bytes: bandCapacity * 4)
+        rowBuffer = Self.makeBuffer(bytes: rowCapacity * 4)
         try Self.check("creating textures and buffers")
     }
 
     deinit {
         try? context.makeCurrent()
         glDeleteProgram(rasterProgram); glDeleteProgram(shadeProgram); glDeleteProgram(convertProgram)
-        var textures = [portrait, frameTexture]
-        glDeleteTextures(GLsizei(textures.count), &textures)
-        var buffers = [triangleBuffer, bandBuffer, outputBuffer, depthBuffer, ownerBuffer]
+        glDeleteTextures(1, &portrait)
+        var buffers = [triangleBuffer, rowBuffer, outputBuffer, depthBuffer, ownerBuffer, frameBuffer]
         glDeleteBuffers(GLsizei(buffers.count), &buffers)
-        records.deallocate(); bands.deallocate()
+        records.deallocate(); rows.deallocate()
     }
 
     /// Draws `frame` and reads it back as RGBA into `output` (`width × height`).
@@ -110,47 +111,40 @@ public final class GLESFrameDecoder: FrameDecoder {
                 problem: "image is \(output.width)x\(output.height) but the decoder draws \(width)x\(height)")
         }
         try render(frame)
-        let converter = try identity()
-        try output.pixels.withUnsafeMutableBytes { try read(converter, into: $0) }
+        var t0 = timesPasses ? Self.now() : 0
+        try output.pixels.withUnsafeMutableBytes { try copy(frameBuffer, bytes: width * height * 4, into: $0) }
+        mark(.readBack, &t0)
     }
 
-    private var identityConverter: FrameConverter?
-    private func identity() throws -> FrameConverter {
-        if let c = identityConverter { return c }
-        let c = try FrameConverter(sourceWidth: width, sourceHeight: height, width: width, height: height, format: .rgba)
-        identityConverter = c
-        return c
-    }
-
-    /// Passes 1–3: draws `frame` into ``frameTexture`` (GPU only; nothing is read back).
+    /// Passes 1–3: draws `frame` into ``frameBuffer`` (GPU only; nothing is read back).
     public func render(_ frame: MotionFrame) throws {
         var t0 = timesPasses ? Self.now() : 0
         try geometry.update(frame)
         let count = geometry.encode(into: records)
-        var bandCount = 0
+        var rowCount = 0
         for t in 0..<count {
-            records[t].firstBand = Int32(bandCount)
-            let rows = Int(records[t].maxY - records[t].minY) + 1
-            for _ in 0..<((rows + 7) / 8) {
-                bands[bandCount] = Int32(t)
-                bandCount += 1
+            records[t].firstRow = Int32(rowCount)
+            for _ in 0...Int(records[t].maxY - records[t].minY) {
+                rows[rowCount] = Int32(t)
+                rowCount += 1
             }
         }
         glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), triangleBuffer)
         glBufferSubData(GLenum(GL_SHADER_STORAGE_BUFFER), 0, count * MemoryLayout<GPUTriangle>.stride, records)
-        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), bandBuffer)
-        glBufferSubData(GLenum(GL_SHADER_STORAGE_BUFFER), 0, bandCount * 4, bands)
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), rowBuffer)
+        glBufferSubData(GLenum(GL_SHADER_STORAGE_BUFFER), 0, rowCount * 4, rows)
         glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 0, triangleBuffer)
-        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 1, bandBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 1, rowBuffer)
         glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 3, depthBuffer)
         glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 4, ownerBuffer)
         mark(.geometry, &t0)
 
-        if bandCount > 0 {
+        if rowCount > 0 {
             glUseProgram(rasterProgram)
-            glUniform1i(glGetUniformLocation(rasterProgram, "bandCount"), GLint(bandCount))
+            glUniform1i(glGetUniformLocation(rasterProgram, "rowCount"), GLint(rowCount))
             glUniform1i(glGetUniformLocation(rasterProgram, "outputWidth"), GLint(width))
-            let gx = min(bandCount, 65535), gy = (bandCount + gx - 1) / gx
+            let groups = (rowCount + 63) / 64
+            let gx = min(groups, 65535), gy = (groups + gx - 1) / gx
             for kind in 0..<2 {
                 glUniform1i(glGetUniformLocation(rasterProgram, "passKind"), GLint(kind))
                 glDispatchCompute(GLuint(gx), GLuint(gy), 1)
@@ -160,7 +154,7 @@ public final class GLESFrameDecoder: FrameDecoder {
         }
 
         glUseProgram(shadeProgram)
-        glBindImageTexture(2, frameTexture, 0, GLboolean(GL_FALSE), 0, GLenum(GL_WRITE_ONLY), GLenum(GL_R32UI))
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 2, frameBuffer)
         glActiveTexture(GLenum(GL_TEXTURE0))
         glBindTexture(GLenum(GL_TEXTURE_2D), portrait)
         glUniform1i(glGetUniformLocation(shadeProgram, "portrait"), 0)
@@ -169,8 +163,8 @@ public final class GLESFrameDecoder: FrameDecoder {
         glUniform3i(glGetUniformLocation(shadeProgram, "identity"), id.originU, id.originV, id.step)
         glUniform1f(glGetUniformLocation(shadeProgram, "mouthWidth"), geometry.mouthWidth)
         glUniform1i(glGetUniformLocation(shadeProgram, "drawsInterior"), drawsMouthInterior ? 1 : 0)
-        glDispatchCompute(GLuint((width + 7) / 8), GLuint((height + 7) / 8), 1)
-        glMemoryBarrier(GLbitfield(GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT))
+        glDispatchCompute(GLuint((width + 15) / 16), GLuint((height + 15) / 16), 1)
+        glMemoryBarrier(GLbitfield(GL_SHADER_STORAGE_BARRIER_BIT | GL_BUFFER_UPDATE_BARRIER_BIT))
         mark(.shade, &t0)
         try Self.check("drawing a frame")
     }
@@ -193,8 +187,8 @@ public final class GLESFrameDecoder: FrameDecoder {
             outputCapacity = words * 4
         }
         glUseProgram(convertProgram)
-        glBindImageTexture(2, frameTexture, 0, GLboolean(GL_FALSE), 0, GLenum(GL_READ_ONLY), GLenum(GL_R32UI))
-        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 2, outputBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 2, frameBuffer)
+        glBindBufferBase(GLenum(GL_SHADER_STORAGE_BUFFER), 3, outputBuffer)
         glUniform2i(glGetUniformLocation(convertProgram, "sourceSize"), GLint(width), GLint(height))
         glUniform2i(glGetUniformLocation(convertProgram, "targetSize"), GLint(converter.width), GLint(converter.height))
         glUniform1i(glGetUniformLocation(convertProgram, "rotation"), GLint(converter.rotation.quarterTurns))
@@ -202,22 +196,27 @@ public final class GLESFrameDecoder: FrameDecoder {
         let format: GLint = converter.format == .rgba ? 0 : converter.format == .xrgb8888 ? 1 : 2
         glUniform1i(glGetUniformLocation(convertProgram, "format"), format)
         glUniform1i(glGetUniformLocation(convertProgram, "wordCount"), GLint(words))
-        let groups = (words + 63) / 64
+        let groups = (words + 255) / 256
         let gx = min(groups, 65535), gy = (groups + gx - 1) / gx
         glDispatchCompute(GLuint(gx), GLuint(gy), 1)
         glMemoryBarrier(GLbitfield(GL_BUFFER_UPDATE_BARRIER_BIT))
-        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), outputBuffer)
-        guard let mapped = glMapBufferRange(GLenum(GL_SHADER_STORAGE_BUFFER), 0, bytes, GLbitfield(GL_MAP_READ_BIT)) else {
-            try Self.check("mapping the output buffer")
-            throw GLESError("glMapBufferRange returned no memory for \(bytes) bytes")
-        }
-        out.baseAddress!.copyMemory(from: mapped, byteCount: bytes)
-        glUnmapBuffer(GLenum(GL_SHADER_STORAGE_BUFFER))
-        mark(.convert, &t0)
+        try copy(outputBuffer, bytes: bytes, into: out)
+        mark(.readBack, &t0)
         try Self.check("converting a frame")
     }
 
     // MARK: - Internal
+
+    /// Maps the first `bytes` of `buffer` and copies them into `out`.
+    private func copy(_ buffer: GLuint, bytes: Int, into out: UnsafeMutableRawBufferPointer) throws {
+        glBindBuffer(GLenum(GL_SHADER_STORAGE_BUFFER), buffer)
+        guard let mapped = glMapBufferRange(GLenum(GL_SHADER_STORAGE_BUFFER), 0, bytes, GLbitfield(GL_MAP_READ_BIT)) else {
+            try Self.check("mapping a buffer for reading")
+            throw GLESError("glMapBufferRange returned no memory for \(bytes) bytes")
+        }
+        out.baseAddress!.copyMemory(from: mapped, byteCount: bytes)
+        glUnmapBuffer(GLenum(GL_SHADER_STORAGE_BUFFER))
+    }
 
     private func mark(_ pass: Pass, _ t0: inout UInt64) {
         guard timesPasses else { return }

@@ -39,7 +39,8 @@ public enum DecoderBackend: String, CaseIterable, Codable, Sendable {
     case gles
     /// The Swift CPU reference.
     case cpu
-    /// GLES when a context with compute shaders is available, else CPU.
+    /// GLES when a context with compute shaders on a hardware GPU is available, else CPU (on a software
+    /// rasterizer — Mesa llvmpipe/softpipe — the CPU decoder is about ten times cheaper, see docs/frame-decoder.md).
     case auto
 
     /// A decoder for `avatar` at `width × height`; `.auto` falls back to the CPU when GLES cannot start.
@@ -48,7 +49,7 @@ public enum DecoderBackend: String, CaseIterable, Codable, Sendable {
         case .cpu: return try CPUFrameDecoder(avatar: avatar, width: width, height: height)
         case .gles: return try GLESFrameDecoder(avatar: avatar, width: width, height: height)
         case .auto:
-            if let context = try? GLESContext() {
+            if let context = try? GLESContext(), !context.isSoftwareRenderer {
                 return try GLESFrameDecoder(avatar: avatar, width: width, height: height, context: context)
             }
             return try CPUFrameDecoder(avatar: avatar, width: width, height: height)

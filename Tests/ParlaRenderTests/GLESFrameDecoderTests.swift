@@ -72,6 +72,7 @@ final class GLESFrameDecoderTests: XCTestCase {
             try gpu.decode(frame, into: &a)
             try cpu.decode(frame, into: &b)
             let d = Self.difference(a, b)
+            print(String(format: "GLES vs CPU, %@ %dx%d %@: mean %.4f, max %d", label, width, height, name, d.mean, d.max))
             // Documented tolerance (docs/frame-decoder.md): mean ≤ 1 level, max ≤ 8 levels.
             XCTAssertLessThanOrEqual(d.mean, 1, "\(label) \(width)x\(height) \(name): mean difference")
             XCTAssertLessThanOrEqual(d.max, 8, "\(label) \(width)x\(height) \(name): max difference")
