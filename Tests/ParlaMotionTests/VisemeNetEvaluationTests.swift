@@ -27,10 +27,8 @@ final class VisemeNetEvaluationTests: XCTestCase {
             let mouth = Coarticulation.apply(posteriors: track.values, levels: frontEnd.levelDB)
             cpu += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             seconds += Double(audio.samples.count) / 16_000
-            var s = LipsyncScores.score(labels: labels, track: track, mouth: mouth, levels: frontEnd.levelDB)
-            s.utteranceCount = 1
+            let s = LipsyncScores.score(labels: labels, track: track, mouth: mouth, levels: frontEnd.levelDB)
             total.merge(s)
-            total.utteranceCount += 1
             let voice = String(name.dropLast(4).split(separator: "_", maxSplits: 1).last ?? "")
             byVoice[voice, default: LipsyncScores()].merge(s)
         }

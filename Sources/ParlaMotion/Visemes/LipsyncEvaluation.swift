@@ -15,6 +15,8 @@ public struct LipsyncScores: Sendable {
     public var correlation = [Double](repeating: 0, count: 41)
     /// Silence frames at least 150 ms from speech / sum of |Δ opening| between consecutive such frames.
     public var silenceFrames = 0, silenceMotion = 0.0
+    /// Utterances pooled (the correlation is averaged over them).
+    public var utterances = 0
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct LipsyncScores: Sendable {
         closures += other.closures; closureHits += other.closureHits
         for i in correlation.indices { correlation[i] += other.correlation[i] }
         silenceFrames += other.silenceFrames; silenceMotion += other.silenceMotion
+        utterances += other.utterances
     }
 
     /// Scores one utterance. `labels`: reference class per frame; `track`: predictions; `mouth`: the composed
@@ -46,6 +49,7 @@ public struct LipsyncScores: Sendable {
         var s = LipsyncScores()
         let n = min(labels.count, track.frameCount, mouth.count, levels.count)
         guard n > 2 else { return s }
+        s.utterances = 1
         let predicted = (0..<n).map { track.mostLikely(at: $0) }
         for k in 0..<n where predicted[k] == labels[k] { s.correctFrames += 1 }
         s.frames = n
@@ -105,7 +109,4 @@ public struct LipsyncScores: Sendable {
                       silenceJitter, silenceFrames)
     }
 
-    /// Utterances pooled (for averaging the correlation).
-    public var utterances: Int { frames > 0 ? max(1, utteranceCount) : 0 }
-    var utteranceCount = 0
 }
