@@ -8,6 +8,11 @@ import ParlaRuntime
 public enum ServeRunner {
     /// Runs until a stop signal; throws a one-line error when the address cannot be bound.
     public static func run(engine: FaceEngine, options: ServeOptions, log: ServeLog) throws {
+        // A missing display fails here, in one line, before anything listens.
+        if engine.configuration.sink == .kms {
+            _ = try engine.configuration.card.map { try DRMCard(path: $0, master: false, atomic: true) }
+                ?? DRMCard.find(connector: nil, master: false, atomic: true)
+        }
         let server = try ControlServer(engine: engine, options: options, log: log)
         let stop = StopSignal(handlingSignals: true)
         let engineDone = DispatchSemaphore(value: 0)
