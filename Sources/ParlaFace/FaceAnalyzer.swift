@@ -67,17 +67,18 @@ public final class FaceAnalyzer {
     private let iris: IrisLandmarks
     private let modelNames: [String]
 
-    /// Builds the analyzer from loaded models.
-    public init(models: FaceModels) throws {
-        detector = try FaceDetector(model: models.detector)
-        mesh = try FaceMesh(model: models.mesh)
-        iris = try IrisLandmarks(model: models.iris)
+    /// Builds the analyzer from loaded models; `threads` splits each convolution over that many cores.
+    public init(models: FaceModels, threads: Int = 1) throws {
+        detector = try FaceDetector(model: models.detector, threads: threads)
+        mesh = try FaceMesh(model: models.mesh, threads: threads)
+        iris = try IrisLandmarks(model: models.iris, threads: threads)
         modelNames = [models.detector.name, models.mesh.name, models.iris.name]
     }
 
-    /// Loads the models (see ``FaceModels``) from `modelsDirectory`, or the default location when nil.
-    public convenience init(modelsDirectory: URL? = nil) throws {
-        try self.init(models: FaceModels(directory: modelsDirectory))
+    /// Loads the models (see ``FaceModels``) from `modelsDirectory`, or the default location when nil; int8
+    /// unless `precision` says otherwise.
+    public convenience init(modelsDirectory: URL? = nil, precision: ModelPrecision = .int8, threads: Int = 1) throws {
+        try self.init(models: FaceModels(directory: modelsDirectory, precision: precision), threads: threads)
     }
 
     /// Analyses the one face in `image`; `source` names the picture in errors ("portrait.jpg: no face found

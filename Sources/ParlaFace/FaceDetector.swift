@@ -60,13 +60,13 @@ public final class FaceDetector {
     static let anchors: [SIMD2<Float>] = FaceDetector.makeAnchors()
 
     /// Prepares the detector; throws if the model's inputs or outputs are not BlazeFace's.
-    public init(model: Model) throws {
+    public init(model: Model, threads: Int = 1) throws {
         try model.checkImageInput(size: FaceDetector.inputSize)
         let count = FaceDetector.anchors.count
         regressorsIndex = try model.outputIndex(elementCount: count * 16, meaning: "box regressors")
         scoresIndex = try model.outputIndex(elementCount: count, meaning: "face scores")
         normalization = try InputNormalization(model: model)
-        executor = try Executor(model: model)
+        executor = try Executor(model: model, threads: threads)
         input = Tensor(zeros: [1, FaceDetector.inputSize, FaceDetector.inputSize, 3])
     }
 

@@ -24,12 +24,12 @@ public final class FaceMesh {
     private var input: Tensor
 
     /// Prepares the runner; throws if the model's inputs or outputs are not the face mesh's.
-    public init(model: Model) throws {
+    public init(model: Model, threads: Int = 1) throws {
         try model.checkImageInput(size: FaceMesh.inputSize)
         landmarksIndex = try model.outputIndex(elementCount: FaceTopology.landmarkCount * 3, meaning: "468 landmarks")
         presenceIndex = try model.outputIndex(elementCount: 1, meaning: "face presence")
         normalization = try InputNormalization(model: model)
-        executor = try Executor(model: model)
+        executor = try Executor(model: model, threads: threads)
         input = Tensor(zeros: [1, FaceMesh.inputSize, FaceMesh.inputSize, 3])
     }
 
@@ -95,12 +95,12 @@ public final class IrisLandmarks {
     private var input: Tensor
 
     /// Prepares the runner; throws if the model's inputs or outputs are not the iris model's.
-    public init(model: Model) throws {
+    public init(model: Model, threads: Int = 1) throws {
         try model.checkImageInput(size: IrisLandmarks.inputSize)
         irisIndex = try model.outputIndex(elementCount: 15, meaning: "5 iris points")
         _ = try model.outputIndex(elementCount: 71 * 3, meaning: "71 eye contour points")
         normalization = try InputNormalization(model: model)
-        executor = try Executor(model: model)
+        executor = try Executor(model: model, threads: threads)
         input = Tensor(zeros: [1, IrisLandmarks.inputSize, IrisLandmarks.inputSize, 3])
     }
 

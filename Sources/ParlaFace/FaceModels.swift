@@ -1,6 +1,19 @@
 import Foundation
 import ParlaModel
 
+/// Which converted form of the face models to run.
+public enum ModelPrecision: String, Sendable, CaseIterable {
+    /// The float32 conversion (`<name>.pmdl`), the reference.
+    case fp32
+    /// The int8 quantization (`<name>.int8.pmdl`, Tools/quantize-models), the default.
+    case int8
+
+    /// The file name of model `name` in this precision.
+    public func fileName(_ name: String) -> String {
+        self == .fp32 ? "\(name).\(FaceModels.fileExtension)" : "\(name).int8.\(FaceModels.fileExtension)"
+    }
+}
+
 /// The three MediaPipe-derived models the face layer runs, loaded from one directory.
 ///
 /// Lookup order: an explicit directory, then the `PARLA_MODELS` environment variable, then the SwiftPM resource
@@ -14,6 +27,8 @@ public struct FaceModels: Sendable {
     public let iris: Model
     /// The directory the models came from.
     public let directory: URL
+    /// Which files were loaded.
+    public let precision: ModelPrecision
 
     /// File names (without extension) of the three models.
     public static let detectorName = "face_detection_short_range"
@@ -26,13 +41,15 @@ public struct FaceModels: Sendable {
     /// Environment variable naming a directory that holds the three model files.
     public static let environmentVariable = "PARLA_MODELS"
 
-    /// Loads the three models from `directory`, or from the default location when nil (see the type's summary).
-    public init(directory: URL? = nil) throws {
+    /// Loads the three models from `directory`, or from the default location when nil (see the type's summary),
+    /// in the given precision (int8 unless asked otherwise).
+    public init(directory: URL? = nil, precision: ModelPrecision = .int8) throws {
         let dir = try directory ?? FaceModels.defaultDirectory()
         self.directory = dir
-        detector = try FaceModels.load(FaceModels.detectorName, in: dir)
-        mesh = try FaceModels.load(FaceModels.meshName, in: dir)
-        iris = try FaceModels.load(FaceModels.irisName, in: dir)
+        self.precision = precision
+        detector = try FaceModels.load(FaceModels.detectorName, in: dir, precision: precision)
+        mesh = try FaceModels.load(FaceModels.meshName, in: dir, precision: precision)
+        iris = try FaceModels.load(FaceModels.irisName, in: dir, precision: precision)
     }
 
     /// The directory the models load from when none is given: `PARLA_MODELS`, else the resource bundle.
@@ -52,8 +69,8 @@ public struct FaceModels: Sendable {
                             + "\(irisName).\(fileExtension)")
     }
 
-    static func load(_ name: String, in directory: URL) throws -> Model {
-        let url = directory.appendingPathComponent("\(name).\(fileExtension)")
+    static func load(_ name: String, in directory: URL, precision: ModelPrecision = .fp32) throws -> Model {
+        let url = directory.appendingPathComponent(precision.fileName(name))
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FaceError(.model, file: url.path, problem: "face model file is missing")
         }

@@ -1,7 +1,7 @@
 import ParlaKernels
 
 /// One op bound to its planned buffers, ready to run: pointers into the executor's arenas (stable for the
-/// executor's lifetime) and prepared parameters such as repacked convolution weights.
+/// executor's lifetime) and prepared parameters such as repacked weights and requantizers.
 struct ExecutionStep {
     private enum Kernel {
         case conv2d(Conv2D.PackedWeights, Window2D, FusedActivation)
@@ -13,18 +13,63 @@ struct ExecutionStep {
         case maxPool2d(Window2D, channels: Int, FusedActivation)
         case pad(inputShape: [Int], before: [Int], after: [Int])
         case concat(inputs: [UnsafeBufferPointer<Float>], shapes: [[Int]], axis: Int)
-        case reshape
+        case quantize(QuantizationParameters)
+        case dequantize(QuantizationParameters)
+        case quantizedConv2d(QuantizedConv2D.PackedWeights, Window2D, Requantizer, scratchCount: Int)
+        case quantizedDepthwiseConv2d(QuantizedDepthwiseConv2D.PackedWeights, inputZeroPoint: Int32, Window2D, Requantizer)
+        case quantizedAdd(UnsafeBufferPointer<Int8>, QuantizedAdd.Parameters)
+        case quantizedPReLU(inputZeroPoint: Int32, Requantizer)
+        case quantizedMaxPool2d(Window2D, channels: Int, ClosedRange<Int32>)
+        case quantizedPad(inputShape: [Int], outputShape: [Int], before: [Int], value: Int8)
+        case quantizedConcat(inputs: [UnsafeBufferPointer<Int8>], [QuantizedConcat.InputRescale], pixels: Int)
+        case copyBytes(Int)
     }
 
-    /// The op type, for profiles.
+    /// The op and its shape, for profiles.
     let name: String
     private let kernel: Kernel
-    private let input: UnsafeBufferPointer<Float>
-    private let output: UnsafeMutableBufferPointer<Float>
+    private let input: UnsafeRawPointer
+    private let inputCount: Int
+    private let output: UnsafeMutableRawPointer
+    private let outputCount: Int
+    private let threads: Int
+    private let scratch: UnsafeMutablePointer<Int16>
+    private let scratchPerThread: Int
 
-    init(_ op: Operation, model: Model, resolver: BufferResolver) {
-        let input = resolver.buffer
-        output = resolver.mutableBuffer(op.outputIndex)
+    private var floatInput: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: input.assumingMemoryBound(to: Float.self), count: inputCount)
+    }
+    private var floatOutput: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: output.assumingMemoryBound(to: Float.self), count: outputCount)
+    }
+    private var int8Input: UnsafeBufferPointer<Int8> {
+        UnsafeBufferPointer(start: input.assumingMemoryBound(to: Int8.self), count: inputCount)
+    }
+    private var int8Output: UnsafeMutableBufferPointer<Int8> {
+        UnsafeMutableBufferPointer(start: output.assumingMemoryBound(to: Int8.self), count: outputCount)
+    }
+
+    /// Int16 scratch values one thread needs for `op` (int8 dense convolutions only).
+    static func scratchCount(_ op: Operation, model: Model) -> Int {
+        guard case let .quantizedConv2d(_, _, _, _, window, inputChannels, _, _, _) = op else { return 0 }
+        let taps = window.kernelHeight * window.kernelWidth * inputChannels
+        return 4 * ((taps + 1) / 2 * 2) + 64  // QuantizedConv2D.scratchCount, checked against it at init
+    }
+
+    init(_ op: Operation, model: Model, resolver: BufferResolver, threads: Int, scratch: UnsafeMutablePointer<Int16>,
+         scratchPerThread: Int) {
+        self.threads = threads
+        self.scratch = scratch
+        self.scratchPerThread = scratchPerThread
+        let out = op.outputIndex
+        output = resolver.mutableBuffer(out).baseAddress.map { UnsafeMutableRawPointer($0) }!
+        outputCount = model.tensors[out].count
+        func params(_ index: Int) -> QuantizationParameters {
+            let q = model.tensors[index].quantization!
+            return QuantizationParameters(scale: q.scales[0], zeroPoint: q.zeroPoints[0])
+        }
+        func raw(_ index: Int) -> UnsafeRawPointer { UnsafeRawPointer(resolver.buffer(index).baseAddress!) }
+        let source: Int
         switch op {
         case let .conv2d(x, weights, bias, _, window, inputChannels, outputChannels, activation):
             name = "conv2d \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(inputChannels)->\(outputChannels)"
@@ -38,70 +83,202 @@ struct ExecutionStep {
                 }
             }
             kernel = .conv2d(packed, window, activation)
-            self.input = input(x)
+            source = x
         case let .depthwiseConv2d(x, weights, bias, _, window, channels, activation):
             name = "depthwise_conv2d \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(channels)"
-            kernel = .depthwiseConv2d(weights: input(weights), bias: bias.map(input), window, channels: channels, activation)
-            self.input = input(x)
+            kernel = .depthwiseConv2d(weights: resolver.buffer(weights), bias: bias.map(resolver.buffer), window,
+                                      channels: channels, activation)
+            source = x
         case let .add(a, b, _, activation):
             name = "add"
-            kernel = .add(input(b), activation)
-            self.input = input(a)
+            kernel = .add(resolver.buffer(b), activation)
+            source = a
         case let .activation(x, _, activation):
             name = activation.rawValue
             kernel = .activation(activation)
-            self.input = input(x)
+            source = x
         case let .prelu(x, slopes, _, channels):
             name = "prelu"
-            kernel = .prelu(slopes: input(slopes), channels: channels)
-            self.input = input(x)
+            kernel = .prelu(slopes: resolver.buffer(slopes), channels: channels)
+            source = x
         case let .maxPool2d(x, _, window, channels, activation):
             name = "max_pool2d"
             kernel = .maxPool2d(window, channels: channels, activation)
-            self.input = input(x)
+            source = x
         case let .pad(x, _, before, after):
             name = "pad"
             kernel = .pad(inputShape: model.tensors[x].shape, before: before, after: after)
-            self.input = input(x)
+            source = x
         case let .concat(inputs, _, axis):
             name = "concat"
-            kernel = .concat(inputs: inputs.map(input), shapes: inputs.map { model.tensors[$0].shape }, axis: axis)
-            self.input = input(inputs[0])
+            kernel = .concat(inputs: inputs.map(resolver.buffer), shapes: inputs.map { model.tensors[$0].shape }, axis: axis)
+            source = inputs[0]
         case let .reshape(x, _):
             name = "reshape"
-            kernel = .reshape
-            self.input = input(x)
+            kernel = .copyBytes(4 * model.tensors[out].count)
+            source = x
+        case let .quantize(x, _):
+            name = "quantize"
+            kernel = .quantize(params(out))
+            source = x
+        case let .dequantize(x, _):
+            name = "dequantize"
+            kernel = .dequantize(params(x))
+            source = x
+        case let .quantizedConv2d(x, weights, bias, _, window, inputChannels, outputChannels, activation, prelu):
+            name = "int8 conv2d \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(inputChannels)->\(outputChannels)"
+                + (prelu == nil ? "" : " +prelu")
+            let input = params(x)
+            let biasValues = bias.map { model.int32Constant($0) }
+            let packed = model.withInt8Constant(weights) { wp in
+                withOptionalBuffer(biasValues) { bp in
+                    QuantizedConv2D.PackedWeights(weights: wp, bias: bp, outputChannels: outputChannels,
+                                                  kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+                                                  inputChannels: inputChannels, inputZeroPoint: input.zeroPoint)
+                }
+            }
+            let requantizer = Requantizer.convolution(
+                inputScale: input.scale, weightScales: model.tensors[weights].quantization!.scales, output: params(out),
+                activation: activation, preluSlopes: prelu.map { model.constants[$0]! })
+            let count = QuantizedConv2D.scratchCount(packed: packed)
+            precondition(count <= scratchPerThread, "executor: conv scratch plan too small")
+            kernel = .quantizedConv2d(packed, window, requantizer, scratchCount: count)
+            source = x
+        case let .quantizedDepthwiseConv2d(x, weights, bias, _, window, channels, activation, prelu):
+            name = "int8 depthwise_conv2d \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(channels)"
+                + (prelu == nil ? "" : " +prelu")
+            let input = params(x)
+            let biasValues = bias.map { model.int32Constant($0) }
+            let packed = model.withInt8Constant(weights) { wp in
+                withOptionalBuffer(biasValues) { bp in
+                    QuantizedDepthwiseConv2D.PackedWeights(weights: wp, bias: bp, channels: channels,
+                                                           kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth)
+                }
+            }
+            let requantizer = Requantizer.convolution(
+                inputScale: input.scale, weightScales: model.tensors[weights].quantization!.scales, output: params(out),
+                activation: activation, preluSlopes: prelu.map { model.constants[$0]! })
+            kernel = .quantizedDepthwiseConv2d(packed, inputZeroPoint: input.zeroPoint, window, requantizer)
+            source = x
+        case let .quantizedAdd(a, b, _, activation):
+            name = "int8 add"
+            kernel = .quantizedAdd(resolver.int8(b), QuantizedAdd.Parameters(input1: params(a), input2: params(b),
+                                                                          output: params(out), activation: activation))
+            source = a
+        case let .quantizedPReLU(x, slopes, _, _):
+            name = "int8 prelu"
+            kernel = .quantizedPReLU(inputZeroPoint: params(x).zeroPoint,
+                                     Requantizer.prelu(input: params(x), slopes: model.constants[slopes]!, output: params(out)))
+            source = x
+        case let .quantizedMaxPool2d(x, _, window, channels, activation):
+            name = "int8 max_pool2d"
+            kernel = .quantizedMaxPool2d(window, channels: channels, params(out).activationRange(activation))
+            source = x
+        case let .quantizedPad(x, _, before, _):
+            name = "int8 pad"
+            kernel = .quantizedPad(inputShape: model.tensors[x].shape, outputShape: model.tensors[out].shape,
+                                   before: before, value: Int8(params(x).zeroPoint))
+            source = x
+        case let .quantizedConcat(inputs, _, axis):
+            name = "int8 concat"
+            let shape = model.tensors[out].shape
+            let pixels = shape[..<axis].reduce(1, *)
+            kernel = .quantizedConcat(
+                inputs: inputs.map(resolver.int8),
+                inputs.map { QuantizedConcat.InputRescale(channels: model.tensors[$0].count / pixels, input: params($0),
+                                                          output: params(out)) },
+                pixels: pixels)
+            source = inputs[0]
+        case let .quantizedReshape(x, _):
+            name = "int8 reshape"
+            kernel = .copyBytes(model.tensors[out].count)
+            source = x
         }
+        input = raw(source)
+        inputCount = model.tensors[source].count
     }
 
     /// Runs the op with the fast kernels.
     func execute() {
         switch kernel {
         case let .conv2d(packed, window, activation):
-            Conv2D.fast(input: input, packed: packed, output: output, window: window, activation: activation)
+            Conv2D.fast(input: floatInput, packed: packed, output: floatOutput, window: window, activation: activation)
         case let .depthwiseConv2d(weights, bias, window, channels, activation):
-            DepthwiseConv2D.fast(input: input, weights: weights, bias: bias, output: output, window: window,
+            DepthwiseConv2D.fast(input: floatInput, weights: weights, bias: bias, output: floatOutput, window: window,
                                  channels: channels, activation: activation)
         case let .add(other, activation):
-            Add.fast(a: input, b: other, output: output, activation: activation)
+            Add.fast(a: floatInput, b: other, output: floatOutput, activation: activation)
         case let .activation(activation):
-            Activation.fast(input: input, output: output, activation: activation)
+            Activation.fast(input: floatInput, output: floatOutput, activation: activation)
         case let .prelu(slopes, channels):
-            PReLU.fast(input: input, slopes: slopes, output: output, channels: channels)
+            PReLU.fast(input: floatInput, slopes: slopes, output: floatOutput, channels: channels)
         case let .maxPool2d(window, channels, activation):
-            MaxPool2D.fast(input: input, output: output, window: window, channels: channels, activation: activation)
+            MaxPool2D.fast(input: floatInput, output: floatOutput, window: window, channels: channels, activation: activation)
         case let .pad(inputShape, before, after):
-            Pad.fast(input: input, inputShape: inputShape, before: before, after: after, output: output)
+            Pad.fast(input: floatInput, inputShape: inputShape, before: before, after: after, output: floatOutput)
         case let .concat(inputs, shapes, axis):
-            Concat.fast(inputs: inputs, shapes: shapes, axis: axis, output: output)
-        case .reshape:
-            Reshape.fast(input: input, output: output)
+            Concat.fast(inputs: inputs, shapes: shapes, axis: axis, output: floatOutput)
+        case let .copyBytes(bytes):
+            if UnsafeRawPointer(output) != input { output.copyMemory(from: input, byteCount: bytes) }
+        case let .quantize(parameters):
+            QuantizedConversion.quantizeFast(floatInput, output: int8Output, parameters: parameters)
+        case let .dequantize(parameters):
+            QuantizedConversion.dequantizeFast(int8Input, output: floatOutput, parameters: parameters)
+        case let .quantizedConv2d(packed, window, requantizer, count):
+            let (x, y, scratch, perThread) = (int8Input, int8Output, scratch, scratchPerThread)
+            ParallelFor.run(window.outputHeight, threads: threads) { chunk, rows in
+                QuantizedConv2D.fast(input: x, packed: packed, output: y, window: window, requantizer: requantizer,
+                                     scratch: UnsafeMutableBufferPointer(start: scratch + chunk * perThread, count: count),
+                                     rows: rows)
+            }
+        case let .quantizedDepthwiseConv2d(packed, zeroPoint, window, requantizer):
+            let (x, y) = (int8Input, int8Output)
+            ParallelFor.run(window.outputHeight, threads: threads) { _, rows in
+                QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: zeroPoint, packed: packed, output: y,
+                                              window: window, requantizer: requantizer, rows: rows)
+            }
+        case let .quantizedAdd(other, parameters):
+            QuantizedAdd.fast(int8Input, other, output: int8Output, parameters: parameters)
+        case let .quantizedPReLU(zeroPoint, requantizer):
+            QuantizedPReLU.fast(input: int8Input, inputZeroPoint: zeroPoint, output: int8Output, requantizer: requantizer)
+        case let .quantizedMaxPool2d(window, channels, range):
+            QuantizedPool2D.maxFast(input: int8Input, output: int8Output, window: window, channels: channels,
+                                    activationRange: range)
+        case let .quantizedPad(inputShape, outputShape, before, value):
+            ExecutionStep.padInt8(int8Input, inputShape: inputShape, output: int8Output, outputShape: outputShape,
+                                  before: before, value: value)
+        case let .quantizedConcat(inputs, rescales, pixels):
+            QuantizedConcat.fast(inputs: inputs, rescales: rescales, pixels: pixels, output: int8Output)
+        }
+    }
+
+    /// Zero-point padding of an int8 tensor (any rank ≤ 6): fill with `value`, then copy each innermost row.
+    static func padInt8(_ input: UnsafeBufferPointer<Int8>, inputShape: [Int], output: UnsafeMutableBufferPointer<Int8>,
+                        outputShape: [Int], before: [Int], value: Int8) {
+        output.update(repeating: value)
+        let rank = inputShape.count
+        let row = inputShape[rank - 1]
+        let rows = input.count / max(row, 1)
+        var outStrides = [Int](repeating: 1, count: rank)
+        for d in stride(from: rank - 2, through: 0, by: -1) { outStrides[d] = outStrides[d + 1] * outputShape[d + 1] }
+        var index = [Int](repeating: 0, count: rank)
+        for r in 0..<rows {
+            var offset = before[rank - 1]
+            for d in 0..<(rank - 1) { offset += (index[d] + before[d]) * outStrides[d] }
+            (output.baseAddress! + offset).update(from: input.baseAddress! + r * row, count: row)
+            var d = rank - 2
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < inputShape[d] { break }
+                index[d] = 0
+                d -= 1
+            }
         }
     }
 }
 
 /// Calls `body` with a buffer pointer to `array`, or with nil when there is no array.
-private func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafeBufferPointer<Float>?) -> R) -> R {
+private func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafeBufferPointer<T>?) -> R) -> R {
     guard let array else { return body(nil) }
     return array.withUnsafeBufferPointer { body($0) }
 }

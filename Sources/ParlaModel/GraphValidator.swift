@@ -49,8 +49,8 @@ struct GraphValidator {
     private mutating func validateTensors() throws {
         for entry in document.tensors {
             let label = "tensor '\(entry.name)'"
-            guard entry.dtype == "f32" else {
-                throw fail("\(label) has dtype '\(entry.dtype)'; this reader runs f32 models only")
+            guard let dataType = TensorDataType(rawValue: entry.dtype) else {
+                throw fail("\(label) has dtype '\(entry.dtype)'; this reader knows f32, i8 and i32")
             }
             guard !entry.shape.isEmpty, entry.shape.count <= 6 else {
                 throw fail("\(label) has rank \(entry.shape.count); ranks 1...6 are supported")
@@ -64,9 +64,11 @@ struct GraphValidator {
                 }
                 count = product
             }
+            let quantization = try validateQuantization(entry, dataType: dataType, label: label)
             switch (entry.offset, entry.length) {
             case (nil, nil):
-                tensors.append(ModelTensor(name: entry.name, shape: entry.shape, isConstant: false))
+                tensors.append(ModelTensor(name: entry.name, shape: entry.shape, isConstant: false, dataType: dataType,
+                                           quantization: quantization))
             case let (offset?, length?):
                 guard offset >= 0, length >= 0, offset <= dataLength, length <= dataLength - offset else {
                     throw fail("\(label) data range \(offset)..\(offset &+ length) exceeds data section of \(dataLength) bytes")
@@ -74,14 +76,43 @@ struct GraphValidator {
                 guard offset % ModelFileHeader.alignment == 0 else {
                     throw fail("\(label) data offset \(offset) is not a multiple of \(ModelFileHeader.alignment)")
                 }
-                guard length == count * 4 else {
-                    throw fail("\(label) data length \(length) does not match shape \(entry.shape) (f32: \(count * 4) bytes)")
+                guard length == count * dataType.size else {
+                    throw fail("\(label) data length \(length) does not match shape \(entry.shape) (\(entry.dtype): \(count * dataType.size) bytes)")
                 }
-                tensors.append(ModelTensor(name: entry.name, shape: entry.shape, isConstant: true))
+                tensors.append(ModelTensor(name: entry.name, shape: entry.shape, isConstant: true, dataType: dataType,
+                                           quantization: quantization))
             default:
                 throw fail("\(label) has only one of offset and length")
             }
         }
+    }
+
+    /// Scales positive, finite and within 1e-30...1e30 (so every derived multiplier is a finite double); zero
+    /// points within int8; per-channel counts matching the axis.
+    private func validateQuantization(_ entry: ModelDocument.TensorEntry, dataType: TensorDataType,
+                                      label: String) throws -> TensorQuantization? {
+        guard dataType != .f32 else {
+            guard entry.scales == nil, entry.zeroPoints == nil else { throw fail("\(label) is f32 but has quantization parameters") }
+            return nil
+        }
+        guard let scales = entry.scales, let zeroPoints = entry.zeroPoints, !scales.isEmpty,
+              scales.count == zeroPoints.count else {
+            throw fail("\(label) (\(entry.dtype)) needs as many scales as zeroPoints (at least one)")
+        }
+        guard scales.allSatisfy({ $0.isFinite && $0 >= 1e-30 && $0 <= 1e30 }) else {
+            throw fail("\(label) has a scale outside 1e-30...1e30")
+        }
+        guard zeroPoints.allSatisfy({ (-128...127).contains($0) }) else {
+            throw fail("\(label) has a zero point outside -128...127")
+        }
+        if let axis = entry.quantizedAxis {
+            guard axis >= 0, axis < entry.shape.count, entry.shape[axis] == scales.count else {
+                throw fail("\(label) quantizedAxis \(axis) does not match \(scales.count) scales for shape \(entry.shape)")
+            }
+        } else if scales.count != 1 {
+            throw fail("\(label) has \(scales.count) scales but no quantizedAxis")
+        }
+        return TensorQuantization(scales: scales, zeroPoints: zeroPoints.map { Int32($0) }, axis: entry.quantizedAxis)
     }
 
     private func reference(_ index: Int, _ role: String) throws -> ModelTensor {
@@ -125,7 +156,17 @@ struct GraphValidator {
             guard s.count == 4, s[0] == 1 else { throw fail("\(label): input shape \(s) is not NHWC with batch 1") }
             return (s[1], s[2], s[3])
         }
-        let activation = try parseActivation(attributes.activation, label)
+        let isPReLUActivation = attributes.activation == "prelu"
+        let activation = isPReLUActivation ? .none : try parseActivation(attributes.activation, label)
+        let quantized = tensors[inputs.first ?? output].dataType == .i8 || outputTensor.dataType == .i8
+        if quantized || entry.type == "quantize" || entry.type == "dequantize" {
+            return try validateQuantized(entry, label: label, inputs: inputs, output: output, attributes: attributes,
+                                         activation: activation, prelu: isPReLUActivation)
+        }
+        for index in inputs + [output] where tensors[index].dataType != .f32 {
+            throw fail("\(label): tensor '\(tensors[index].name)' is \(tensors[index].dataType.rawValue); a float op needs f32")
+        }
+        guard !isPReLUActivation else { throw fail("\(label): activation prelu needs int8 tensors") }
 
         switch entry.type {
         case "conv2d", "depthwise_conv2d":
@@ -214,10 +255,166 @@ struct GraphValidator {
         }
     }
 
+    /// Checks an int8 op (or quantize/dequantize): dtypes, per-tensor activations, per-channel weights, shapes.
+    private func validateQuantized(_ entry: ModelDocument.OperationEntry, label: String, inputs: [Int], output: Int,
+                                   attributes: ModelDocument.Attributes, activation: FusedActivation,
+                                   prelu: Bool) throws -> Operation {
+        func shape(_ index: Int) -> [Int] { tensors[index].shape }
+        func arity(_ n: Int) throws {
+            guard inputs.count == n else { throw fail("\(label): expected \(n) inputs, found \(inputs.count)") }
+        }
+        func activationTensor(_ index: Int) throws {
+            let t = tensors[index]
+            guard t.dataType == .i8, !t.isConstant, let q = t.quantization, q.scales.count == 1 else {
+                throw fail("\(label): tensor '\(t.name)' must be an i8 activation with one scale and zero point")
+            }
+        }
+        func float(_ index: Int, constant: Bool) throws {
+            let t = tensors[index]
+            guard t.dataType == .f32, t.isConstant == constant else {
+                throw fail("\(label): tensor '\(t.name)' must be an f32 \(constant ? "constant" : "activation")")
+            }
+        }
+        func expectOutput(_ computed: [Int]) throws {
+            guard shape(output) == computed else {
+                throw fail("\(label): output shape \(shape(output)) does not match computed shape \(computed)")
+            }
+        }
+        func sameQuantization(_ a: Int, _ b: Int) throws {
+            guard tensors[a].quantization == tensors[b].quantization else {
+                throw fail("\(label): '\(tensors[a].name)' and '\(tensors[b].name)' must share scale and zero point")
+            }
+        }
+        func image(_ index: Int) throws -> (h: Int, w: Int, c: Int) {
+            let s = shape(index)
+            guard s.count == 4, s[0] == 1 else { throw fail("\(label): input shape \(s) is not NHWC with batch 1") }
+            return (s[1], s[2], s[3])
+        }
+        if prelu && !["conv2d", "depthwise_conv2d"].contains(entry.type) {
+            throw fail("\(label): activation prelu is only fused into conv2d and depthwise_conv2d")
+        }
+        switch entry.type {
+        case "quantize":
+            try arity(1)
+            try float(inputs[0], constant: false)
+            try activationTensor(output)
+            try expectOutput(shape(inputs[0]))
+            return .quantize(input: inputs[0], output: output)
+        case "dequantize":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try float(output, constant: false)
+            try expectOutput(shape(inputs[0]))
+            return .dequantize(input: inputs[0], output: output)
+        case "conv2d", "depthwise_conv2d":
+            try arity(prelu ? 4 : 3)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            let x = try image(inputs[0])
+            let depthwise = entry.type == "depthwise_conv2d"
+            let w = tensors[inputs[1]]
+            guard w.isConstant, w.dataType == .i8, w.shape.count == 4,
+                  depthwise ? (w.shape[0] == 1 && w.shape[3] == x.c) : (w.shape[3] == x.c) else {
+                throw fail("\(label): weight '\(w.name)' must be an i8 constant matching input channels \(x.c), found \(w.shape)")
+            }
+            let outChannels = depthwise ? x.c : w.shape[0]
+            guard let wq = w.quantization, wq.axis == (depthwise ? 3 : 0), wq.scales.count == outChannels,
+                  wq.zeroPoints.allSatisfy({ $0 == 0 }) else {
+                throw fail("\(label): weight '\(w.name)' needs \(outChannels) per-channel scales on axis \(depthwise ? 3 : 0) with zero points 0")
+            }
+            let b = tensors[inputs[2]]
+            guard b.isConstant, b.dataType == .i32, b.count == outChannels else {
+                throw fail("\(label): bias '\(b.name)' must be an i32 constant of \(outChannels) values")
+            }
+            var slopes: Int?
+            if prelu {
+                try float(inputs[3], constant: true)
+                guard tensors[inputs[3]].count == outChannels else {
+                    throw fail("\(label): prelu slopes '\(tensors[inputs[3]].name)' must hold \(outChannels) values")
+                }
+                slopes = inputs[3]
+            }
+            let window = try makeWindow(attributes, label, input: x, kernel: (w.shape[1], w.shape[2]))
+            try expectOutput([1, window.outputHeight, window.outputWidth, outChannels])
+            if depthwise {
+                return .quantizedDepthwiseConv2d(input: inputs[0], weights: inputs[1], bias: inputs[2], output: output,
+                                                 window: window, channels: x.c, activation: activation, prelu: slopes)
+            }
+            return .quantizedConv2d(input: inputs[0], weights: inputs[1], bias: inputs[2], output: output, window: window,
+                                    inputChannels: x.c, outputChannels: outChannels, activation: activation, prelu: slopes)
+        case "add":
+            try arity(2)
+            for index in inputs + [output] { try activationTensor(index) }
+            guard shape(inputs[0]) == shape(inputs[1]) else {
+                throw fail("\(label): input shapes \(shape(inputs[0])) and \(shape(inputs[1])) differ (no broadcasting)")
+            }
+            try expectOutput(shape(inputs[0]))
+            return .quantizedAdd(a: inputs[0], b: inputs[1], output: output, activation: activation)
+        case "prelu":
+            try arity(2)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try float(inputs[1], constant: true)
+            let channels = shape(inputs[0]).last ?? 1
+            guard tensors[inputs[1]].count == channels else {
+                throw fail("\(label): slope shape \(shape(inputs[1])) does not match input channels \(channels)")
+            }
+            try expectOutput(shape(inputs[0]))
+            return .quantizedPReLU(input: inputs[0], slopes: inputs[1], output: output, channels: channels)
+        case "max_pool2d":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try sameQuantization(inputs[0], output)
+            let x = try image(inputs[0])
+            guard let filter = attributes.filter, filter.count == 2 else {
+                throw fail("\(label): attribute 'filter' must be [height, width]")
+            }
+            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
+            return .quantizedMaxPool2d(input: inputs[0], output: output, window: window, channels: x.c, activation: activation)
+        case "pad":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try sameQuantization(inputs[0], output)
+            let x = shape(inputs[0])
+            guard let paddings = attributes.paddings, paddings.count == 2 * x.count, paddings.allSatisfy({ $0 >= 0 }),
+                  paddings.allSatisfy({ $0 <= Self.maximumElements }) else {
+                throw fail("\(label): attribute 'paddings' must hold \(2 * x.count) non-negative values for input shape \(x)")
+            }
+            let before = stride(from: 0, to: paddings.count, by: 2).map { paddings[$0] }
+            let after = stride(from: 1, to: paddings.count, by: 2).map { paddings[$0] }
+            try expectOutput(Pad.outputShape(input: x, before: before, after: after) ?? [])
+            return .quantizedPad(input: inputs[0], output: output, before: before, after: after)
+        case "concat":
+            guard !inputs.isEmpty else { throw fail("\(label): expected at least 1 input, found 0") }
+            for index in inputs + [output] { try activationTensor(index) }
+            let shapes = inputs.map(shape)
+            guard let axis = attributes.axis, let computed = Concat.outputShape(inputs: shapes, axis: axis) else {
+                throw fail("\(label): input shapes \(shapes) cannot be concatenated on axis \(attributes.axis.map(String.init) ?? "(missing)")")
+            }
+            try expectOutput(computed)
+            return .quantizedConcat(inputs: inputs, output: output, axis: axis)
+        case "reshape":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try sameQuantization(inputs[0], output)
+            guard tensors[inputs[0]].count == tensors[output].count,
+                  attributes.shape.map({ $0 == shape(output) }) ?? true else {
+                throw fail("\(label): cannot reshape \(shape(inputs[0])) to \(attributes.shape ?? shape(output))")
+            }
+            return .quantizedReshape(input: inputs[0], output: output)
+        default:
+            throw fail("\(label): op type '\(entry.type)' has no int8 form")
+        }
+    }
+
     private func parseActivation(_ text: String?, _ label: String) throws -> FusedActivation {
         guard let text else { return .none }
         guard let activation = FusedActivation(rawValue: text) else {
-            throw fail("\(label): unknown activation '\(text)' (none, relu, relu6)")
+            throw fail("\(label): unknown activation '\(text)' (none, relu, relu6, prelu)")
         }
         return activation
     }

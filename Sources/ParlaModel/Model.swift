@@ -25,14 +25,24 @@ public final class Model: Sendable {
     let operations: [Operation]
     let inputIndices: [Int]
     let outputIndices: [Int]
-    /// Values of the constant tensors, by tensor index.
+    /// Values of the f32 constant tensors, by tensor index.
     let constants: [Int: [Float]]
+    /// The file's bytes (memory-mapped when loaded from a file); i8/i32 constants are read from here.
+    let storage: Data
+    /// Byte range of each constant inside the data section.
+    let tensorRanges: [Int: Range<Int>]
+    /// Byte offset of the data section in `storage`.
+    let dataStart: Int
+    /// The format version of the file.
+    public let formatVersion: Int
+    /// True when the graph runs int8 ops (it has quantize ops).
+    public var isQuantized: Bool { tensors.contains { $0.dataType == .i8 } }
 
     /// Reads and validates a model file; throws a one-line `ModelError` naming the file on any problem.
     public convenience init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw ModelError(file: url.path, problem: "cannot read file (\((error as NSError).localizedDescription))")
         }
@@ -42,14 +52,14 @@ public final class Model: Sendable {
     /// Validates a model file's bytes; `fileName` names the source in errors.
     public init(data: Data, fileName: String) throws {
         func fail(_ problem: String) -> ModelError { ModelError(file: fileName, problem: problem) }
-        let bytes = [UInt8](data)
-        let (header, json) = try bytes.withUnsafeBytes { raw -> (ModelFileHeader, ArraySlice<UInt8>) in
+        let (header, json) = try data.withUnsafeBytes { raw -> (ModelFileHeader, Data) in
             let header = try Model.checkContainer(raw, fail: fail)
-            return (header, bytes[Int(header.jsonOffset)..<Int(header.jsonOffset + header.jsonLength)])
+            let start = Int(header.jsonOffset)
+            return (header, Data(raw[start..<(start + Int(header.jsonLength))]))
         }
         let document: ModelDocument
         do {
-            document = try JSONDecoder().decode(ModelDocument.self, from: Data(json))
+            document = try JSONDecoder().decode(ModelDocument.self, from: json)
         } catch let error as DecodingError {
             throw fail("malformed graph description: \(Model.summary(of: error))")
         } catch {
@@ -59,17 +69,29 @@ public final class Model: Sendable {
         var validator = GraphValidator(file: fileName, document: document, dataLength: Int(header.dataLength))
         try validator.validate()
 
+        let tensors = validator.tensors
         var constants: [Int: [Float]] = [:]
-        bytes.withUnsafeBytes { raw in
+        var ranges: [Int: Range<Int>] = [:]
+        try data.withUnsafeBytes { raw in
             for (index, entry) in document.tensors.enumerated() {
                 guard let offset = entry.offset, let length = entry.length else { continue }
                 let start = dataStart + offset
-                constants[index] = (0..<(length / 4)).map { i in
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                ranges[index] = offset..<(offset + length)
+                switch tensors[index].dataType {
+                case .f32:
+                    constants[index] = (0..<(length / 4)).map { i in
+                        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
+                    }
+                case .i8:
+                    // Symmetric int8 weights are in -127...127 (the int8 kernels rely on it).
+                    if UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]).contains(0x80) {
+                        throw fail("tensor '\(entry.name)' holds -128; int8 weights must be in -127...127")
+                    }
+                case .i32:
+                    break
                 }
             }
         }
-        let tensors = validator.tensors
         name = document.name
         metadata = document.metadata ?? [:]
         self.tensors = tensors
@@ -80,7 +102,42 @@ public final class Model: Sendable {
         outputShapes = document.outputs.map { tensors[$0].shape }
         inputNames = document.inputs.map { tensors[$0].name }
         outputNames = document.outputs.map { tensors[$0].name }
+        // PReLU slopes become requantization multipliers: they must be finite and moderate.
+        for op in validator.operations {
+            switch op {
+            case let .quantizedConv2d(_, _, _, _, _, _, _, _, slopes?), let .quantizedDepthwiseConv2d(_, _, _, _, _, _, _, slopes?),
+                 let .quantizedPReLU(_, slopes, _, _):
+                guard constants[slopes]!.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
+                    throw fail("tensor '\(tensors[slopes].name)': PReLU slopes must be finite and within ±1e6")
+                }
+            default: break
+            }
+        }
         self.constants = constants
+        tensorRanges = ranges
+        storage = data
+        self.dataStart = dataStart
+        formatVersion = Int(header.formatVersion)
+    }
+
+    /// Calls `body` with the bytes of constant tensor `index` inside the (mapped) file.
+    func withConstantBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let entry = tensorRanges[index]!
+        return try storage.withUnsafeBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[(dataStart + entry.lowerBound)..<(dataStart + entry.upperBound)]))
+        }
+    }
+
+    /// Calls `body` with constant `index` as int8 values (an i8 tensor), read from the mapping.
+    func withInt8Constant<R>(_ index: Int, _ body: (UnsafeBufferPointer<Int8>) throws -> R) rethrows -> R {
+        try withConstantBytes(index) { try body($0.bindMemory(to: Int8.self)) }
+    }
+
+    /// Constant `index` as int32 values (an i32 tensor, little-endian in the file).
+    func int32Constant(_ index: Int) -> [Int32] {
+        withConstantBytes(index) { raw in
+            (0..<(raw.count / 4)).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+        }
     }
 
     /// Checks magic, header checksum, version, section offsets, file length and payload checksums.

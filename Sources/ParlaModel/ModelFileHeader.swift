@@ -7,7 +7,7 @@ public struct ModelFileHeader: Equatable, Sendable {
     /// The first eight bytes of every model file: ASCII `PARLAMDL`.
     public static let magic: [UInt8] = Array("PARLAMDL".utf8)
     /// The newest format version this reader understands.
-    public static let currentVersion: UInt32 = 1
+    public static let currentVersion: UInt32 = 2
 
     /// Format version (offset 8).
     public var formatVersion: UInt32

@@ -14,8 +14,10 @@ public enum PortraitPreparation {
     }
 
     /// Finds the face in `image`, decoded from `source`.
-    public static func analyze(_ image: RGBAImage, source: URL, modelsDirectory: URL? = nil) throws -> FaceAnalysis {
-        try FaceAnalyzer(modelsDirectory: modelsDirectory).analyze(image, source: source.path)
+    public static func analyze(_ image: RGBAImage, source: URL, modelsDirectory: URL? = nil,
+                               precision: ModelPrecision = .int8, threads: Int = 1) throws -> FaceAnalysis {
+        try FaceAnalyzer(modelsDirectory: modelsDirectory, precision: precision, threads: threads)
+            .analyze(image, source: source.path)
     }
 
     /// Builds the avatar from a found face.

@@ -19,6 +19,8 @@ struct Landmarks: ParsableCommand {
     @Flag(help: "Print JSON (box, score, keypoints, landmarks, iris) instead of a summary.")
     var json = false
 
+    @OptionGroup var models: ModelOptions
+
     struct Output: Encodable {
         struct Box: Encodable { var x, y, width, height: Float }
         var image: String
@@ -37,7 +39,8 @@ struct Landmarks: ParsableCommand {
         try runReportingErrors {
             let url = URL(fileURLWithPath: portrait)
             let image = try PortraitPreparation.decode(url)
-            let a = try PortraitPreparation.analyze(image, source: url)
+            let a = try PortraitPreparation.analyze(image, source: url, precision: models.precision,
+                                                         threads: models.threads)
             let points = a.landmarks.map { [$0.x, $0.y, $0.z] }
             let out = Output(
                 image: portrait, width: image.width, height: image.height,

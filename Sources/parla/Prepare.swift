@@ -23,6 +23,8 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Print a machine-readable summary on stdout.")
     var json = false
 
+    @OptionGroup var models: ModelOptions
+
     struct Summary: Encodable {
         var avatar: String
         var portrait: String
@@ -41,7 +43,8 @@ struct Prepare: ParsableCommand {
             let start = Date()
             let url = URL(fileURLWithPath: portrait)
             let image = try PortraitPreparation.decode(url)
-            let analysis = try PortraitPreparation.analyze(image, source: url)
+            let analysis = try PortraitPreparation.analyze(image, source: url, precision: models.precision,
+                                                                threads: models.threads)
             let avatar = try PortraitPreparation.avatar(from: image, analysis: analysis, source: url)
             try AvatarFile.write(avatar, to: URL(fileURLWithPath: output))
             if let debugPng {

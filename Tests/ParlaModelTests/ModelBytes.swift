@@ -29,6 +29,24 @@ struct ModelBytes {
         return tensors.count - 1
     }
 
+    /// Adds an i8 or i32 constant (raw little-endian bytes) with quantization parameters; returns its index.
+    mutating func quantizedConstant(_ name: String, _ shape: [Int], dtype: String, bytes: [UInt8], scales: [Float],
+                                    zeroPoints: [Int], axis: Int?) -> Int {
+        while data.count % 64 != 0 { data.append(0) }
+        var entry: [String: Any] = ["name": name, "shape": shape, "dtype": dtype, "offset": data.count,
+                                    "length": bytes.count, "scales": scales.map(Double.init), "zeroPoints": zeroPoints]
+        if let axis { entry["quantizedAxis"] = axis }
+        data += bytes
+        tensors.append(entry)
+        return tensors.count - 1
+    }
+
+    /// Adds an int8 activation with one scale and zero point; returns its index.
+    mutating func int8Activation(_ name: String, _ shape: [Int], scale: Float, zeroPoint: Int) -> Int {
+        tensors.append(["name": name, "shape": shape, "dtype": "i8", "scales": [Double(scale)], "zeroPoints": [zeroPoint]])
+        return tensors.count - 1
+    }
+
     /// Adds an op.
     mutating func op(_ type: String, _ inputs: [Int], _ outputs: [Int], _ attributes: [String: Any] = [:]) {
         ops.append(["type": type, "inputs": inputs, "outputs": outputs, "attributes": attributes])
@@ -43,8 +61,8 @@ struct ModelBytes {
     }
 
     /// The whole file with a correct header for the given JSON (default: `json()`).
-    func encoded(json customJSON: [UInt8]? = nil) -> [UInt8] {
-        ModelBytes.seal(json: customJSON ?? json(), data: data)
+    func encoded(json customJSON: [UInt8]? = nil, version: UInt32 = 1) -> [UInt8] {
+        ModelBytes.seal(json: customJSON ?? json(), data: data, version: version)
     }
 
     /// Header + JSON + zero padding + data, with correct offsets and checksums.

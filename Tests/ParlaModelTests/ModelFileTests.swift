@@ -101,7 +101,7 @@ final class ModelFileTests: XCTestCase {
         let bytes = header.encoded()
         XCTAssertEqual(bytes.count, 64)
         XCTAssertEqual(Array(bytes[0..<8]), Array("PARLAMDL".utf8))
-        XCTAssertEqual(Array(bytes[8..<16]), [1, 0, 0, 0, 64, 0, 0, 0])                    // version, header size
+        XCTAssertEqual(Array(bytes[8..<16]), [2, 0, 0, 0, 64, 0, 0, 0])                    // version, header size
         XCTAssertEqual(Array(bytes[16..<24]), [64, 0, 0, 0, 0, 0, 0, 0])                    // JSON offset
         XCTAssertEqual(Array(bytes[24..<32]), [0x02, 0x01, 0, 0, 0, 0, 0, 0])               // JSON length
         XCTAssertEqual(Array(bytes[32..<40]), [0x80, 0x01, 0, 0, 0, 0, 0, 0])               // data offset
@@ -132,8 +132,10 @@ final class ModelFileTests: XCTestCase {
         magic[0] = UInt8(ascii: "X")
         assertRefused(magic, "tiny.pmdl: not a Parla model file (magic is not PARLAMDL)")
         let m = ModelBytes.tiny(weights: weights, bias: bias, slopes: slopes)
-        assertRefused(ModelBytes.seal(json: m.json(), data: m.data, version: 2),
-                      "tiny.pmdl: format version 2 is not supported (this reader knows 1...1)")
+        assertRefused(ModelBytes.seal(json: m.json(), data: m.data, version: 3),
+                      "tiny.pmdl: format version 3 is not supported (this reader knows 1...2)")
+        assertRefused(ModelBytes.seal(json: m.json(), data: m.data, version: 0),
+                      "tiny.pmdl: format version 0 is not supported (this reader knows 1...2)")
         assertRefused(m.encoded(json: Array("{\"name\": 3}".utf8)), "tiny.pmdl: malformed graph description: expected String at name")
         assertRefused(m.encoded(json: Array("{nope".utf8)), "tiny.pmdl: malformed graph description: invalid JSON at top level")
     }
@@ -166,7 +168,8 @@ final class ModelFileTests: XCTestCase {
                       "tiny.pmdl: tensor 'image' shape [1, 0, 4, 3] has a dimension below 1")
         assertRefused(variant { $0.tensors[0]["shape"] = [1, 1 << 40, 4, 3] },
                       "tiny.pmdl: tensor 'image' shape [1, 1099511627776, 4, 3] is too large")
-        assertRefused(variant { $0.tensors[0]["dtype"] = "i8" }, "tiny.pmdl: tensor 'image' has dtype 'i8'; this reader runs f32 models only")
+        assertRefused(variant { $0.tensors[0]["dtype"] = "i4" }, "tiny.pmdl: tensor 'image' has dtype 'i4'; this reader knows f32, i8 and i32")
+        assertRefused(variant { $0.tensors[0]["dtype"] = "i8" }, "tiny.pmdl: tensor 'image' (i8) needs as many scales as zeroPoints (at least one)")
         assertRefused(variant { $0.ops[1]["inputs"] = [3, 99] }, "tiny.pmdl: op 1 prelu: input 1 refers to tensor 99, but there are 7 tensors")
         assertRefused(variant { $0.ops[0]["inputs"] = [5, 1, 2] }, "tiny.pmdl: op 0 conv2d: input 'prelu' is used before it is computed")
         assertRefused(variant { $0.ops[2]["outputs"] = [3] }, "tiny.pmdl: op 2 reshape: output 'conv' is a constant, a graph input or written twice")
@@ -176,7 +179,7 @@ final class ModelFileTests: XCTestCase {
         assertRefused(variant { $0.ops[0]["attributes"] = ["strides": [0, 1], "padding": "same"] },
                       "tiny.pmdl: op 0 conv2d: kernel 3x3 stride [0, 1] padding same does not fit input 5x4")
         assertRefused(variant { $0.ops[0]["attributes"] = ["strides": [1, 1], "padding": "same", "activation": "gelu"] },
-                      "tiny.pmdl: op 0 conv2d: unknown activation 'gelu' (none, relu, relu6)")
+                      "tiny.pmdl: op 0 conv2d: unknown activation 'gelu' (none, relu, relu6, prelu)")
         assertRefused(variant { $0.tensors[4]["shape"] = [1, 2, 1] },
                       "tiny.pmdl: op 1 prelu: slope shape [1, 2, 1] does not match input channels 2")
         assertRefused(variant { $0.ops[2]["attributes"] = ["shape": [1, 41]] }, "tiny.pmdl: op 2 reshape: cannot reshape [1, 5, 4, 2] to [1, 41]")

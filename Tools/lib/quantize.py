@@ -190,11 +190,12 @@ def head_ops(ops, producer, outputs):
     return heads
 
 
-def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_heads=False):
+def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_heads=False, fuse_add_prelu=False):
     """Returns the int8 graph (dict; see module doc) of a float graph and its calibration ranges.
 
     input_ranges: {input name: (lo, hi)}, the known range of each graph input (e.g. (0, 1) for pixels/255);
     inputs without one use the calibrated range. percentile: e.g. 99.99 to clip activation ranges.
+    fuse_add_prelu: fold PReLU into the preceding ADD's output requantization (no Swift kernel yet).
     float_heads: the convs producing the graph outputs (and reshapes/concats after them) stay float32, fed by a
     DEQUANTIZE of their int8 input, so the outputs (e.g. landmark pixels) are not rounded to 256 levels.
     """
@@ -215,7 +216,9 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
               "attributes": dict(op["attributes"])}
         out = op["outputs"][0]
         users = consumers.get(out, [])
-        fusable = FUSABLE if op["type"] != "add" else {"relu": "relu", "relu6": "relu6"}
+        # ParlaKernels' int8 ADD has no per-channel epilogue, so PReLU after ADD stays a separate int8 op
+        # (fuse_add_prelu=True simulates the fused form, for measuring what such a kernel would gain).
+        fusable = FUSABLE if op["type"] != "add" or fuse_add_prelu else {"relu": "relu", "relu6": "relu6"}
         if op["type"] in ("conv2d", "depthwise_conv2d", "add") and op["attributes"].get("activation", "none") == "none" \
                 and len(users) == 1 and graph.ops[users[0]]["type"] in fusable and out not in graph.outputs:
             act = graph.ops[users[0]]
