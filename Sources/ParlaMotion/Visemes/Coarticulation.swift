@@ -35,6 +35,8 @@ public struct Coarticulation: Sendable {
         public var values: [Float] = []
         /// Values per hop.
         public static let stride = Coarticulation.controls + 1
+        /// No hops.
+        public init() {}
         /// Number of hops.
         public var count: Int { values.count / Self.stride }
         /// Control `c` at hop `k`.

@@ -27,6 +27,8 @@ public struct VisemeFrontEnd: Sendable {
         public var levelDB: [Float] = []
         /// Number of frames.
         public var count: Int { levelDB.count }
+        /// No frames.
+        public init() {}
     }
 
     /// Frames of a whole 16 kHz signal: `(samples + padding) / hop`-ish, as many as whole windows fit
