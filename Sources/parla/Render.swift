@@ -57,7 +57,7 @@ struct Render: ParsableCommand {
     @Option(help: "Mouth driver: visemenet (learned, default) or acoustic (loudness/spectrum).")
     var mouth: String = "visemenet"
 
-    @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES when available).")
+    @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES on a hardware GPU, else cpu).")
     var backend: DecoderBackend = .cpu
 
     @Flag(help: "Print a machine-readable summary (frames, seconds, fps achieved) on stdout.")
