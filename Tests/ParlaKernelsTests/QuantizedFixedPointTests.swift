@@ -77,6 +77,42 @@ final class QuantizedFixedPointTests: XCTestCase {
         }
     }
 
+    /// The vector building blocks and the whole multiply agree with the scalar forms over random and extreme
+    /// (value, multiplier, shift), with no range restriction on the value (the left shift wraps in both forms),
+    /// including `Int32.min · Int32.min` (saturation) and exact ties of both roundings.
+    func testVectorRequantizerMatchesScalarOnExtremes() {
+        var rng = SeededGenerator(seed: 2026)
+        let specials: [Int32] = [.min, .min + 1, .max, .max - 1, 0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30),
+                                 (1 << 30) + 1, -(1 << 30) - 1, 1 << 15, -(1 << 15), 0x4000_0001, 1_717_986_918]
+        func pick(_ rng: inout SeededGenerator) -> Int32 {
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return specials.randomElement(using: &rng)!
+            case 1: return Int32.random(in: -70_000...70_000, using: &rng)  // accumulator-sized
+            case 2: return Int32(truncatingIfNeeded: Int64(Int32.random(in: -4...4, using: &rng)) << Int.random(in: 0...31, using: &rng))
+            default: return Int32.random(in: .min ... .max, using: &rng)
+            }
+        }
+        var saturating = 0
+        for _ in 0..<100_000 {
+            var x = SIMD4<Int32>(), m = SIMD4<Int32>(), s = SIMD4<Int32>(), e = SIMD4<Int32>()
+            for l in 0..<4 {
+                x[l] = pick(&rng); m[l] = pick(&rng)
+                s[l] = Int32.random(in: -31...30, using: &rng); e[l] = Int32.random(in: 0...31, using: &rng)
+            }
+            if Int.random(in: 0..<16, using: &rng) == 0 { x[1] = .min; m[1] = .min }
+            let h = FixedPoint.roundingDoublingHighMulLanes(x, m)
+            let d = FixedPoint.roundingDivideByPOTLanes(x, e)
+            let v = x.multipliedByQuantized(m, shift: s)
+            for l in 0..<4 {
+                if x[l] == .min && m[l] == .min { saturating += 1 }
+                XCTAssertEqual(h[l], FixedPoint.saturatingRoundingDoublingHighMul(x[l], m[l]), "highMul \(x[l]) \(m[l])")
+                XCTAssertEqual(d[l], FixedPoint.roundingDivideByPOT(x[l], e[l]), "divide \(x[l]) by 2^\(e[l])")
+                XCTAssertEqual(v[l], FixedPoint.multiplyByQuantizedMultiplier(x[l], m[l], s[l]), "x \(x[l]) m \(m[l]) s \(s[l])")
+            }
+        }
+        XCTAssertGreaterThan(saturating, 1000, "the saturating case must be exercised")
+    }
+
     /// TFLite's activation ranges for ReLU and ReLU6.
     func testActivationRange() {
         let q = QuantizationParameters(scale: 0.05, zeroPoint: -10)

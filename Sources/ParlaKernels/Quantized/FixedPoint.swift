@@ -98,13 +98,49 @@ public struct QuantizationParameters: Sendable, Equatable, Hashable {
 // MARK: - SIMD forms (bit-identical to the scalar ones above)
 
 extension SIMD4 where Scalar == Int32 {
-    /// Lane-wise `FixedPoint.multiplyByQuantizedMultiplier` with per-lane multipliers and shifts. Written lane by
-    /// lane: baseline x86-64 (SSE2) has no signed 32×32→64 vector multiply, and scalar `imul` beats its emulation.
+    /// Lane-wise `FixedPoint.multiplyByQuantizedMultiplier` with per-lane multipliers and shifts, bit-identical to
+    /// the scalar form for every input. The 64-bit product is formed from the unsigned 32×32→64 product of the
+    /// bit patterns (SSE2 `pmuludq`, which baseline x86-64 has, unlike a signed one) corrected in 32-bit lanes,
+    /// and the nudge + truncating division is rewritten as one rounding shift (see `roundingDoublingHighMulLanes`).
     @inlinable @inline(__always)
     func multipliedByQuantized(_ multiplier: SIMD4<Int32>, shift: SIMD4<Int32>) -> SIMD4<Int32> {
-        SIMD4(FixedPoint.multiplyByQuantizedMultiplier(self[0], multiplier[0], shift[0]),
-              FixedPoint.multiplyByQuantizedMultiplier(self[1], multiplier[1], shift[1]),
-              FixedPoint.multiplyByQuantizedMultiplier(self[2], multiplier[2], shift[2]),
-              FixedPoint.multiplyByQuantizedMultiplier(self[3], multiplier[3], shift[3]))
+        let left = shift & ~(shift &>> 31)                  // max(shift, 0)
+        let negated = SIMD4<Int32>(repeating: 0) &- shift
+        let right = negated & ~(negated &>> 31)             // max(-shift, 0)
+        let shifted = SIMD4(self[0] &<< left[0], self[1] &<< left[1], self[2] &<< left[2], self[3] &<< left[3])
+        return FixedPoint.roundingDivideByPOTLanes(FixedPoint.roundingDoublingHighMulLanes(shifted, multiplier), right)
+    }
+}
+
+extension FixedPoint {
+    /// Lane-wise `saturatingRoundingDoublingHighMul`. With `p = a·b` the scalar `(p + nudge) / 2^31` (C division)
+    /// equals `(p + 2^30) >> 31` for both signs (for `p < 0`: `trunc(q/d) = floor((q + d - 1)/d)` with
+    /// `q = p + 1 - 2^30`, `d = 2^31`), i.e. bits 31...62 of `p + 2^30`. The signed product differs from the unsigned
+    /// product `u` of the bit patterns by `2^32·((a < 0 ? b : 0) + (b < 0 ? a : 0))` (mod 2^64), which shifts those
+    /// bits by twice that sum; `Int32.min · Int32.min` gives `Int32.min` there and is moved to `Int32.max`.
+    @inlinable @inline(__always)
+    static func roundingDoublingHighMulLanes(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>) -> SIMD4<Int32> {
+        @inline(__always) func u(_ v: Int32) -> UInt64 { UInt64(UInt32(bitPattern: v)) }
+        let round = SIMD2<UInt64>(repeating: 1 << 30)
+        let low = (SIMD2(u(a[0]), u(a[2])) &* SIMD2(u(b[0]), u(b[2])) &+ round) &>> 31
+        let high = (SIMD2(u(a[1]), u(a[3])) &* SIMD2(u(b[1]), u(b[3])) &+ round) &>> 31
+        let bits = SIMD4(Int32(truncatingIfNeeded: low[0]), Int32(truncatingIfNeeded: high[0]),
+                         Int32(truncatingIfNeeded: low[1]), Int32(truncatingIfNeeded: high[1]))
+        let correction = ((a &>> 31) & b) &+ ((b &>> 31) & a)
+        let minimum = SIMD4<Int32>(repeating: Int32.min)
+        let z = (a ^ minimum) | (b ^ minimum)                  // 0 exactly in the saturating lanes
+        let saturated = ~(z | (SIMD4<Int32>(repeating: 0) &- z)) &>> 31  // -1 there, else 0
+        return bits &- (correction &<< 1) &+ saturated
+    }
+
+    /// Lane-wise `roundingDivideByPOT` with per-lane exponents in 0...31.
+    @inlinable @inline(__always)
+    static func roundingDivideByPOTLanes(_ x: SIMD4<Int32>, _ exponent: SIMD4<Int32>) -> SIMD4<Int32> {
+        let one = SIMD4<Int32>(repeating: 1)
+        let mask = SIMD4(1 &<< exponent[0], 1 &<< exponent[1], 1 &<< exponent[2], 1 &<< exponent[3]) &- one
+        let remainder = x & mask
+        let threshold = (mask &>> 1) &- (x &>> 31)
+        let floor = SIMD4(x[0] &>> exponent[0], x[1] &>> exponent[1], x[2] &>> exponent[2], x[3] &>> exponent[3])
+        return floor &- ((threshold &- remainder) &>> 31)      // +1 where remainder > threshold
     }
 }

@@ -85,14 +85,17 @@ extension Requantizer {
     @inline(__always)
     func apply(_ v: SIMD4<Int32>, channel: Int, pm: UnsafePointer<Int32>, ps: UnsafePointer<Int32>,
                nm: UnsafePointer<Int32>, ns: UnsafePointer<Int32>) -> SIMD4<Int32> {
-        // Lane by lane with constant lane indices (a variable index goes through the stack and stalls
-        // store forwarding): the 64-bit products have no SSE2 vector form anyway.
-        @inline(__always) func one(_ x: Int32, _ c: Int) -> Int32 {
-            let negative = hasNegativeBranch && x < 0
-            let m = negative ? nm[c] : pm[c], s = negative ? ns[c] : ps[c]
-            return min(max(FixedPoint.multiplyByQuantizedMultiplier(x, m, s) &+ outputZeroPoint, activationMin), activationMax)
+        // Vector loads of the channel tables and the branch-free lane-wise MBQM; the PReLU branch is a bit select.
+        @inline(__always) func load(_ p: UnsafePointer<Int32>) -> SIMD4<Int32> {
+            UnsafeRawPointer(p + channel).loadUnaligned(as: SIMD4<Int32>.self)
         }
-        return SIMD4(one(v[0], channel), one(v[1], channel + 1), one(v[2], channel + 2), one(v[3], channel + 3))
+        var m = load(pm), s = load(ps)
+        if hasNegativeBranch {
+            let negative = v &>> 31
+            m ^= (m ^ load(nm)) & negative
+            s ^= (s ^ load(ns)) & negative
+        }
+        return clamped(v.multipliedByQuantized(m, shift: s) &+ SIMD4(repeating: outputZeroPoint), activationMin, activationMax)
     }
 
     /// Runs `body` with pointers to the padded multiplier/shift arrays (positive m, s, negative m, s).
