@@ -4,12 +4,14 @@ import ParlaIO
 import ParlaRender
 
 extension LiveJob {
-    /// The CPU frame decoder for the avatar file in ``LiveOptions/avatar``.
+    /// The frame decoder (``LiveOptions/backend``: CPU, or GLES compute read back for the copy into the scan-out
+    /// buffer) for the avatar file in ``LiveOptions/avatar``.
     public var avatarDecoder: LiveDecoderFactory {
         let url = options.avatar
+        let backend = options.backend
         return { width, height in
             guard let url else { throw RuntimeError("no avatar given (--avatar FILE, made by `parla prepare`)") }
-            return try CPUFrameDecoder(avatar: AvatarFile.read(contentsOf: url), width: width, height: height)
+            return try backend.makeDecoder(avatar: AvatarFile.read(contentsOf: url), width: width, height: height)
         }
     }
 

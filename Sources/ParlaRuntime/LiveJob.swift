@@ -44,14 +44,25 @@ public struct LiveOptions: Sendable {
     public var seed: UInt64 = 1
     /// Seconds of silence composed after the clip for the idle face.
     public var idleSeconds = 20.0
+    /// Which decoder draws the face (`--backend`).
+    public var backend = DecoderBackend.cpu
     /// Draw the stats overlay (fps, frame time, lag, dropped frames, CPU temperature) into the picture.
     public var hud = false
     /// Thermal zones the overlay reads the CPU temperature from.
     public var thermalRoot = "/sys/class/thermal"
 
+    /// An ALSA capture device: the face follows what it hears (`--mic`); `audio` is then not used.
+    public var microphone: String?
+
     /// Options for playing `audio` with every other setting at its default.
     public init(audio: URL) {
         self.audio = audio
+    }
+
+    /// Options for following the microphone `device` with every other setting at its default.
+    public init(microphone device: String) {
+        audio = URL(fileURLWithPath: "/dev/null")
+        microphone = device
     }
 
     /// Sets the display options from their command-line spellings (`--mode`, `--rotate`, `--fit`,
@@ -97,6 +108,9 @@ public final class LiveJob {
         guard (16...4096).contains(o.size) else { throw RuntimeError("--size \(o.size) must be between 16 and 4096") }
         guard o.fps > 0, o.fps <= 240 else { throw RuntimeError("--fps \(o.fps) must be above 0 and at most 240") }
 
+        if let microphone = o.microphone {
+            return try runMicrophone(device: microphone, stop: stop, makeDecoder: makeDecoder)
+        }
         let (display, painter) = try openDisplay()
 
         let speech = try SpeechInput.load(o.audio)
@@ -105,6 +119,7 @@ public final class LiveJob {
         guard decoder.width == o.size, decoder.height == o.size else {
             throw RuntimeError("the frame decoder draws \(decoder.width)x\(decoder.height), not \(o.size)x\(o.size)")
         }
+        report("decoder: \(type(of: decoder)) (\(o.size)x\(o.size))")
         var picture = RGBAImage(width: o.size, height: o.size)
         let traceFile = try o.trace.map(Self.openTrace)
         defer { try? traceFile?.close() }
@@ -215,7 +230,7 @@ public final class LiveJob {
         return (frames, timeline)
     }
 
-    private static func openTrace(_ url: URL) throws -> FileHandle {
+    static func openTrace(_ url: URL) throws -> FileHandle {
         guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,blink,flip_time,audio_position\n".utf8)),
               let handle = try? FileHandle(forWritingTo: url) else {
             throw RuntimeError("\(url.path): cannot create the trace file")
@@ -225,7 +240,7 @@ public final class LiveJob {
     }
 
     /// What `parla live --list-outputs` prints: every card's connectors, modes, CRTCs and planes (or why there is
-    /// no display), then the ALSA playback devices.
+    /// no display), then the ALSA playback and capture devices.
     public static func listOutputs(driDirectory: String = DRMCard.defaultDirectory, card: String? = nil) -> String {
         var parts = [String]()
         do {
@@ -241,6 +256,8 @@ public final class LiveJob {
             parts.append("display: \(error)")
         }
         parts.append(ALSADeviceList.formatted(ALSADeviceList.playbackDevices()))
+        parts.append(ALSADeviceList.formatted(ALSADeviceList.captureDevices(), title: "ALSA capture devices (--mic)",
+                                              whenNone: "no microphone"))
         return parts.joined(separator: "\n")
     }
 }

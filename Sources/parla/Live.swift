@@ -19,6 +19,8 @@ struct Live: ParsableCommand {
     var avatar: String?
     @Option(help: "The speech to play (WAV).")
     var audio: String?
+    @Option(help: "Follow an ALSA capture device instead of a file (e.g. default, hw:1,0, plughw:CARD=Device): the face speaks along with the microphone.")
+    var mic: String?
     @Flag(help: "Play the clip again and again instead of idling after it.")
     var loop = false
     @Option(help: "Connector to use, e.g. HDMI-A-1, DSI-1, Virtual-1 (default: the first connected one).")
@@ -37,8 +39,10 @@ struct Live: ParsableCommand {
     var size = 512
     @Option(help: "Motion frames per second.")
     var fps: Double = 30
-    @Flag(help: "Print fps, frame time, dropped frames and the A/V offset every second, and a summary at the end.")
+    @Flag(help: "Print fps, frame time, dropped frames and the A/V offset (with --mic: the sound-to-photon delay, estimated and measured) every second, and a summary at the end.")
     var stats = false
+    @Option(help: "Frame decoder: cpu, gles (GLES 3.1 compute, read back and copied into the scan-out buffer) or auto.")
+    var backend: DecoderBackend = .cpu
     @Flag(help: "Draw a stats overlay into the picture: fps, frame time, lag, dropped frames, CPU temperature (if readable).")
     var hud = false
     @Option(help: "DRM device file (default: the first card in /dev/dri with a connected display).")
@@ -59,7 +63,8 @@ struct Live: ParsableCommand {
     func validate() throws {
         guard !listOutputs else { return }
         guard avatar != nil else { throw ValidationError("--avatar is required (or use --list-outputs)") }
-        guard audio != nil else { throw ValidationError("--audio is required") }
+        guard (audio != nil) != (mic != nil) else { throw ValidationError("give either --audio FILE or --mic DEVICE") }
+        if mic != nil && preview != nil { throw ValidationError("--preview needs --audio (there is no microphone picture to preview)") }
         guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
         guard fps > 0 && fps <= 240 else { throw ValidationError("--fps must be above 0 and at most 240") }
     }
@@ -70,7 +75,7 @@ struct Live: ParsableCommand {
                 print(LiveJob.listOutputs(card: card))
                 return
             }
-            var options = LiveOptions(audio: URL(fileURLWithPath: audio!))
+            var options = mic.map { LiveOptions(microphone: $0) } ?? LiveOptions(audio: URL(fileURLWithPath: audio!))
             options.avatar = URL(fileURLWithPath: avatar!)
             try options.setDisplay(mode: mode, rotate: rotate, fit: fit, background: background, kms: kms)
             options.loop = loop
@@ -80,6 +85,7 @@ struct Live: ParsableCommand {
             options.fps = fps
             options.stats = stats
             options.hud = hud
+            options.backend = backend
             options.card = card
             options.trace = trace.map { URL(fileURLWithPath: $0) }
             options.seed = seed

@@ -47,8 +47,9 @@ public enum ALSADeviceList {
     }
 
     /// The listing `parla live --list-outputs` prints for `devices`.
-    public static func formatted(_ devices: [AudioDeviceInfo], title: String = "ALSA playback devices") -> String {
-        guard !devices.isEmpty else { return "\(title): none (no sound card; use --audio-device none)" }
+    public static func formatted(_ devices: [AudioDeviceInfo], title: String = "ALSA playback devices",
+                                 whenNone: String = "no sound card; use --audio-device none") -> String {
+        guard !devices.isEmpty else { return "\(title): none (\(whenNone))" }
         let width = min(40, devices.map(\.name.count).max() ?? 0)
         let lines = devices.map { d -> String in
             let pad = String(repeating: " ", count: max(1, width - d.name.count + 2))
