@@ -34,8 +34,10 @@ final class MotionControlsTests: XCTestCase {
         XCTAssertEqual(mean(right) { $0.blendshapes[.eyeLookInLeft] }, 0, accuracy: 0.01)
         XCTAssertGreaterThan(mean(up) { $0.blendshapes[.eyeLookUpLeft] }, 0.5)
         // The head follows a quarter of the way: 6° of yaw at full gaze, minus 4° of pitch looking up.
-        XCTAssertEqual(mean(right) { $0.headYaw } - mean(base) { $0.headYaw }, 0.8 * 6 * .pi / 180, accuracy: 1e-4)
-        XCTAssertEqual(mean(up) { $0.headPitch } - mean(base) { $0.headPitch }, -0.6 * 4 * .pi / 180, accuracy: 1e-4)
+        let expectedYaw: Float = 0.8 * 6 * Float.pi / 180
+        XCTAssertEqual(mean(right) { $0.headYaw } - mean(base) { $0.headYaw }, expectedYaw, accuracy: 1e-4)
+        let expectedPitch: Float = -0.6 * 4 * Float.pi / 180
+        XCTAssertEqual(mean(up) { $0.headPitch } - mean(base) { $0.headPitch }, expectedPitch, accuracy: 1e-4)
         // Saccades: the eyes do not sit still at the target.
         let eyes = base.map { $0.blendshapes[.eyeLookOutLeft] + $0.blendshapes[.eyeLookInLeft] }
         XCTAssertGreaterThan(Set(eyes).count, 3)
