@@ -81,9 +81,14 @@ final class ControlAPITests: XCTestCase {
     }
 
     func tone(seconds: Double, rate: Int) -> AudioBuffer {
-        AudioBuffer(sampleRate: rate, samples: (0..<Int(seconds * Double(rate))).map { i in
-            Float(0.3 * sin(2 * Double.pi * 180 * Double(i) / Double(rate)) * (0.6 + 0.4 * sin(2 * Double.pi * 3 * Double(i) / Double(rate))))
-        })
+        let count = Int(seconds * Double(rate))
+        let samples: [Float] = (0..<count).map { (i: Int) -> Float in
+            let t: Double = Double(i) / Double(rate)
+            let carrier: Double = sin(2 * Double.pi * 180 * t)
+            let envelope: Double = 0.6 + 0.4 * sin(2 * Double.pi * 3 * t)
+            return Float(0.3 * carrier * envelope)
+        }
+        return AudioBuffer(sampleRate: rate, samples: samples)
     }
 
     func testSayQueuesSpeaksAndBargeInCutsIt() throws {
