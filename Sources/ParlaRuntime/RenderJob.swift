@@ -165,32 +165,42 @@ public final class RenderJob {
     }
 
     private func makeSink(speech: SpeechInput) throws -> FrameSink {
+        try request.format.makeSink(output: request.output, width: request.width, height: request.height,
+                                    fps: request.motion.fps, audio: speech.url)
+    }
+
+    private func copySpeechBeside(_ speech: SpeechInput) throws {
+        try request.format.copySpeech(speech.url, besideOutput: request.output)
+    }
+}
+
+extension OutputFormat {
+    /// The sink that writes this format to `output`, carrying the synthetic mark (MP4 muxes `audio` in).
+    func makeSink(output: URL, width: Int, height: Int, fps: Double, audio: URL) throws -> FrameSink {
         let mark = VideoMetadata.syntheticMark(version: ParlaVersion.string)
-        switch request.format {
+        switch self {
         case .mp4:
-            return try FFmpegMP4Sink(url: request.output, width: request.width, height: request.height,
-                                     fps: request.motion.fps, audio: speech.url, comment: mark)
+            return try FFmpegMP4Sink(url: output, width: width, height: height, fps: fps, audio: audio, comment: mark)
         case .y4m:
-            return try Y4MSink(url: request.output, width: request.width, height: request.height,
-                               fps: request.motion.fps, comment: mark)
+            return try Y4MSink(url: output, width: width, height: height, fps: fps, comment: mark)
         case .png:
-            return try PNGSequenceSink(directory: request.output, comment: mark)
+            return try PNGSequenceSink(directory: output, comment: mark)
         case .null:
             return NullSink()
         }
     }
 
     /// Formats without an audio track get the speech next to them, so the result is never silent by accident.
-    private func copySpeechBeside(_ speech: SpeechInput) throws {
+    func copySpeech(_ wav: URL, besideOutput output: URL) throws {
         let target: URL
-        switch request.format {
-        case .y4m: target = request.output.deletingPathExtension().appendingPathExtension("wav")
-        case .png: target = request.output.appendingPathComponent("audio.wav")
+        switch self {
+        case .y4m: target = output.deletingPathExtension().appendingPathExtension("wav")
+        case .png: target = output.appendingPathComponent("audio.wav")
         case .mp4, .null: return
         }
         do {
             if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-            try FileManager.default.copyItem(at: speech.url, to: target)
+            try FileManager.default.copyItem(at: wav, to: target)
         } catch {
             throw RuntimeError("\(target.path): cannot copy the speech beside the video: \(error.localizedDescription)")
         }

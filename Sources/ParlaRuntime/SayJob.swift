@@ -125,33 +125,12 @@ public final class SayJob {
     }
 
     private func makeSink(audio: URL) throws -> FrameSink {
-        let r = request
-        let mark = VideoMetadata.syntheticMark(version: ParlaVersion.string)
-        switch r.format {
-        case .mp4:
-            return try FFmpegMP4Sink(url: r.output, width: r.width, height: r.height, fps: r.motion.fps, audio: audio, comment: mark)
-        case .y4m:
-            return try Y4MSink(url: r.output, width: r.width, height: r.height, fps: r.motion.fps, comment: mark)
-        case .png:
-            return try PNGSequenceSink(directory: r.output, comment: mark)
-        case .null:
-            return NullSink()
-        }
+        try request.format.makeSink(output: request.output, width: request.width, height: request.height,
+                                    fps: request.motion.fps, audio: audio)
     }
 
     private func copySpeechBeside(_ wav: URL) throws {
-        let target: URL
-        switch request.format {
-        case .y4m: target = request.output.deletingPathExtension().appendingPathExtension("wav")
-        case .png: target = request.output.appendingPathComponent("audio.wav")
-        case .mp4, .null: return
-        }
-        do {
-            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-            try FileManager.default.copyItem(at: wav, to: target)
-        } catch {
-            throw RuntimeError("\(target.path): cannot write the speech beside the video: \(error.localizedDescription)")
-        }
+        try request.format.copySpeech(wav, besideOutput: request.output)
     }
 }
 
