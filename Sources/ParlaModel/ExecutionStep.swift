@@ -160,10 +160,11 @@ struct ExecutionStep {
                 activation: activation, preluSlopes: prelu.map { model.constants[$0]! })
             kernel = .quantizedDepthwiseConv2d(packed, inputZeroPoint: input.zeroPoint, window, requantizer)
             source = x
-        case let .quantizedAdd(a, b, _, activation):
-            name = "int8 add"
-            kernel = .quantizedAdd(resolver.int8(b), QuantizedAdd.Parameters(input1: params(a), input2: params(b),
-                                                                          output: params(out), activation: activation))
+        case let .quantizedAdd(a, b, _, activation, prelu):
+            name = "int8 add" + (prelu == nil ? "" : " +prelu")
+            kernel = .quantizedAdd(resolver.int8(b), QuantizedAdd.Parameters(
+                input1: params(a), input2: params(b), output: params(out), activation: activation,
+                preluSlopes: prelu.map { model.constants[$0]! }))
             source = a
         case let .quantizedPReLU(x, slopes, _, _):
             name = "int8 prelu"

@@ -220,7 +220,8 @@ extension Operation {
         case let .quantizedConv2d(input, weights, bias, _, _, _, _, _, prelu),
              let .quantizedDepthwiseConv2d(input, weights, bias, _, _, _, _, prelu):
             return [input, weights] + (bias.map { [$0] } ?? []) + (prelu.map { [$0] } ?? [])
-        case let .add(a, b, _, _), let .quantizedAdd(a, b, _, _): return [a, b]
+        case let .add(a, b, _, _): return [a, b]
+        case let .quantizedAdd(a, b, _, _, slopes): return [a, b] + (slopes.map { [$0] } ?? [])
         case let .activation(input, _, _), let .maxPool2d(input, _, _, _, _), let .pad(input, _, _, _),
              let .reshape(input, _), let .quantize(input, _), let .dequantize(input, _),
              let .quantizedMaxPool2d(input, _, _, _, _), let .quantizedPad(input, _, _, _),
@@ -238,7 +239,7 @@ extension Operation {
              let .maxPool2d(_, output, _, _, _), let .pad(_, output, _, _), let .concat(_, output, _),
              let .reshape(_, output), let .quantize(_, output), let .dequantize(_, output),
              let .quantizedConv2d(_, _, _, output, _, _, _, _, _), let .quantizedDepthwiseConv2d(_, _, _, output, _, _, _, _),
-             let .quantizedAdd(_, _, output, _), let .quantizedPReLU(_, _, output, _),
+             let .quantizedAdd(_, _, output, _, _), let .quantizedPReLU(_, _, output, _),
              let .quantizedMaxPool2d(_, output, _, _, _), let .quantizedPad(_, output, _, _),
              let .quantizedConcat(_, output, _), let .quantizedReshape(_, output): return output
         }

@@ -290,8 +290,8 @@ struct GraphValidator {
             guard s.count == 4, s[0] == 1 else { throw fail("\(label): input shape \(s) is not NHWC with batch 1") }
             return (s[1], s[2], s[3])
         }
-        if prelu && !["conv2d", "depthwise_conv2d"].contains(entry.type) {
-            throw fail("\(label): activation prelu is only fused into conv2d and depthwise_conv2d")
+        if prelu && !["conv2d", "depthwise_conv2d", "add"].contains(entry.type) {
+            throw fail("\(label): activation prelu is only fused into conv2d, depthwise_conv2d and add")
         }
         switch entry.type {
         case "quantize":
@@ -343,13 +343,24 @@ struct GraphValidator {
             return .quantizedConv2d(input: inputs[0], weights: inputs[1], bias: inputs[2], output: output, window: window,
                                     inputChannels: x.c, outputChannels: outChannels, activation: activation, prelu: slopes)
         case "add":
-            try arity(2)
-            for index in inputs + [output] { try activationTensor(index) }
+            guard inputs.count == (prelu ? 3 : 2) else {
+                throw fail("\(label): expected \(prelu ? "3 inputs (a, b, prelu slopes)" : "2 inputs"), found \(inputs.count)")
+            }
+            for index in inputs.prefix(2) + [output] { try activationTensor(index) }
             guard shape(inputs[0]) == shape(inputs[1]) else {
                 throw fail("\(label): input shapes \(shape(inputs[0])) and \(shape(inputs[1])) differ (no broadcasting)")
             }
             try expectOutput(shape(inputs[0]))
-            return .quantizedAdd(a: inputs[0], b: inputs[1], output: output, activation: activation)
+            var slopes: Int?
+            if prelu {
+                try float(inputs[2], constant: true)
+                let channels = shape(inputs[0]).last ?? 1
+                guard channels > 0, tensors[inputs[2]].count == channels else {
+                    throw fail("\(label): prelu slopes '\(tensors[inputs[2]].name)' must hold \(channels) values")
+                }
+                slopes = inputs[2]
+            }
+            return .quantizedAdd(a: inputs[0], b: inputs[1], output: output, activation: activation, prelu: slopes)
         case "prelu":
             try arity(2)
             try activationTensor(inputs[0])

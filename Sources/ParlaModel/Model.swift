@@ -106,7 +106,7 @@ public final class Model: Sendable {
         for op in validator.operations {
             switch op {
             case let .quantizedConv2d(_, _, _, _, _, _, _, _, slopes?), let .quantizedDepthwiseConv2d(_, _, _, _, _, _, _, slopes?),
-                 let .quantizedPReLU(_, slopes, _, _):
+                 let .quantizedPReLU(_, slopes, _, _), let .quantizedAdd(_, _, _, _, slopes?):
                 guard constants[slopes]!.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else {
                     throw fail("tensor '\(tensors[slopes].name)': PReLU slopes must be finite and within ±1e6")
                 }

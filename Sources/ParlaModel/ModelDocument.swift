@@ -124,7 +124,7 @@ enum Operation: Sendable {
                          outputChannels: Int, activation: FusedActivation, prelu: Int?)
     case quantizedDepthwiseConv2d(input: Int, weights: Int, bias: Int?, output: Int, window: Window2D, channels: Int,
                                   activation: FusedActivation, prelu: Int?)
-    case quantizedAdd(a: Int, b: Int, output: Int, activation: FusedActivation)
+    case quantizedAdd(a: Int, b: Int, output: Int, activation: FusedActivation, prelu: Int?)
     case quantizedPReLU(input: Int, slopes: Int, output: Int, channels: Int)
     case quantizedMaxPool2d(input: Int, output: Int, window: Window2D, channels: Int, activation: FusedActivation)
     case quantizedPad(input: Int, output: Int, before: [Int], after: [Int])

@@ -108,6 +108,13 @@ final class QuantizedBenchmark: XCTestCase {
                     let fast = medianSeconds(runs: 21) { QuantizedAdd.fast(x, y, output: z, parameters: parameters) }
                     print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
                                  "add 48x48x64", reference * 1e3, fast * 1e3, Double(a.count) / fast / 1e6))
+                    let slopes = (0..<64).map { Float($0 % 7) * 0.05 - 0.1 }
+                    let fused = QuantizedAdd.Parameters(input1: .init(scale: 0.05, zeroPoint: 3), input2: .init(scale: 0.07, zeroPoint: -9),
+                                                        output: .init(scale: 0.1, zeroPoint: 1), preluSlopes: slopes)
+                    let fusedReference = medianSeconds(runs: 5) { QuantizedAdd.reference(x, y, output: z, parameters: fused) }
+                    let fusedFast = medianSeconds(runs: 21) { QuantizedAdd.fast(x, y, output: z, parameters: fused) }
+                    print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
+                                 "add+prelu 48x48x64", fusedReference * 1e3, fusedFast * 1e3, Double(a.count) / fusedFast / 1e6))
                 }
             }
         }

@@ -33,10 +33,11 @@ final class QuantizedElementwiseTests: XCTestCase {
         }
     }
 
-    /// ADD with a fused PReLU: fast equals reference; the reference is within 1 step of prelu(a + b).
+    /// ADD with a fused PReLU: fast (4 channels per vector step, scalar channel tail) equals reference; the
+    /// reference is within 1 step of prelu(a + b).
     func testAddWithFusedPReLU() {
         var rng = SeededGenerator(seed: 0xADD9)
-        for channels in [1, 13, 16] {
+        for channels in [1, 3, 5, 13, 16, 37, 64] {
             let p1 = randomParameters(&rng), p2 = randomParameters(&rng), po = randomParameters(&rng)
             let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, preluSlopes: slopes)

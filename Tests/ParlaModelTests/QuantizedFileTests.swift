@@ -100,6 +100,46 @@ final class QuantizedFileTests: XCTestCase {
         }
     }
 
+    /// quantize → int8 add with a fused per-channel PReLU (3 channels, odd) → dequantize, against
+    /// `QuantizedAdd.reference`; wrong slope counts and dtypes are refused.
+    func testAddWithFusedPReLUMatchesReference() throws {
+        let addSlopes: [Float] = [0.25, -0.5, 1.5]
+        let sumOut = QuantizationParameters(scale: 0.06, zeroPoint: 10)
+        func addGraph(slopes: [Float], slopeName: String = "slopes") -> ModelBytes {
+            var m = ModelBytes()
+            let x = m.activation("image", [1, 7, 5, 3])
+            let q = m.int8Activation("image/q", [1, 7, 5, 3], scale: input.scale, zeroPoint: Int(input.zeroPoint))
+            let s = m.constant(slopeName, [slopes.count], slopes)
+            let a = m.int8Activation("add", [1, 7, 5, 3], scale: sumOut.scale, zeroPoint: Int(sumOut.zeroPoint))
+            let y = m.activation("out", [1, 7, 5, 3])
+            m.op("quantize", [x], [q])
+            m.op("add", [q, q, s], [a], ["activation": "prelu"])
+            m.op("dequantize", [a], [y])
+            m.inputs = [x]
+            m.outputs = [y]
+            return m
+        }
+        let model = try Model(data: Data(addGraph(slopes: addSlopes).encoded(version: 2)), fileName: "q.pmdl")
+        let x = (0..<105).map { _ in Float.random(in: -3...3, using: &rng) }
+        let got = try Executor(model: model).run([Tensor(shape: [1, 7, 5, 3], data: x)])[0].data
+        var q = [Int8](repeating: 0, count: 105)
+        x.withUnsafeBufferPointer { xb in q.withUnsafeMutableBufferPointer { QuantizedConversion.quantizeReference(xb, output: $0, parameters: input) } }
+        var a = [Int8](repeating: 0, count: 105)
+        let add = QuantizedAdd.Parameters(input1: input, input2: input, output: sumOut, preluSlopes: addSlopes)
+        q.withUnsafeBufferPointer { qb in a.withUnsafeMutableBufferPointer { QuantizedAdd.reference(qb, qb, output: $0, parameters: add) } }
+        var expected = [Float](repeating: 0, count: 105)
+        a.withUnsafeBufferPointer { ab in expected.withUnsafeMutableBufferPointer {
+            QuantizedConversion.dequantizeReference(ab, output: $0, parameters: sumOut)
+        } }
+        XCTAssertEqual(got, expected)
+        XCTAssertTrue(got.contains { $0 < 0 } && got.contains { $0 > 0 }, "both PReLU branches are used")
+        refused(addGraph(slopes: [0.25, -0.5]).encoded(version: 2), "must hold 3 values")
+        refused(addGraph(slopes: [0.25, .infinity, 1]).encoded(version: 2), "finite")
+        var noSlopes = addGraph(slopes: addSlopes)
+        noSlopes.ops[1]["inputs"] = [1, 1]
+        refused(noSlopes.encoded(version: 2), "prelu slopes")
+    }
+
     func testBadQuantizationIsRefused() throws {
         let base = graph(weights: weights, bias: bias)
         func variant(_ change: (inout ModelBytes) -> Void) -> [UInt8] {
