@@ -51,7 +51,7 @@ let package = Package(
         // Text → speech + phoneme timing → viseme track (beside motion).
         .target(name: "ParlaVoice", dependencies: ["CEspeak", "ParlaMotion", "ParlaMedia"]),
         // File sinks (MP4 through ffmpeg, Y4M, PNG), later ALSA and DRM/KMS.
-        .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia", "CDRM", "CALSA"]),
+        .target(name: "ParlaIO", dependencies: ["ParlaRender", "ParlaMedia", "CDRM", "CALSA", "CEGL"]),
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",

@@ -1,7 +1,8 @@
 import CEGL
 import Foundation
 
-/// Finds, preprocesses and compiles the GLSL ES 3.10 compute shaders in `Shaders/`.
+/// Finds, preprocesses and compiles the GLSL ES 3.10 shaders in `Shaders/` (the decoder's compute shaders, the
+/// scan-out quad's vertex and fragment shaders).
 ///
 /// Where the shaders are found (first folder holding `common.glsl` wins):
 /// 1. `$PARLA_SHADERS`;
@@ -58,10 +59,24 @@ public struct ShaderLibrary: Sendable {
 
     /// Compiles and links the compute shader `name` into a program. Throws with the file name and the info log.
     public func compileCompute(_ name: String, defines: [String] = []) throws -> GLuint {
-        let text = try source(name, defines: defines)
-        let shader = glCreateShader(GLenum(GL_COMPUTE_SHADER))
-        guard shader != 0 else { throw GLESError("\(path(name)): glCreateShader(GL_COMPUTE_SHADER) failed") }
+        let shader = try compile(name, stage: GL_COMPUTE_SHADER, defines: defines)
         defer { glDeleteShader(shader) }
+        return try link([shader], name: name)
+    }
+
+    /// Compiles the vertex shader `vertex` and the fragment shader `fragment` and links them into a program.
+    public func compileProgram(vertex: String, fragment: String) throws -> GLuint {
+        let v = try compile(vertex, stage: GL_VERTEX_SHADER, defines: [])
+        defer { glDeleteShader(v) }
+        let f = try compile(fragment, stage: GL_FRAGMENT_SHADER, defines: [])
+        defer { glDeleteShader(f) }
+        return try link([v, f], name: "\(vertex) + \(fragment)")
+    }
+
+    private func compile(_ name: String, stage: Int32, defines: [String]) throws -> GLuint {
+        let text = try source(name, defines: defines)
+        let shader = glCreateShader(GLenum(stage))
+        guard shader != 0 else { throw GLESError("\(path(name)): glCreateShader(0x\(String(stage, radix: 16))) failed") }
         text.withCString { chars in
             var pointer: UnsafePointer<GLchar>? = chars
             glShaderSource(shader, 1, &pointer, nil)
@@ -70,11 +85,18 @@ public struct ShaderLibrary: Sendable {
         var ok: GLint = 0
         glGetShaderiv(shader, GLenum(GL_COMPILE_STATUS), &ok)
         guard ok == GL_TRUE else {
-            throw GLESError("\(path(name)): compile failed: \(log { glGetShaderInfoLog(shader, $0, nil, $1) } )")
+            let message = log { glGetShaderInfoLog(shader, $0, nil, $1) }
+            glDeleteShader(shader)
+            throw GLESError("\(path(name)): compile failed: \(message)")
         }
+        return shader
+    }
+
+    private func link(_ shaders: [GLuint], name: String) throws -> GLuint {
         let program = glCreateProgram()
-        glAttachShader(program, shader)
+        for shader in shaders { glAttachShader(program, shader) }
         glLinkProgram(program)
+        var ok: GLint = 0
         glGetProgramiv(program, GLenum(GL_LINK_STATUS), &ok)
         guard ok == GL_TRUE else {
             let message = log { glGetProgramInfoLog(program, $0, nil, $1) }

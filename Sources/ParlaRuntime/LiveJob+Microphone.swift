@@ -41,20 +41,18 @@ public struct MicrophoneLatency: Sendable, Equatable {
 extension LiveJob {
     /// `--mic`: the face follows the microphone. Each picture shows the newest motion frame the composer has
     /// produced; a picture is drawn only when a new frame arrived. Runs until `stop`; returns the summary.
-    func runMicrophone(device: String, stop: StopSignal, makeDecoder: LiveDecoderFactory) throws -> String {
+    func runMicrophone(device: String, stop: StopSignal, makeDecoder: LiveDecoderFactory,
+                       makeScanoutDecoder: LiveScanoutDecoderFactory? = nil) throws -> String {
         let o = options
         let (display, painter) = try openDisplay()
+        let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
         var motion = MotionOptions()
         motion.fps = o.fps
         motion.seed = o.seed
         let mic = try LiveMicrophone(device: device, motion: motion)
         report("audio: ALSA capture '\(device)' at \(mic.sampleRate) Hz, \(mic.channels) channel(s), period \(String(format: "%.1f", mic.periodSeconds * 1000)) ms\(mic.sampleRate == 16_000 ? "" : ", resampled to 16000 Hz")")
-        let decoder = try makeDecoder(o.size, o.size)
-        guard decoder.width == o.size, decoder.height == o.size else {
-            throw RuntimeError("the frame decoder draws \(decoder.width)x\(decoder.height), not \(o.size)x\(o.size)")
-        }
-        report("decoder: \(type(of: decoder)) (\(o.size)x\(o.size))")
-        var picture = RGBAImage(width: o.size, height: o.size)
+        let drawer = try makeDrawer(display: display, painter: painter, scanout: scanout, makeDecoder: makeDecoder,
+                                    makeScanoutDecoder: makeScanoutDecoder)
         let traceFile = try o.trace.map(Self.openTrace)
         defer { try? traceFile?.close() }
         report(String(format: "live: microphone → motion at %.0f fps (look-ahead %.0f ms), %@; stop with Ctrl-C or SIGTERM",
@@ -79,7 +77,7 @@ extension LiveJob {
         mic.start()
         do {
             defer { mic.stop() }
-            try display.run(stop: stop) { target, timing in
+            try display.present(stop: stop) { target, timing in
                 if let error = mic.error { throw error }
                 if timing.lost != lastLost {
                     lastLost = timing.lost
@@ -111,10 +109,9 @@ extension LiveJob {
                 }
                 let skipped = shownSerial == 0 ? 0 : max(0, serial - shownSerial - 1)
                 shownSerial = serial
-                try decoder.decode(frame, into: &picture)
                 let reading = o.hud ? hud.reading(now: now, frameSeconds: decode, lagSeconds: medianMeasured() ?? parts.total,
                                                   dropped: stats.dropped + skipped) : nil
-                painter.paint(picture, into: target, hud: reading)
+                try drawer.draw(frame, into: target, hud: reading)
                 let end = MonotonicClock.now()
                 decode = end - now
                 stats.recordFrame(workSeconds: decode, skippedTicks: skipped)

@@ -102,25 +102,28 @@ public final class LiveJob {
     }
 
     /// Runs until `stop` fires (by default: until SIGINT or SIGTERM); returns the summary line.
-    public func run(stop: StopSignal? = nil, makeDecoder: LiveDecoderFactory) throws -> String {
+    /// - Parameters:
+    ///   - makeDecoder: the decoder of the CPU (dumb-buffer) path.
+    ///   - makeScanoutDecoder: the GLES decoder of the GPU path (GBM surface + EGL), used when ``LiveOptions/backend``
+    ///     asks for it and the card can; nil keeps the dumb-buffer path.
+    public func run(stop: StopSignal? = nil, makeDecoder: LiveDecoderFactory,
+                    makeScanoutDecoder: LiveScanoutDecoderFactory? = nil) throws -> String {
         let stop = stop ?? StopSignal(handlingSignals: true)
         let o = options
         guard (16...4096).contains(o.size) else { throw RuntimeError("--size \(o.size) must be between 16 and 4096") }
         guard o.fps > 0, o.fps <= 240 else { throw RuntimeError("--fps \(o.fps) must be above 0 and at most 240") }
 
         if let microphone = o.microphone {
-            return try runMicrophone(device: microphone, stop: stop, makeDecoder: makeDecoder)
+            return try runMicrophone(device: microphone, stop: stop, makeDecoder: makeDecoder,
+                                     makeScanoutDecoder: makeScanoutDecoder)
         }
         let (display, painter) = try openDisplay()
+        let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
 
         let speech = try SpeechInput.load(o.audio)
         let (frames, timeline) = try Self.compose(speech: speech, options: o)
-        let decoder = try makeDecoder(o.size, o.size)
-        guard decoder.width == o.size, decoder.height == o.size else {
-            throw RuntimeError("the frame decoder draws \(decoder.width)x\(decoder.height), not \(o.size)x\(o.size)")
-        }
-        report("decoder: \(type(of: decoder)) (\(o.size)x\(o.size))")
-        var picture = RGBAImage(width: o.size, height: o.size)
+        let drawer = try makeDrawer(display: display, painter: painter, scanout: scanout, makeDecoder: makeDecoder,
+                                    makeScanoutDecoder: makeScanoutDecoder)
         let traceFile = try o.trace.map(Self.openTrace)
         defer { try? traceFile?.close() }
 
@@ -151,7 +154,7 @@ public final class LiveJob {
         stream?.start()
         do {
             defer { stream?.stop() }
-            try display.run(stop: stop) { target, timing in
+            try display.present(stop: stop) { target, timing in
                 if let error = stream?.error { throw error }
                 if timing.lost != lost {
                     lost = timing.lost
@@ -174,9 +177,8 @@ public final class LiveJob {
                     return .skip(until: until)
                 case let .show(tick, frame, skipped):
                     let work = MonotonicClock.now()
-                    try decoder.decode(frames[frame], into: &picture)
                     let reading = o.hud ? hud.reading(now: work, frameSeconds: lastWork, lagSeconds: lastLag, dropped: stats.dropped + skipped) : nil
-                    painter.paint(picture, into: target, hud: reading)
+                    try drawer.draw(frames[frame], into: target, hud: reading)
                     lastWork = MonotonicClock.now() - work
                     stats.recordFrame(workSeconds: lastWork, skippedTicks: skipped)
                     if traceFile != nil {
@@ -240,14 +242,16 @@ public final class LiveJob {
     }
 
     /// What `parla live --list-outputs` prints: every card's connectors, modes, CRTCs and planes (or why there is
-    /// no display), then the ALSA playback and capture devices.
+    /// no display) and whether it gives a GBM/EGL context with GLES 3.1 (the GPU path), then the ALSA playback and
+    /// capture devices.
     public static func listOutputs(driDirectory: String = DRMCard.defaultDirectory, card: String? = nil) -> String {
         var parts = [String]()
         do {
             let paths = try card.map { [$0] } ?? DRMCard.cardPaths(in: driDirectory)
             for path in paths {
                 do {
-                    parts.append(try DRMCard(path: path, master: false, atomic: true).inventory().formatted())
+                    let card = try DRMCard(path: path, master: false, atomic: true)
+                    parts.append(try card.inventory().formatted() + "\n" + LiveGPUScanout.probe(card: card))
                 } catch {
                     parts.append("\(path): \(error)")
                 }

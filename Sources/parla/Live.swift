@@ -13,7 +13,7 @@ struct Live: ParsableCommand {
         restores the previous mode. See docs/live.md.
         """)
 
-    @Flag(name: .customLong("list-outputs"), help: "List connectors, modes, CRTCs, planes and ALSA playback devices, then exit.")
+    @Flag(name: .customLong("list-outputs"), help: "List connectors, modes, CRTCs, planes, whether GBM/EGL gives GLES 3.1 (the GPU path), and ALSA devices, then exit.")
     var listOutputs = false
     @Option(help: "The prepared avatar file (made by `parla prepare`).")
     var avatar: String?
@@ -41,7 +41,7 @@ struct Live: ParsableCommand {
     var fps: Double = 30
     @Flag(help: "Print fps, frame time, dropped frames and the A/V offset (with --mic: the sound-to-photon delay, estimated and measured) every second, and a summary at the end.")
     var stats = false
-    @Option(help: "Frame decoder: cpu, gles (GLES 3.1 compute, read back and copied into the scan-out buffer) or auto.")
+    @Option(help: "Frame decoder: cpu (copied into dumb buffers), gles (GLES 3.1 compute drawing into a GBM/EGL scan-out surface; read back into dumb buffers where the card has no GBM/EGL) or auto (gles on a hardware GPU, else cpu).")
     var backend: DecoderBackend = .cpu
     @Flag(help: "Draw a stats overlay into the picture: fps, frame time, lag, dropped frames, CPU temperature (if readable).")
     var hud = false

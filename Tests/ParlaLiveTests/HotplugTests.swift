@@ -22,7 +22,6 @@ final class HotplugTests: XCTestCase {
         var modesets = 0
         var flips = 0
         var log: [String] = []
-        private var pixels = [UInt32](repeating: 0, count: 16)
         /// Called before each flip with the flip number (to unplug/replug mid-run).
         var beforeFlip: (Int, FakeDisplay) -> Void = { _, _ in }
         /// Called on every wait while unplugged.
@@ -32,10 +31,6 @@ final class HotplugTests: XCTestCase {
             guard plugged && offersMode else { throw DisplayError("fake: drmModeSetCrtc: No such device (errno 19)", errno: ENODEV) }
             modesets += 1
             log.append("modeset")
-        }
-
-        func backTarget() -> ScanoutTarget {
-            pixels.withUnsafeMutableBytes { ScanoutTarget(pixels: $0.baseAddress!, pitch: 16, width: 4, height: 4) }
         }
 
         func flip(stop: StopSignal) throws -> Double {
@@ -74,7 +69,7 @@ final class HotplugTests: XCTestCase {
         loop.report = { reports.append($0) }
         var timings = [FlipTiming]()
         var presented = 0
-        try loop.run(device: device, stop: StopSignal(handlingSignals: false)) { _, timing in
+        try loop.run(device: device, stop: StopSignal(handlingSignals: false)) { timing in
             timings.append(timing)
             if presented == pictures { return .stop }
             presented += 1
@@ -145,7 +140,7 @@ final class HotplugTests: XCTestCase {
         var waits = 0
         d.onWait = { _ in waits += 1; if waits == 3 { stop.trigger() } }
         var loop = ScanoutLoop()
-        try loop.run(device: d, stop: stop) { _, _ in .present }
+        try loop.run(device: d, stop: stop) { _ in .present }
         XCTAssertEqual(d.log, ["modeset", "flip", "flip failed", "wait", "wait", "wait"])
     }
 

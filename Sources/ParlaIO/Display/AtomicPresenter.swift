@@ -36,7 +36,7 @@ final class AtomicPresenter: ScanoutPresenter {
         }
     }
 
-    func modeset(showing buffer: DumbBuffer) throws {
+    func modeset(showing framebufferID: UInt32) throws {
         var info = mode.modeInfo
         var blob: UInt32 = 0
         try drmCall("drmModeCreatePropertyBlob", context: card.path) {
@@ -49,7 +49,7 @@ final class AtomicPresenter: ScanoutPresenter {
             (connectorID, connectorProps["CRTC_ID"]!, UInt64(crtcID)),
             (crtcID, crtcProps["MODE_ID"]!, UInt64(blob)),
             (crtcID, crtcProps["ACTIVE"]!, 1),
-            (planeID, planeProps["FB_ID"]!, UInt64(buffer.framebufferID)),
+            (planeID, planeProps["FB_ID"]!, UInt64(framebufferID)),
             (planeID, planeProps["CRTC_ID"]!, UInt64(crtcID)),
             (planeID, planeProps["SRC_X"]!, 0), (planeID, planeProps["SRC_Y"]!, 0),
             (planeID, planeProps["SRC_W"]!, w << 16), (planeID, planeProps["SRC_H"]!, h << 16),
@@ -58,8 +58,8 @@ final class AtomicPresenter: ScanoutPresenter {
         ], flags: UInt32(DRM_MODE_ATOMIC_ALLOW_MODESET), userData: nil)
     }
 
-    func flip(to buffer: DumbBuffer, userData: UnsafeMutableRawPointer) throws {
-        try commit([(planeID, planeProps["FB_ID"]!, UInt64(buffer.framebufferID))],
+    func flip(to framebufferID: UInt32, userData: UnsafeMutableRawPointer) throws {
+        try commit([(planeID, planeProps["FB_ID"]!, UInt64(framebufferID))],
                    flags: UInt32(DRM_MODE_PAGE_FLIP_EVENT) | UInt32(DRM_MODE_ATOMIC_NONBLOCK), userData: userData)
     }
 

@@ -28,25 +28,7 @@ final class DumbBuffer {
         self.size = Int(size)
         var fb: UInt32 = 0
         do {
-            var handles: (UInt32, UInt32, UInt32, UInt32) = (handle, 0, 0, 0)
-            var pitches: (UInt32, UInt32, UInt32, UInt32) = (pitch, 0, 0, 0)
-            var offsets: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
-            let added = withUnsafePointer(to: &handles) { h in
-                withUnsafePointer(to: &pitches) { p in
-                    withUnsafePointer(to: &offsets) { o in
-                        drmModeAddFB2(card.fd, UInt32(width), UInt32(height), parla_drm_format_xrgb8888(),
-                                      UnsafeRawPointer(h).assumingMemoryBound(to: UInt32.self),
-                                      UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self),
-                                      UnsafeRawPointer(o).assumingMemoryBound(to: UInt32.self), &fb, 0)
-                    }
-                }
-            }
-            if added != 0 {
-                // Older drivers without AddFB2: the legacy call with depth 24, 32 bits per pixel is XRGB8888.
-                try drmCall("drmModeAddFB", context: card.path) {
-                    drmModeAddFB(card.fd, UInt32(width), UInt32(height), 24, 32, pitch, handle, &fb)
-                }
-            }
+            fb = try card.addFramebuffer(width: width, height: height, handle: handle, pitch: pitch)
             framebufferID = fb
             var offset: UInt64 = 0
             try drmCall("DRM_IOCTL_MODE_MAP_DUMB", context: card.path) { parla_drm_map_dumb(card.fd, handle, &offset) }
@@ -69,5 +51,32 @@ final class DumbBuffer {
         munmap(pixels, size)
         drmModeRmFB(fd, framebufferID)
         _ = parla_drm_destroy_dumb(fd, handle)
+    }
+}
+
+extension DRMCard {
+    /// Registers an XRGB8888 buffer object (`handle`, `pitch` bytes per row) as a framebuffer; returns its id.
+    /// `drmModeAddFB2`, falling back to `drmModeAddFB` (depth 24, 32 bits per pixel) on drivers without it.
+    func addFramebuffer(width: Int, height: Int, handle: UInt32, pitch: UInt32) throws -> UInt32 {
+        var fb: UInt32 = 0
+        var handles: (UInt32, UInt32, UInt32, UInt32) = (handle, 0, 0, 0)
+        var pitches: (UInt32, UInt32, UInt32, UInt32) = (pitch, 0, 0, 0)
+        var offsets: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        let added = withUnsafePointer(to: &handles) { h in
+            withUnsafePointer(to: &pitches) { p in
+                withUnsafePointer(to: &offsets) { o in
+                    drmModeAddFB2(fd, UInt32(width), UInt32(height), parla_drm_format_xrgb8888(),
+                                  UnsafeRawPointer(h).assumingMemoryBound(to: UInt32.self),
+                                  UnsafeRawPointer(p).assumingMemoryBound(to: UInt32.self),
+                                  UnsafeRawPointer(o).assumingMemoryBound(to: UInt32.self), &fb, 0)
+                }
+            }
+        }
+        if added != 0 {
+            try drmCall("drmModeAddFB", context: path) {
+                drmModeAddFB(fd, UInt32(width), UInt32(height), 24, 32, pitch, handle, &fb)
+            }
+        }
+        return fb
     }
 }

@@ -45,9 +45,12 @@ public enum PresentDecision: Sendable, Equatable {
     case stop
 }
 
-/// A KMS output driven with two dumb buffers: chooses connector, mode, CRTC and (atomic) primary plane, sets the
-/// mode, flips pictures painted by a callback (kmscube's `run(draw:)`: the loop never knows what it draws), and
-/// restores the CRTC it found.
+/// A KMS output: chooses connector, mode, CRTC and (atomic) primary plane, sets the mode, flips pictures painted by
+/// a callback (kmscube's `run(draw:)`: the loop never knows what it draws), and restores the CRTC it found.
+///
+/// Two kinds of scan-out buffer: two CPU-mapped dumb buffers (the CPU path, the default), or a ``GBMSurface`` that
+/// GL draws into (the GPU path, ``useGBMSurface(_:)``): then each picture is `eglSwapBuffers`, the locked buffer
+/// object's framebuffer is flipped to, and the buffer it replaced goes back to GBM once the flip has landed.
 public final class KMSDisplay {
     /// The device it drives.
     public let card: DRMCard
@@ -65,7 +68,9 @@ public final class KMSDisplay {
     public var height: Int { mode.height }
 
     private let presenter: ScanoutPresenter
-    private let buffers: [DumbBuffer]
+    private var buffers: [DumbBuffer]
+    /// The GL surface scanned out instead of ``buffers`` (the GPU path).
+    public private(set) var gbmSurface: GBMSurface?
     private let saved: drmModeCrtcPtr?
     private let event = UnsafeMutablePointer<parla_flip_event>.allocate(capacity: 1)
     private var front = 0
@@ -122,11 +127,40 @@ public final class KMSDisplay {
     /// flip event. Returns when `draw` says `.stop` or `stop` fires (after any pending flip completed). An
     /// unplugged panel pauses the flipping until it is back (see ``ScanoutLoop``).
     /// The caller restores the previous CRTC with ``restore()`` (also done on deinit).
+    /// Dumb buffers only: with a GBM surface use ``present(stop:draw:)``.
     public func run(stop: StopSignal, draw: (ScanoutTarget, FlipTiming) throws -> PresentDecision) throws {
+        guard gbmSurface == nil else {
+            throw DisplayError("\(card.path): this display scans out a GBM surface: draw with GL (KMSDisplay.present)")
+        }
+        try present(stop: stop) { target, timing in try draw(target!, timing) }
+    }
+
+    /// ``run(stop:draw:)`` for either kind of buffer: `draw` gets the dumb back buffer to paint, or nil when a
+    /// ``GBMSurface`` is scanned out (then it draws with GL into the surface, current on this thread, and the flip
+    /// swaps it).
+    public func present(stop: StopSignal, draw: (ScanoutTarget?, FlipTiming) throws -> PresentDecision) throws {
         var loop = ScanoutLoop()
         loop.report = report
         defer { unplugs = loop.unplugs }
-        try loop.run(device: self, stop: stop, draw: draw)
+        try loop.run(device: self, stop: stop) { timing in try draw(self.backTarget(), timing) }
+    }
+
+    /// Scans out `surface` (made for this mode's size) instead of the dumb buffers, which are freed. Call before
+    /// ``present(stop:draw:)``, after drawing the first picture into the surface (the modeset shows it).
+    public func useGBMSurface(_ surface: GBMSurface) throws {
+        guard surface.width == width, surface.height == height else {
+            throw DisplayError("\(card.path): the GBM surface is \(surface.width)x\(surface.height), the mode \(width)x\(height)")
+        }
+        guard !modeSet else { throw DisplayError("\(card.path): the scan-out buffers cannot change after the modeset") }
+        gbmSurface = surface
+        buffers = []
+    }
+
+    /// The dumb back buffer to paint (nil on the GPU path).
+    private func backTarget() -> ScanoutTarget? {
+        guard gbmSurface == nil else { return nil }
+        let back = buffers[1 - front]
+        return ScanoutTarget(pixels: back.pixels, pitch: back.pitch, width: back.width, height: back.height)
     }
 
     /// Waits for the pending flip's event; a stop request does not cut this short (the flip must land before the
@@ -196,20 +230,38 @@ extension KMSDisplay: ScanoutDevice {
     var refreshPeriod: Double { 1 / max(1, mode.refreshRate) }
 
     func modeset() throws {
-        try presenter.modeset(showing: buffers[front])
+        if let surface = gbmSurface {
+            // The first modeset shows the picture drawn before the loop; a later one (panel back) the front one.
+            if let fb = surface.frontFramebuffer {
+                try presenter.modeset(showing: fb)
+            } else {
+                let fb = try surface.swap()
+                do { try presenter.modeset(showing: fb) } catch { surface.flipFailed(); throw error }
+                surface.shownByModeset()
+            }
+        } else {
+            try presenter.modeset(showing: buffers[front].framebufferID)
+        }
         modeSet = true
-    }
-
-    func backTarget() -> ScanoutTarget {
-        let back = buffers[1 - front]
-        return ScanoutTarget(pixels: back.pixels, pitch: back.pitch, width: back.width, height: back.height)
     }
 
     func flip(stop: StopSignal) throws -> Double {
         event.pointee = parla_flip_event()
-        try presenter.flip(to: buffers[1 - front], userData: UnsafeMutableRawPointer(event))
-        try waitForFlip(stop: stop)
-        front = 1 - front
+        if let surface = gbmSurface {
+            let fb = try surface.swap()
+            do {
+                try presenter.flip(to: fb, userData: UnsafeMutableRawPointer(event))
+                try waitForFlip(stop: stop)
+            } catch {
+                surface.flipFailed()
+                throw error
+            }
+            surface.flipLanded()
+        } else {
+            try presenter.flip(to: buffers[1 - front].framebufferID, userData: UnsafeMutableRawPointer(event))
+            try waitForFlip(stop: stop)
+            front = 1 - front
+        }
         return event.pointee.time_us > 0 ? Double(event.pointee.time_us) / 1e6 : MonotonicClock.now()
     }
 

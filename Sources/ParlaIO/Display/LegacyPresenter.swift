@@ -15,17 +15,17 @@ final class LegacyPresenter: ScanoutPresenter {
         self.mode = mode
     }
 
-    func modeset(showing buffer: DumbBuffer) throws {
+    func modeset(showing framebufferID: UInt32) throws {
         var info = mode.modeInfo
         var connector = connectorID
         try drmCall("drmModeSetCrtc", context: card.path) {
-            drmModeSetCrtc(card.fd, crtcID, buffer.framebufferID, 0, 0, &connector, 1, &info)
+            drmModeSetCrtc(card.fd, crtcID, framebufferID, 0, 0, &connector, 1, &info)
         }
     }
 
-    func flip(to buffer: DumbBuffer, userData: UnsafeMutableRawPointer) throws {
+    func flip(to framebufferID: UInt32, userData: UnsafeMutableRawPointer) throws {
         try drmCall("drmModePageFlip", context: card.path) {
-            drmModePageFlip(card.fd, crtcID, buffer.framebufferID, UInt32(DRM_MODE_PAGE_FLIP_EVENT), userData)
+            drmModePageFlip(card.fd, crtcID, framebufferID, UInt32(DRM_MODE_PAGE_FLIP_EVENT), userData)
         }
     }
 

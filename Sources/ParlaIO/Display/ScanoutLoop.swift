@@ -19,8 +19,6 @@ protocol ScanoutDevice: AnyObject {
     var refreshPeriod: Double { get }
     /// Sets the mode and shows the front buffer.
     func modeset() throws
-    /// The buffer the next picture is painted into.
-    func backTarget() -> ScanoutTarget
     /// Flips to the back buffer and waits for the flip to land (not cut short by `stop`); makes it the front
     /// buffer and returns the CLOCK_MONOTONIC time it appeared at. Throws when the flip fails or never lands.
     func flip(stop: StopSignal) throws -> Double
@@ -32,7 +30,7 @@ protocol ScanoutDevice: AnyObject {
     func waitForHotplug(seconds: Double, stop: StopSignal) -> Bool
 }
 
-/// The flip loop (kmscube's `run(draw:)`) with hotplug handling: `draw` paints the back buffer, the loop flips
+/// The flip loop (kmscube's `run(draw:)`) with hotplug handling: `draw` paints the next picture, the loop flips
 /// it and waits for the flip event. When a flip fails or never lands, or a hotplug event says so, the connector is
 /// probed: if it is unplugged, the loop stops flipping and waits (the caller's sound keeps playing on its own
 /// thread), probing on each hotplug event and every ``probeInterval`` seconds, and sets the mode again when the
@@ -49,7 +47,7 @@ struct ScanoutLoop {
 
     /// Runs until `draw` returns `.stop` or `stop` fires. The device's mode must not be set yet.
     mutating func run(device: ScanoutDevice, stop: StopSignal,
-                      draw: (ScanoutTarget, FlipTiming) throws -> PresentDecision) throws {
+                      draw: (FlipTiming) throws -> PresentDecision) throws {
         try device.modeset()
         var timing = FlipTiming(flips: 0, lastFlipTime: MonotonicClock.now(), refreshPeriod: device.refreshPeriod)
         var connected = true
@@ -90,8 +88,7 @@ struct ScanoutLoop {
                 report("display: \(device.outputName) was unplugged: the sound goes on; waiting for it to come back")
                 continue
             }
-            let target = device.backTarget()
-            switch try draw(target, timing) {
+            switch try draw(timing) {
             case .stop:
                 return
             case let .skip(until):

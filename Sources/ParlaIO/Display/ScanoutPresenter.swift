@@ -13,10 +13,12 @@ public enum KMSInterface: String, Sendable, CaseIterable {
 protocol ScanoutPresenter: AnyObject {
     /// "atomic" or "legacy".
     var name: String { get }
-    /// Sets the mode and shows `buffer`; returns when it is on screen.
-    func modeset(showing buffer: DumbBuffer) throws
-    /// Queues `buffer` for the next vblank; completion arrives as a page-flip event carrying `userData`.
-    func flip(to buffer: DumbBuffer, userData: UnsafeMutableRawPointer) throws
+    /// Sets the mode and shows framebuffer `framebufferID` (a dumb buffer's or a GBM buffer object's); returns when
+    /// it is on screen.
+    func modeset(showing framebufferID: UInt32) throws
+    /// Queues framebuffer `framebufferID` for the next vblank; completion arrives as a page-flip event carrying
+    /// `userData`.
+    func flip(to framebufferID: UInt32, userData: UnsafeMutableRawPointer) throws
     /// Releases what the presenter created (mode blobs); called after the previous CRTC state is back.
     func releaseResources()
 }
