@@ -4,6 +4,9 @@
     kms_host.py dumps WORK [QEMU_PID]
                               wait for the guest's first speech frames, take two screendumps ~1 s apart (QEMU
                               paused for each, so the trace says which frame was on screen), ask for the stop
+    kms_host.py dumps-gles WORK [QEMU_PID]
+                              the same for the GPU path's run (`--backend gles`, trace-gles.csv): two dumps, taken
+                              when a new frame has reached the screen (it renders slowly under TCG), then stop-gles
     kms_host.py check WORK    compare the dumps with host renders of the same frames (`parla live --preview`),
                               check the mouth moved, the centre shows a face, the sound arrived in the loopback;
                               print one "PASS name" / "FAIL name: why" line per check
@@ -39,6 +42,8 @@ JAW_CHANGE = 0.15
 DUMP_ATTEMPTS = 16
 # The screen must change this many times more around the mouth than around the eyes between the dumps.
 MOUTH_OVER_EYES = 1.3
+# The GPU path's run (guest-test.sh, run 6) draws this --size: llvmpipe inside TCG is slow.
+GLES_SIZE = 256
 
 
 # MARK: - images
@@ -174,18 +179,21 @@ def alive(pid):
         return pid is None
 
 
-def take_dumps(work, qemu_pid=None):
+def take_dumps(work, qemu_pid=None, run="", per_frame=False):
+    """Dumps of the run whose trace is trace{run}.csv into dump{run}-1/2.ppm, dumps{run}.json; then stop{run or
+    '-main'}. per_frame: between attempts wait for the next traced flip instead of 0.25 s (slow renderers)."""
     results = os.path.join(work, "results")
-    trace_path = os.path.join(results, "trace.csv")
-    deadline = time.monotonic() + 240
+    trace_path = os.path.join(results, f"trace{run}.csv")
+    stop_file = os.path.join(results, f"stop{run or '-main'}")
+    deadline = time.monotonic() + (480 if per_frame else 240)
     while True:
         rows = read_trace(trace_path)
         if len(rows) >= 3 and rows[-1]["speech"] == "1":
             break
         if (os.path.exists(os.path.join(results, "guest-done")) or time.monotonic() > deadline
                 or not alive(qemu_pid)):
-            print("kms_host: no speech frames on screen in time; no dumps taken", file=sys.stderr)
-            open(os.path.join(results, "stop-main"), "w").close()
+            print(f"kms_host: no speech frames of trace{run}.csv on screen in time; no dumps taken", file=sys.stderr)
+            open(stop_file, "w").close()
             return
         time.sleep(0.2)
     qmp = QMP(os.path.join(work, "qmp.sock"))
@@ -206,10 +214,15 @@ def take_dumps(work, qemu_pid=None):
             if suits or attempt == DUMP_ATTEMPTS - 1:
                 break
             qmp.command("cont")
-            time.sleep(0.25)
-        ppm = os.path.join(work, f"dump-{k}.ppm")
+            if per_frame:
+                until = time.monotonic() + 20
+                while time.monotonic() < until and len(read_trace(trace_path)) <= len(seen):
+                    time.sleep(0.1)
+            else:
+                time.sleep(0.25)
+        ppm = os.path.join(work, f"dump{run}-{k}.ppm")
         qmp.command("screendump", filename=ppm)
-        qmp.command("screendump", filename=os.path.join(work, f"dump-{k}.png"), format="png")
+        qmp.command("screendump", filename=os.path.join(work, f"dump{run}-{k}.png"), format="png")
         if k == 1:
             first_jaw = float(last["jaw_open"]) if last else None
         qmp.command("cont")
@@ -224,9 +237,13 @@ def take_dumps(work, qemu_pid=None):
                 break
             time.sleep(0.1)
         dumps.append({"dump": ppm, "candidates": candidates, "attempts": attempt + 1})
-        print(f"kms_host: dump {k}: frames {[c['frame'] for c in candidates]} (attempt {attempt + 1})", file=sys.stderr)
-    with open(os.path.join(work, "dumps.json"), "w") as f:
+        print(f"kms_host: dump{run} {k}: frames {[c['frame'] for c in candidates]} (attempt {attempt + 1})", file=sys.stderr)
+    with open(os.path.join(work, f"dumps{run}.json"), "w") as f:
         json.dump(dumps, f, indent=1)
+    if run:
+        shutil.copyfile(os.path.join(work, f"dump{run}-2.png"), os.path.join(work, f"screendump{run}.png"))
+        open(stop_file, "w").close()
+        return
     # For docs/images: the dump with the wider open mouth.
     jaws = [float(d["candidates"][0]["jaw_open"]) if d["candidates"] else -1 for d in dumps]
     best = max(range(len(dumps)), key=lambda i: jaws[i])
@@ -249,42 +266,47 @@ class Checks:
             print(f"FAIL {name}: {detail}")
 
 
-def render_expected(run, work, frame):
-    path = os.path.join(work, f"expected-{frame}.png")
+def render_expected(run, work, frame, size=None):
+    sized = ["--size", str(size)] if size else []
+    path = os.path.join(work, f"expected-{frame}" + (f"-{size}" if size else "") + ".png")
     if not os.path.exists(path):
         subprocess.run([run["binary"], "live", "--avatar", run["avatar"], "--audio", run["audio"], "--mode", run["mode"],
-                        "--preview", path, "--preview-frame", str(frame)], check=True)
+                        "--preview", path, "--preview-frame", str(frame)] + sized, check=True)
     return read_png(path)
 
 
-def check_dumps(work, run, checks):
+def check_dumps(work, run, checks, name="", size=None):
+    """The checks of one run's dumps (dumps{name}.json); check names get the prefix "{name}/" ("-gles/" for the
+    GPU path, whose picture is drawn by the GLES decoder and GL's bilinear sampling, compared with the CPU render
+    of the same frame at the same --size)."""
+    prefix = f"{name.lstrip('-')}/" if name else ""
     try:
-        with open(os.path.join(work, "dumps.json")) as f:
+        with open(os.path.join(work, f"dumps{name}.json")) as f:
             dumps = json.load(f)
     except FileNotFoundError:
-        checks.report("screendumps", False, "no screendumps were taken (the guest never showed speech frames)")
+        checks.report(f"{prefix}screendumps", False, "no screendumps were taken (the guest never showed speech frames)")
         return
     matched = []
     for k, d in enumerate(dumps, 1):
         w, h, rgb = read_ppm(d["dump"])
         if k == 1:
             std = luminance_std(box(rgb, w, 0, 0, w, h)[::7])
-            checks.report("dump-not-blank", std > 20, f"luminance std {std:.1f}")
+            checks.report(f"{prefix}dump-not-blank", std > 20, f"luminance std {std:.1f}")
         best = None
         for c in d["candidates"]:
-            ew, eh, expected = render_expected(run, work, int(c["frame"]))
+            ew, eh, expected = render_expected(run, work, int(c["frame"]), size)
             if (ew, eh) != (w, h):
-                checks.report(f"dump-{k}-size", False, f"dump {w}x{h}, expected {ew}x{eh}")
+                checks.report(f"{prefix}dump-{k}-size", False, f"dump {w}x{h}, expected {ew}x{eh}")
                 return
             mean, fraction = difference(rgb, expected)
             if best is None or mean < best[1]:
                 best = (c, mean, fraction, expected)
         if best is None:
-            checks.report(f"dump-{k}-matches-render", False, "no traced frame to compare with")
+            checks.report(f"{prefix}dump-{k}-matches-render", False, "no traced frame to compare with")
             return
         c, mean, fraction, expected = best
         ok = mean <= MEAN_TOLERANCE and fraction >= PIXEL_FRACTION
-        checks.report(f"dump-{k}-matches-render", ok,
+        checks.report(f"{prefix}dump-{k}-matches-render", ok,
                       f"frame {c['frame']} (jawOpen {c['jaw_open']}): mean |diff| {mean:.3f}, {100 * fraction:.2f} % of pixels within {PIXEL_TOLERANCE}")
         matched.append((rgb, w, h, c, expected))
     if len(matched) != 2:
@@ -295,7 +317,7 @@ def check_dumps(work, run, checks):
     centre = box(d1, w, w * 3 // 10, h * 3 // 10, w * 7 // 10, h * 7 // 10)
     std = luminance_std(centre)
     skin = sum(1 for p in centre if is_skin(*p)) / len(centre)
-    checks.report("face-in-centre", std > 15 and skin > 0.10, f"luminance std {std:.1f}, skin-tone pixels {100 * skin:.0f} %")
+    checks.report(f"{prefix}face-in-centre", std > 15 and skin > 0.10, f"luminance std {std:.1f}, skin-tone pixels {100 * skin:.0f} %")
 
     # The mouth: the two frames differ in jawOpen, and the screen changed more around the mouth than around the
     # eyes (head motion moves edges everywhere; the mouth opening changes most). The regions come from the avatar
@@ -313,7 +335,7 @@ def check_dumps(work, run, checks):
 
     mouth = mean_change(0.38, 0.62, 0.50, 0.70)
     eyes = mean_change(0.30, 0.70, 0.25, 0.45)
-    checks.report("mouth-moves", jaw_change >= 0.1 and mouth >= 3 and mouth >= MOUTH_OVER_EYES * eyes,
+    checks.report(f"{prefix}mouth-moves", jaw_change >= 0.1 and mouth >= 3 and mouth >= MOUTH_OVER_EYES * eyes,
                   f"frames {c1['frame']} → {c2['frame']}, jawOpen {float(c1['jaw_open']):.2f} → {float(c2['jaw_open']):.2f}; "
                   f"mean |diff| between the dumps: mouth {mouth:.1f}, eyes {eyes:.1f}")
 
@@ -386,6 +408,7 @@ def check(work):
     else:
         checks.report("guest-ran", False, "the guest wrote no checks (see serial.log)")
     check_dumps(work, run, checks)
+    check_dumps(work, run, checks, name="-gles", size=GLES_SIZE)
     check_audio(work, run, checks)
     check_av_offset(work, checks)
     print(f"kms: {checks.passed} passed, {checks.failed} failed")
@@ -393,9 +416,11 @@ def check(work):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("dumps", "check"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("dumps", "dumps-gles", "check"):
         sys.exit(__doc__)
     if sys.argv[1] == "dumps":
         take_dumps(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else None)
+    elif sys.argv[1] == "dumps-gles":
+        take_dumps(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else None, run="-gles", per_frame=True)
     else:
         sys.exit(check(sys.argv[2]))
