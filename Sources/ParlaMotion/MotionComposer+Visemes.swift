@@ -15,7 +15,7 @@ extension MotionComposer {
         for n in frames.indices {
             Self.applyVisemeMouth(mouth, at: frames[n].time, fps: options.fps, to: &frames[n].blendshapes)
         }
-        MotionControls(options: options).apply(to: &frames)
+        options.controls.apply(to: &frames, seed: options.seed)
         return frames
     }
 

@@ -7,22 +7,11 @@ public struct MotionOptions: Sendable, Equatable {
     public var fps: Double = 30
     /// Same seed and audio give identical frames; another seed gives different head motion and blinks.
     public var seed: UInt64 = 1
-    /// Scales head motion and expression (brow) amplitude; 0 = none. The mouth and blinks are not scaled.
-    public var motionScale: Float = 1
-    /// No head motion at all: angles and translation 0, scale 1 (blinks, brows and mouth still animate).
-    public var still: Bool = false
     /// What drives the mouth from audio: the learned VisemeNet (default) or the acoustic signal driver.
     public var mouthDriver: MouthDriver = .visemeNet
-    /// Where the eyes look, x right / y up in the image, each in [−1, 1] (about ±25° / ±20°); (0, 0) is the
-    /// camera. Saccades jitter around it.
-    public var gaze: SIMD2<Float> = .zero
-    /// Distance of the head from the camera relative to the portrait (1 = as photographed, 2 = twice as far,
-    /// half the size): sets `MotionFrame.scale = 1 / headDistance`. Allowed 0.5 … 3.
-    public var headDistance: Float = 1
-    /// An expression offset added to every frame.
-    public var emotion: MotionEmotion = .neutral
-    /// 0 … 1: how strongly ``emotion`` shows.
-    public var emotionIntensity: Float = 1
+    /// Emotion, gaze, head distance, motion scale (head motion and brow amplitude; the mouth and blinks are not
+    /// scaled), still.
+    public var controls = MotionControls()
 
     /// The defaults: 30 fps, seed 1, scale 1, moving head.
     public init() {}
@@ -84,7 +73,7 @@ public struct MotionComposer: Sendable {
             return frames(for: audio, visemes: net.track(for: audio))
         }
         var frames = frames(for: audio, mouth: true)
-        MotionControls(options: options).apply(to: &frames)
+        options.controls.apply(to: &frames, seed: options.seed)
         return frames
     }
 
@@ -99,13 +88,13 @@ public struct MotionComposer: Sendable {
         let head: HeadMotion
         if let analysis {
             head = HeadMotion(features: analysis.features, activity: analysis.activity, jaw: analysis.mouth.jawOpen,
-                              seed: options.seed, motionScale: options.motionScale, still: options.still)
+                              seed: options.seed, motionScale: options.controls.motionScale, still: options.controls.still)
         } else {
             let silence = SpeechFeatures(hopSeconds: 0.01, count: 0, bandCount: 0, bandCentreHz: [], levelDB: [],
                                          logMel: [], centroidHz: [], tiltDBPerOctave: [], zeroCrossingRate: [],
                                          periodicity: [], f0Hz: [], voiced: [])
             head = HeadMotion(features: silence, activity: SpeechActivity(levels: [], hopSeconds: 0.01), jaw: [],
-                              seed: options.seed, motionScale: options.motionScale, still: options.still)
+                              seed: options.seed, motionScale: options.controls.motionScale, still: options.controls.still)
         }
         var frames = [MotionFrame]()
         frames.reserveCapacity(count)
@@ -132,26 +121,15 @@ public struct MotionComposer: Sendable {
     }
 
     /// Like ``frames(for:)`` but throws ``MotionError`` for options or audio it would otherwise tolerate:
-    /// an fps outside (0, 1000], a negative or non-finite motion scale, a rate below 8 kHz, a NaN or infinite
-    /// sample.
+    /// an fps outside (0, 1000], controls out of range (``MotionControls/validate()``), a rate below 8 kHz, a NaN
+    /// or infinite sample.
     public func checkedFrames(for audio: AudioBuffer) throws -> [MotionFrame] {
         guard options.fps.isFinite, options.fps > 0, options.fps <= MotionOptions.maximumFPS else {
             throw MotionError.invalidOptions("fps \(options.fps) must be above 0 and at most \(Int(MotionOptions.maximumFPS))")
         }
-        guard options.motionScale.isFinite, options.motionScale >= 0 else {
-            throw MotionError.invalidOptions("motion scale \(options.motionScale) must be zero or positive")
-        }
         guard audio.sampleRate >= 8000 else { throw MotionError.unsupportedSampleRate(audio.sampleRate) }
         if let bad = audio.samples.firstIndex(where: { !$0.isFinite }) { throw MotionError.nonFiniteSample(index: bad) }
-        guard options.gaze.x.isFinite, options.gaze.y.isFinite, abs(options.gaze.x) <= 1, abs(options.gaze.y) <= 1 else {
-            throw MotionError.invalidOptions("gaze \(options.gaze.x),\(options.gaze.y) must be within −1…1 on both axes")
-        }
-        guard options.headDistance.isFinite, options.headDistance >= 0.5, options.headDistance <= 3 else {
-            throw MotionError.invalidOptions("head distance \(options.headDistance) must be between 0.5 and 3")
-        }
-        guard options.emotionIntensity.isFinite, options.emotionIntensity >= 0, options.emotionIntensity <= 1 else {
-            throw MotionError.invalidOptions("emotion intensity \(options.emotionIntensity) must be between 0 and 1")
-        }
+        try options.controls.validate()
         return frames(for: audio)
     }
 

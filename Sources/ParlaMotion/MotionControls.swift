@@ -1,7 +1,7 @@
 import Foundation
 
-/// An expression offset (``MotionOptions/emotion``).
-public enum MotionEmotion: String, Sendable, CaseIterable {
+/// An expression offset (``MotionControls/emotion``).
+public enum MotionEmotion: String, Sendable, CaseIterable, Codable {
     case neutral, happy, sad, angry, surprised
 
     /// Blendshape offsets at intensity 1 (added, then clamped to [0, 1]).
@@ -39,28 +39,107 @@ public enum MotionEmotion: String, Sendable, CaseIterable {
     }
 }
 
-/// The control layer applied after the drivers: gaze with saccades, head distance, emotion. Deterministic in
-/// (frame times, options).
+/// The settings a user or a controller chooses for the face: mood, where the eyes look, how far the head is, how much
+/// it moves. One type for every way in: `parla render --emotion/--gaze/--head-distance/--motion-scale/--still`
+/// (through ``MotionOptions/controls``), `PUT /controls` of `parla serve` (JSON: `emotion`, `intensity`, `gazeX`,
+/// `gazeY`, `headDistance`, `motionScale`, `still`) and the live engine, which applies them to every frame it shows.
 ///
-/// * **Gaze**: eyeLook blendshapes point the eyes at ``MotionOptions/gaze`` (x → eyeLookOutLeft/eyeLookInRight
-///   for x > 0, eyeLookInLeft/eyeLookOutRight for x < 0; y → eyeLookUp / eyeLookDown), plus saccades: seeded
-///   jumps of up to 0.08 every Erlang(2, 1.4 s) (at least 0.35 s apart), each reached in 30 ms. The head turns
-///   a quarter of the way (yaw 6°, pitch 4° at full gaze) unless ``MotionOptions/still``.
+/// * **Gaze**: eyeLook blendshapes point the eyes at ``gaze`` (x → eyeLookOutLeft/eyeLookInRight for x > 0,
+///   eyeLookInLeft/eyeLookOutRight for x < 0; y → eyeLookUp / eyeLookDown), plus saccades: seeded jumps of up to
+///   0.08 every Erlang(2, 1.4 s) (at least 0.35 s apart), each reached in 30 ms. The head turns a quarter of the way
+///   (yaw 6°, pitch 4° at full gaze) unless ``still``.
 /// * **Head distance**: `scale = 1 / headDistance`.
-/// * **Emotion**: ``MotionEmotion/offsets`` × intensity added to the blendshapes, ``MotionEmotion/pitchDegrees`` × intensity
-///   to the head pitch (unless still). The mouth shapes stay on top: a smile is added to the viseme shapes.
-public struct MotionControls: Sendable {
-    /// The options whose controls are applied.
-    public let options: MotionOptions
+/// * **Emotion**: ``MotionEmotion/offsets`` × intensity added to the blendshapes, ``MotionEmotion/pitchDegrees`` ×
+///   intensity to the head pitch (unless still). The mouth shapes stay on top: a smile is added to the viseme shapes.
+/// * **Motion scale / still**: scale head motion and brows when composing (``HeadMotion``); applied live
+///   (``applyLive(to:)``), they scale the head's angles and translation of frames already composed.
+public struct MotionControls: Sendable, Equatable, Codable {
+    /// An expression on top of whatever drives the face.
+    public var emotion: MotionEmotion = .neutral
+    /// 0 … 1: how strongly ``emotion`` shows.
+    public var intensity: Float = 1
+    /// Where the eyes look, x right / y up in the image, each in [−1, 1] (about ±25° / ±20°); (0, 0) is the
+    /// camera. Saccades jitter around it.
+    public var gaze: SIMD2<Float> = .zero
+    /// Distance of the head from the camera relative to the portrait (1 = as photographed, 2 = twice as far,
+    /// half the size), 0.5 … 3.
+    public var headDistance: Float = 1
+    /// Scales head motion (and brows when composing), 0 … 4; 0 = none, 1 = natural.
+    public var motionScale: Float = 1
+    /// No head motion at all (blinks, brows and mouth still animate).
+    public var still = false
 
-    /// Controls for `options`.
-    public init(options: MotionOptions) { self.options = options }
+    /// The defaults: neutral, looking at the camera, as photographed, natural motion.
+    public init() {}
 
-    /// Applies the controls to frames in time order.
-    public func apply(to frames: inout [MotionFrame]) {
+    /// Throws ``MotionError/invalidOptions(_:)`` naming the first value out of range.
+    public func validate() throws {
+        func check(_ v: Float, _ range: ClosedRange<Float>, _ what: String, _ spelled: String) throws {
+            guard v.isFinite, range.contains(v) else { throw MotionError.invalidOptions("\(what) \(v) must be between \(spelled)") }
+        }
+        try check(intensity, 0...1, "emotion intensity", "0 and 1")
+        guard gaze.x.isFinite, gaze.y.isFinite, abs(gaze.x) <= 1, abs(gaze.y) <= 1 else {
+            throw MotionError.invalidOptions("gaze \(gaze.x),\(gaze.y) must be within −1…1 on both axes")
+        }
+        try check(headDistance, 0.5...3, "head distance", "0.5 and 3")
+        try check(motionScale, 0...4, "motion scale", "0 and 4")
+    }
+
+    // MARK: - JSON (`PUT /controls`): gaze as gazeX / gazeY
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case emotion, intensity, gazeX, gazeY, headDistance, motionScale, still
+    }
+
+    /// The JSON field names.
+    public static let fieldNames: [String] = CodingKeys.allCases.map(\.rawValue)
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = MotionControls()
+        emotion = try c.decodeIfPresent(MotionEmotion.self, forKey: .emotion) ?? d.emotion
+        intensity = try c.decodeIfPresent(Float.self, forKey: .intensity) ?? d.intensity
+        gaze = SIMD2(try c.decodeIfPresent(Float.self, forKey: .gazeX) ?? 0, try c.decodeIfPresent(Float.self, forKey: .gazeY) ?? 0)
+        headDistance = try c.decodeIfPresent(Float.self, forKey: .headDistance) ?? d.headDistance
+        motionScale = try c.decodeIfPresent(Float.self, forKey: .motionScale) ?? d.motionScale
+        still = try c.decodeIfPresent(Bool.self, forKey: .still) ?? d.still
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(emotion, forKey: .emotion)
+        try c.encode(intensity, forKey: .intensity)
+        try c.encode(gaze.x, forKey: .gazeX)
+        try c.encode(gaze.y, forKey: .gazeY)
+        try c.encode(headDistance, forKey: .headDistance)
+        try c.encode(motionScale, forKey: .motionScale)
+        try c.encode(still, forKey: .still)
+    }
+
+    // MARK: - Applying
+
+    /// Applies the controls to frames in time order while composing (saccades seeded by `seed`).
+    public func apply(to frames: inout [MotionFrame], seed: UInt64) {
         guard let last = frames.last else { return }
-        let saccades = Self.saccades(duration: last.time + 1, seed: options.seed)
+        let saccades = Self.saccades(duration: last.time + 1, seed: seed)
         for n in frames.indices { apply(to: &frames[n], saccades: saccades) }
+    }
+
+    /// Applies the controls to a frame composed with the default ones (the live engine's utterances, idle, stream
+    /// and outside frames), so a change shows on the next frame whatever is speaking: the head's angles and
+    /// translation are scaled by ``motionScale`` (0 when ``still``), the eyes keep the frame's own saccade on top
+    /// of ``gaze``, and gaze, emotion and distance act as when composing.
+    public func applyLive(to frame: MotionFrame) -> MotionFrame {
+        var f = frame
+        let m: Float = still ? 0 : motionScale
+        f.headPitch *= m
+        f.headYaw *= m
+        f.headRoll *= m
+        f.translation *= m
+        let w = f.blendshapes
+        let saccade = SIMD2<Float>(w[.eyeLookOutLeft] - w[.eyeLookInLeft], w[.eyeLookUpLeft] - w[.eyeLookDownLeft])
+        apply(to: &f, offset: saccade)
+        return f
     }
 
     /// Saccade targets: (time, offset) pairs, the first at 0 with no offset.
@@ -85,8 +164,12 @@ public struct MotionControls: Sendable {
         let current = saccades[index]
         let previous = index > 0 ? saccades[index - 1].1 : current.1
         let u = Float(min(max((t - current.0) / 0.03, 0), 1))
-        let offset = previous + (current.1 - previous) * u
-        let gaze = simd_clamp(options.gaze + offset, SIMD2(repeating: -1), SIMD2(repeating: 1))
+        apply(to: &frame, offset: previous + (current.1 - previous) * u)
+    }
+
+    /// Eyes at ``gaze`` + `offset` (a saccade), emotion, the head's turn toward the gaze, distance.
+    func apply(to frame: inout MotionFrame, offset: SIMD2<Float>) {
+        let gaze = simd_clamp(self.gaze + offset, SIMD2(repeating: -1), SIMD2(repeating: 1))
         var w = frame.blendshapes
         let x = gaze.x, y = gaze.y
         w[.eyeLookOutLeft] = max(x, 0)
@@ -97,15 +180,15 @@ public struct MotionControls: Sendable {
         w[.eyeLookUpRight] = max(y, 0)
         w[.eyeLookDownLeft] = max(-y, 0)
         w[.eyeLookDownRight] = max(-y, 0)
-        let k = min(max(options.emotionIntensity.isFinite ? options.emotionIntensity : 0, 0), 1)
-        for (shape, value) in options.emotion.offsets { w[shape] = w[shape] + k * value }
+        let k = min(max(intensity.isFinite ? intensity : 0, 0), 1)
+        for (shape, value) in emotion.offsets { w[shape] = w[shape] + k * value }
         frame.blendshapes = w
-        if !options.still {
+        if !still {
             let degrees = Float.pi / 180
-            frame.headYaw += 6 * degrees * options.gaze.x
-            frame.headPitch += -4 * degrees * options.gaze.y + k * options.emotion.pitchDegrees * degrees
+            frame.headYaw += 6 * degrees * self.gaze.x
+            frame.headPitch += -4 * degrees * self.gaze.y + k * emotion.pitchDegrees * degrees
         }
-        let distance = options.headDistance.isFinite ? min(max(options.headDistance, 0.5), 3) : 1
+        let distance = headDistance.isFinite ? min(max(headDistance, 0.5), 3) : 1
         frame.scale = 1 / distance
     }
 }

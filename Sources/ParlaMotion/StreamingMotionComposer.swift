@@ -45,8 +45,8 @@ public struct StreamingMotionComposer: Sendable {
         let fe = VisemeFrontEnd()
         frontEnd = fe.makeStream()
         netStream = self.net.makeStream()
-        head = CausalHead(seed: options.seed, motionScale: options.motionScale, still: options.still)
-        controls = MotionControls(options: options)
+        head = CausalHead(seed: options.seed, motionScale: options.controls.motionScale, still: options.controls.still)
+        controls = options.controls
         saccadeRandom = MotionRandom(seed: options.seed, stream: 0x5ACC)
     }
 

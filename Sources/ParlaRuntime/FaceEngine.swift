@@ -40,9 +40,11 @@ public struct EngineStatus: Codable, Sendable, Equatable {
     public var droppedFrames: Int
     public var utterancesStarted: Int
     public var utterancesInterrupted: Int
+    /// Seconds of PCM stream audio received (`--pcm-*`, WebSocket binary messages).
+    public var streamSeconds: Double
     public var avatar: String
     public var sink: String
-    public var controls: FaceControls
+    public var controls: MotionControls
     public var uptime: Double
 }
 
@@ -108,7 +110,7 @@ public final class FaceEngine: @unchecked Sendable {
     private var decoder: any FrameDecoder
     private var fading: (old: any FrameDecoder, start: Double, seconds: Double)?
     private var avatarName: String
-    private var controls = FaceControls()
+    private var controls = MotionControls()
     private var queue: [Utterance] = []
     private var current: (utterance: Utterance, start: Double)?
     private var nextID = 1
@@ -194,10 +196,12 @@ public final class FaceEngine: @unchecked Sendable {
         current = nil
         queue.removeAll()
         audio?.clear()
+        stream?.queue.clear()
         return n
     }
 
-    public var faceControls: FaceControls {
+    /// The controls applied to every frame shown (``MotionControls/applyLive(to:)``), whatever drives the face.
+    public var faceControls: MotionControls {
         get { lock.lock(); defer { lock.unlock() }; return controls }
         set { lock.lock(); controls = newValue; lock.unlock() }
     }
@@ -233,7 +237,8 @@ public final class FaceEngine: @unchecked Sendable {
             speaking: current != nil || (stream.map { $0.loudUntil > now } ?? false), utterance: current?.utterance.id, position: current.map { now - $0.start },
             queue: queue.count, queued: queue.map(\.id), fps: metrics.fps, lagMs: metrics.lagSeconds * 1000,
             framesShown: metrics.frames, droppedFrames: metrics.dropped, utterancesStarted: metrics.utterancesStarted,
-            utterancesInterrupted: metrics.utterancesInterrupted, avatar: avatarName, sink: configuration.sink.rawValue,
+            utterancesInterrupted: metrics.utterancesInterrupted,
+            streamSeconds: Double(stream?.queue.received ?? 0) / Double(AudioBuffer.analysisRate), avatar: avatarName, sink: configuration.sink.rawValue,
             controls: controls, uptime: now - startTime)
     }
 
@@ -250,6 +255,20 @@ public final class FaceEngine: @unchecked Sendable {
         let composer = try StreamingMotionComposer(options: motionOptions)
         lock.lock(); defer { lock.unlock() }
         stream = (queue, composer, nil, 0)
+    }
+
+    /// The queue of the PCM stream driving the face, attaching a new one when there is none or the attached one
+    /// was closed (its producer ended): WebSocket binary messages are written here.
+    public func streamQueue() throws -> PCMSampleQueue {
+        lock.lock()
+        if let s = stream, !s.queue.isClosed {
+            lock.unlock()
+            return s.queue
+        }
+        lock.unlock()
+        let queue = PCMSampleQueue()
+        try attachStream(queue)
+        return queue
     }
 
     /// Frames of the stream due at `time` (called with the lock held, once per tick).
@@ -379,7 +398,7 @@ public final class FaceEngine: @unchecked Sendable {
         if let e = external {
             if e.until >= time { frame = e.frame } else { external = nil }
         }
-        frame = controls.apply(to: frame)
+        frame = controls.applyLive(to: frame)
         frame = smoothHead(frame)
         frame.time = time - startTime
         var fade: (any FrameDecoder, Float)?

@@ -54,6 +54,13 @@ public struct LiveOptions: Sendable {
     /// An ALSA capture device: the face follows what it hears (`--mic`); `audio` is then not used.
     public var microphone: String?
 
+    /// A raw PCM stream to play and follow (`--pcm-stdin`, `--pcm-socket`, `--pcm-fifo`); `audio` is then not used.
+    public var pcm: LivePCMInput?
+
+    /// The clip's mouth as timed visemes (a synthesizer's phoneme events, `parla say`): the mouth follows them
+    /// instead of the audio analysis, as in ``MotionComposer/frames(for:visemes:)``.
+    public var visemes: [VisemeEvent]?
+
     /// Options for playing `audio` with every other setting at its default.
     public init(audio: URL) {
         self.audio = audio
@@ -63,6 +70,12 @@ public struct LiveOptions: Sendable {
     public init(microphone device: String) {
         audio = URL(fileURLWithPath: "/dev/null")
         microphone = device
+    }
+
+    /// Options for playing and following the raw PCM stream `input` with every other setting at its default.
+    public init(pcm input: LivePCMInput) {
+        audio = URL(fileURLWithPath: "/dev/null")
+        pcm = input
     }
 
     /// Sets the display options from their command-line spellings (`--mode`, `--rotate`, `--fit`,
@@ -116,6 +129,9 @@ public final class LiveJob {
         if let microphone = o.microphone {
             return try runMicrophone(device: microphone, stop: stop, makeDecoder: makeDecoder,
                                      makeScanoutDecoder: makeScanoutDecoder)
+        }
+        if let pcm = o.pcm {
+            return try runStream(pcm, stop: stop, makeDecoder: makeDecoder, makeScanoutDecoder: makeScanoutDecoder)
         }
         let (display, painter) = try openDisplay()
         let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
@@ -222,7 +238,12 @@ public final class LiveJob {
         if !o.loop {
             padded.samples.append(contentsOf: repeatElement(0, count: Int(o.idleSeconds * Double(clip.sampleRate))))
         }
-        let frames = try composer.checkedFrames(for: padded)
+        let frames: [MotionFrame]
+        if let events = o.visemes {
+            frames = composer.frames(for: padded, visemes: VisemeTrack(events: events, duration: padded.duration))
+        } else {
+            frames = try composer.checkedFrames(for: padded)
+        }
         guard frames.count >= speechFrames else { throw RuntimeError("\(o.audio.path): composed no frames") }
         // The idle ping-pong starts a second after the clip (once the face has settled).
         let idleStart = min(frames.count - 1, speechFrames + Int(o.fps))

@@ -173,6 +173,12 @@ public final class PCMSampleQueue: @unchecked Sendable {
         return buffer.count - head
     }
 
+    /// Whether the writer closed the stream (what is queued can still be read).
+    public var isClosed: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return closed
+    }
+
     /// Whether the writer closed the stream and everything was read.
     public var isDrained: Bool {
         condition.lock(); defer { condition.unlock() }

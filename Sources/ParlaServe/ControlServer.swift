@@ -335,22 +335,22 @@ public final class ControlServer: @unchecked Sendable {
         return try json(engine.status())
     }
 
-    /// `PUT /controls`: any subset of the fields of ``FaceControls``; unknown fields are refused.
+    /// `PUT /controls`: any subset of the fields of ``MotionControls``; unknown fields are refused.
     private func putControls(_ request: HTTPRequest) async throws -> HTTPResponse {
         let data = try await readBody(request, limit: options.maximumJSONBytes)
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw APIError(.badRequest, "the body must be a JSON object")
         }
-        let known: Set<String> = ["emotion", "intensity", "gazeX", "gazeY", "headDistance", "motionScale", "still"]
+        let known = Set(MotionControls.fieldNames)
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw APIError(.badRequest, "unknown control '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         // Merge: encode the current controls, overlay the given fields, decode (which checks every type).
         var merged = (try JSONSerialization.jsonObject(with: JSONEncoder().encode(engine.faceControls))) as! [String: Any]
         for (k, v) in object { merged[k] = v }
-        let controls: FaceControls
+        let controls: MotionControls
         do {
-            controls = try JSONDecoder().decode(FaceControls.self, from: JSONSerialization.data(withJSONObject: merged))
+            controls = try JSONDecoder().decode(MotionControls.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch {
             throw APIError(.badRequest, "bad control value: \(Self.describe(error))")
         }

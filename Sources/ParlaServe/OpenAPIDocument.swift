@@ -84,7 +84,7 @@ enum OpenAPIDocument {
         "/metrics": {"get": {"summary": "Prometheus text exposition: fps, frame-time histogram, lag, dropped frames, xruns, CPU temperature, utterances, requests.",
           "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
-        "/ws": {"get": {"summary": "WebSocket: status JSON twice a second out; binary PCM chunks (?format=s16le:16000:1) and {type: blendshapes|flush|stop} text messages in.",
+        "/ws": {"get": {"summary": "WebSocket: status JSON twice a second out; binary PCM chunks (?format=s16le:16000:1, sent at the pace they play; they drive the face through the streaming composer) and {type: blendshapes|stop} text messages in.",
           "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "example": "s16le:16000:1"}}],
           "responses": {"101": {"description": "switching to WebSocket"}}}}
       }

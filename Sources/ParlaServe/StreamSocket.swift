@@ -7,16 +7,16 @@ import ParlaRuntime
 /// The `/ws` WebSocket. The server sends the status as JSON (`{"type":"status", …}`) twice a second. The client may
 /// send:
 /// - binary messages: raw PCM in the format given at connect time (`/ws?format=s16le:16000:1`), chunks of any
-///   size; every second of audio received (or on `{"type":"flush"}`) becomes an utterance in the queue;
+///   size, sent at the pace they should play: they go into the engine's PCM stream (``FaceEngine/streamQueue()``)
+///   and through the streaming composer as they arrive, so the face speaks about 120 ms behind them; when they
+///   stop, the face idles. More than the stream queue holds (10 s ahead of real time) is refused with an error;
 /// - `{"type":"blendshapes","weights":{"jawOpen":0.4,…},"headPitch":0,"headYaw":0.1,"headRoll":0}`: an ARKit frame
 ///   from an outside model, shown instead of the composed face for a quarter second;
-/// - `{"type":"flush"}`, `{"type":"stop"}` (clear the queue, like `DELETE /queue`).
+/// - `{"type":"stop"}` (clear the queue and the stream, like `DELETE /queue`).
 /// Bad messages get `{"type":"error","error":"…"}` and the connection stays open.
 struct StreamSocket: WSMessageHandler {
     let server: ControlServer
     let format: PCMStreamFormat
-    /// Audio gathered into one utterance (seconds at 16 kHz).
-    static let blockSeconds = 1.0
 
     func makeMessages(for client: AsyncStream<WSMessage>) async throws -> AsyncStream<WSMessage> {
         let (out, continuation) = AsyncStream<WSMessage>.makeStream()
@@ -32,12 +32,19 @@ struct StreamSocket: WSMessageHandler {
         Task {
             var decoder = PCMStreamDecoder(format: format)
             var pending = [Float]()
-            func flush() {
+            /// Hands the decoded samples to the engine's stream; refuses what would not fit (a producer running
+            /// far ahead of real time) instead of blocking the connection.
+            func feed() {
                 guard !pending.isEmpty else { return }
-                let audio = AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: pending)
-                pending.removeAll()
+                defer { pending.removeAll(keepingCapacity: true) }
                 do {
-                    _ = try engine.enqueue(try engine.utterance(audio: audio), interrupt: false)
+                    let queue = try engine.streamQueue()
+                    guard queue.available + pending.count <= queue.capacity else {
+                        let ahead = Double(queue.capacity) / Double(AudioBuffer.analysisRate)
+                        continuation.yield(.text(Self.errorText("PCM dropped: the stream would be more than \(Int(ahead)) s ahead of real time; send it at the pace it plays")))
+                        return
+                    }
+                    queue.write(pending)
                 } catch {
                     continuation.yield(.text(Self.errorText("\(error)")))
                 }
@@ -50,9 +57,9 @@ struct StreamSocket: WSMessageHandler {
                         continue
                     }
                     data.withUnsafeBytes { decoder.push($0, into: &pending) }
-                    if Double(pending.count) >= Self.blockSeconds * Double(AudioBuffer.analysisRate) { flush() }
+                    feed()
                 case .text(let text):
-                    if let error = Self.handle(text: text, engine: engine, limit: server.options.maximumJSONBytes, flush: flush) {
+                    if let error = Self.handle(text: text, engine: engine, limit: server.options.maximumJSONBytes) {
                         continuation.yield(.text(Self.errorText(error)))
                     }
                 case .close:
@@ -60,7 +67,7 @@ struct StreamSocket: WSMessageHandler {
                 }
             }
             decoder.finish(into: &pending)
-            flush()
+            feed()
             status.cancel()
             continuation.finish()
         }
@@ -68,15 +75,13 @@ struct StreamSocket: WSMessageHandler {
     }
 
     /// Acts on one text message; returns an error line for a bad one.
-    static func handle(text: String, engine: FaceEngine, limit: Int, flush: () -> Void) -> String? {
+    static func handle(text: String, engine: FaceEngine, limit: Int) -> String? {
         guard text.utf8.count <= limit else { return "message larger than \(limit) bytes" }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
               let type = object["type"] as? String else {
-            return "expected a JSON object with a \"type\" (blendshapes, flush, stop)"
+            return "expected a JSON object with a \"type\" (blendshapes, stop)"
         }
         switch type {
-        case "flush":
-            flush()
         case "stop":
             engine.clear()
         case "blendshapes":
@@ -94,7 +99,7 @@ struct StreamSocket: WSMessageHandler {
             }
             engine.pushExternal(frame)
         default:
-            return "unknown message type '\(type)' (blendshapes, flush, stop)"
+            return "unknown message type '\(type)' (blendshapes, stop)"
         }
         return nil
     }

@@ -21,6 +21,8 @@ struct Live: ParsableCommand {
     var audio: String?
     @Option(help: "Follow an ALSA capture device instead of a file (e.g. default, hw:1,0, plughw:CARD=Device): the face speaks along with the microphone.")
     var mic: String?
+    @OptionGroup(title: "PCM stream (instead of --audio or --mic: e.g. some-tts --stdout | parla live --pcm-stdin s16le:22050:1)")
+    var pcm: PCMStreamOptions
     @Flag(help: "Play the clip again and again instead of idling after it.")
     var loop = false
     @Option(help: "Connector to use, e.g. HDMI-A-1, DSI-1, Virtual-1 (default: the first connected one).")
@@ -63,8 +65,11 @@ struct Live: ParsableCommand {
     func validate() throws {
         guard !listOutputs else { return }
         guard avatar != nil else { throw ValidationError("--avatar is required (or use --list-outputs)") }
-        guard (audio != nil) != (mic != nil) else { throw ValidationError("give either --audio FILE or --mic DEVICE") }
-        if mic != nil && preview != nil { throw ValidationError("--preview needs --audio (there is no microphone picture to preview)") }
+        guard [audio != nil, mic != nil, pcm.isGiven].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of --audio FILE, --mic DEVICE, --pcm-stdin FORMAT, --pcm-socket PATH, --pcm-fifo PATH")
+        }
+        if audio == nil && preview != nil { throw ValidationError("--preview needs --audio (there is no live picture to preview)") }
+        if pcm.isGiven && loop { throw ValidationError("--loop needs --audio (a stream is not replayed)") }
         guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
         guard fps > 0 && fps <= 240 else { throw ValidationError("--fps must be above 0 and at most 240") }
     }
@@ -75,7 +80,12 @@ struct Live: ParsableCommand {
                 print(LiveJob.listOutputs(card: card))
                 return
             }
-            var options = mic.map { LiveOptions(microphone: $0) } ?? LiveOptions(audio: URL(fileURLWithPath: audio!))
+            var options: LiveOptions
+            if let input = try pcm.input() {
+                options = LiveOptions(pcm: input)
+            } else {
+                options = mic.map { LiveOptions(microphone: $0) } ?? LiveOptions(audio: URL(fileURLWithPath: audio!))
+            }
             options.avatar = URL(fileURLWithPath: avatar!)
             try options.setDisplay(mode: mode, rotate: rotate, fit: fit, background: background, kms: kms)
             options.loop = loop

@@ -87,11 +87,11 @@ struct Render: ParsableCommand {
             (request.width, request.height) = try parseSize(size)
             request.motion.fps = fps
             request.motion.seed = seed
-            request.motion.motionScale = motionScale
-            request.motion.still = still
-            request.motion.gaze = try parseGaze(gaze)
-            request.motion.headDistance = headDistance
-            (request.motion.emotion, request.motion.emotionIntensity) = MotionEmotion.parse(emotion) ?? (.neutral, 1)
+            request.motion.controls.motionScale = motionScale
+            request.motion.controls.still = still
+            request.motion.controls.gaze = try parseGaze(gaze)
+            request.motion.controls.headDistance = headDistance
+            (request.motion.controls.emotion, request.motion.controls.intensity) = MotionEmotion.parse(emotion) ?? (.neutral, 1)
             request.motion.mouthDriver = MouthDriver(rawValue: mouth) ?? .visemeNet
             request.backend = backend
             let job = try RenderJob(request: request)

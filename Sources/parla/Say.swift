@@ -103,13 +103,15 @@ struct Say: ParsableCommand {
         }
     }
 
-    /// Live: the speech through ALSA and the face on the KMS display, as `parla live` plays a clip.
+    /// Live: the speech through ALSA and the face on the KMS display, as `parla live` plays a clip, the mouth from
+    /// the synthesizer's phoneme events (as in the file path), not from the audio.
     private func runLive(text: String, voice: VoiceOptions) throws {
         let speech = try SpeechSynthesizer.shared.synthesize(text, options: voice)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("parla-say-\(getpid()).wav")
         defer { try? FileManager.default.removeItem(at: work) }
         try SayLive.writeSpeech(speech, to: work)
         var options = LiveOptions(audio: work)
+        options.visemes = speech.visemeEvents()
         options.avatar = avatar.map { URL(fileURLWithPath: $0) }
         options.audioDevice = audioDevice.lowercased() == "none" ? nil : audioDevice
         options.card = card

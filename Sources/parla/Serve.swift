@@ -27,14 +27,8 @@ struct Serve: ParsableCommand {
     var audioDevice: String?
     @Option(help: "DRM device file for --sink kms (default: the first card with a connected display).")
     var card: String?
-    @Option(name: .customLong("pcm-stdin"), help: "Also let raw PCM on stdin drive the face: FORMAT:RATE:CHANNELS, e.g. s16le:22050:1.")
-    var pcmStdin: String?
-    @Option(name: .customLong("pcm-socket"), help: "Also listen for raw PCM on this UNIX socket (format from --pcm-format).")
-    var pcmSocket: String?
-    @Option(name: .customLong("pcm-fifo"), help: "Also read raw PCM from this FIFO, created if missing (format from --pcm-format).")
-    var pcmFifo: String?
-    @Option(name: .customLong("pcm-format"), help: "FORMAT:RATE:CHANNELS of --pcm-socket / --pcm-fifo.")
-    var pcmFormat = "s16le:16000:1"
+    @OptionGroup(title: "PCM stream (also drives the face between utterances)")
+    var pcm: PCMStreamOptions
     @Option(help: "Bearer token required on every request (required when --listen is not loopback).")
     var token: String?
     @Option(help: "Side of the square face picture in pixels.")
@@ -53,9 +47,6 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard ServeLog.Level(name: logLevel) != nil else { throw ValidationError("--log-level must be debug, info, warning or error") }
         guard (1...1024).contains(maxBodyMB) else { throw ValidationError("--max-body-mb must be 1…1024") }
-        guard [pcmStdin, pcmSocket, pcmFifo].compactMap({ $0 }).count <= 1 else {
-            throw ValidationError("give at most one of --pcm-stdin, --pcm-socket, --pcm-fifo")
-        }
         guard rateLimit > 0, rateLimit <= 10_000 else { throw ValidationError("--rate-limit must be above 0 and at most 10000") }
     }
 
@@ -79,13 +70,7 @@ struct Serve: ParsableCommand {
             config.seed = seed
             let (face, name) = try ServeRunner.loadAvatar(avatar.map { URL(fileURLWithPath: $0) })
             let engine = try FaceEngine(configuration: config, avatar: face, name: name)
-            var source: PCMStreamSource?
-            if let pcmStdin {
-                source = try PCMStreamSource(endpoint: .stdin, format: PCMStreamFormat(parsing: pcmStdin))
-            } else if let path = pcmSocket ?? pcmFifo {
-                let format = try PCMStreamFormat(parsing: pcmFormat)
-                source = try PCMStreamSource(endpoint: pcmSocket != nil ? .socket(path) : .fifo(path), format: format)
-            }
+            let source = try pcm.input().map { try PCMStreamSource(endpoint: $0.endpoint, format: $0.format) }
             if let source {
                 try engine.attachStream(source.queue)
                 source.start()

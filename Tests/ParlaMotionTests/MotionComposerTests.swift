@@ -8,8 +8,8 @@ final class MotionComposerTests: XCTestCase {
         var options = MotionOptions()
         options.fps = fps
         options.seed = seed
-        options.motionScale = scale
-        options.still = still
+        options.controls.motionScale = scale
+        options.controls.still = still
         options.mouthDriver = .acoustic   // these tests pin the acoustic driver; VisemeNet has its own
         return MotionComposer(options: options)
     }

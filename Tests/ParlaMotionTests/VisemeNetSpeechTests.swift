@@ -59,7 +59,7 @@ final class VisemeNetSpeechTests: XCTestCase {
     func testStreamingComposerGivesTheBatchMouth() throws {
         let audio = try MotionTestAudio.speechFixture()
         var options = MotionOptions()
-        options.still = true
+        options.controls.still = true
         let batch = MotionComposer(options: options).frames(for: audio)
         var rng = SeededGenerator(seed: 3)
         var live = try StreamingMotionComposer(options: options)

@@ -91,7 +91,7 @@ final class RenderJobTests: XCTestCase {
         let fps = 30.0
         var options = MotionOptions()
         options.fps = fps
-        options.still = true
+        options.controls.still = true
         // Energy correlation is the acoustic driver's criterion; VisemeNet (the default) is checked against
         // phoneme timing in ParlaMotionTests (it closes the lips on loud voiced m/b, so r is lower, ≈ 0.42).
         options.mouthDriver = .acoustic

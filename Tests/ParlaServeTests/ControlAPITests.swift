@@ -331,7 +331,8 @@ final class ControlAPITests: XCTestCase {
         XCTAssertEqual(status["type"] as? String, "status")
         XCTAssertNotNil(status["speaking"])
 
-        // 1.2 s of PCM in 7 uneven binary messages: one utterance after the first second, the rest on flush.
+        // 1.2 s of PCM in 7 uneven binary messages: it goes into the engine's PCM stream as it arrives and the
+        // streaming composer drives the face (speaking while it plays); nothing is gathered into utterances.
         let audio = tone(seconds: 1.2, rate: 16000)
         var pcm = Data()
         for s in audio.samples { withUnsafeBytes(of: Int16(s * 32767).littleEndian) { pcm.append(contentsOf: $0) } }
@@ -341,14 +342,15 @@ final class ControlAPITests: XCTestCase {
             LoopbackClient.sendFrame(fd, opcode: 2, pcm.subdata(in: offset..<(offset + n)))
             offset += n
         }
-        // All 1.2 s had arrived when the first second was complete: one utterance. Then 0.3 s more, sent by flush.
-        let first = try h.waitForStatus { ($0["utterancesStarted"] as? Int ?? 0) >= 1 }
-        XCTAssertEqual(first["utterancesStarted"] as? Int, 1)
-        XCTAssertEqual(first["queue"] as? Int, 0)
-        LoopbackClient.sendFrame(fd, opcode: 2, pcm.prefix(9600))
-        LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"flush\"}".utf8))
-        let second = try h.waitForStatus { ($0["utterancesStarted"] as? Int ?? 0) + ($0["queue"] as? Int ?? 0) >= 2 }
-        XCTAssertEqual((second["utterancesStarted"] as? Int ?? 0) + (second["queue"] as? Int ?? 0), 2)
+        let playing = try h.waitForStatus { ($0["streamSeconds"] as? Double ?? 0) >= 1.2 && $0["speaking"] as? Bool == true }
+        XCTAssertEqual(playing["streamSeconds"] as? Double ?? 0, 1.2, accuracy: 1e-9, "every sample of every chunk arrived")
+        XCTAssertEqual(playing["speaking"] as? Bool, true)
+        XCTAssertEqual(playing["utterancesStarted"] as? Int, 0, "streamed PCM is not buffered into utterances")
+        XCTAssertEqual(playing["queue"] as? Int, 0)
+        // Once it has played, the stream runs dry and the face idles.
+        let idle = try h.waitForStatus { $0["speaking"] as? Bool == false }
+        XCTAssertEqual(idle["speaking"] as? Bool, false)
+        XCTAssertEqual(idle["utterancesStarted"] as? Int, 0)
 
         // A blendshape frame from outside, and a bad one (answered with an error message, connection kept).
         LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"blendshapes\",\"weights\":{\"jawOpen\":0.7,\"mouthSmileLeft\":0.4},\"headYaw\":0.1}".utf8))
