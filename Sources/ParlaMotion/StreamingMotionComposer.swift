@@ -8,15 +8,16 @@ import ParlaMedia
 /// at Erlang intervals and after phrase ends; then ``MotionControls``.
 ///
 /// Latency: frame n (time n / fps) is returned once the samples up to `n / fps + latency(fps:)` were pushed:
-/// 12.5 ms analysis window + the network's look-ahead (40 ms) + the coarticulation look-ahead (50 ms) + half a
-/// video frame (at least one 10 ms hop, for interpolation) — 119 ms at 30 fps.
+/// 12.5 ms analysis window + the network's look-ahead (40 ms) + the coarticulation look-ahead (`mouthLookAhead`
+/// hops: 50 ms standard, 10 ms for a microphone) + half a video frame (at least one 10 ms hop, for interpolation)
+/// — 119 ms at 30 fps standard; 79 ms at 30 fps and 72.5 ms at 60 fps with the microphone's look-ahead.
 public struct StreamingMotionComposer: Sendable {
     /// The options in force.
     public let options: MotionOptions
     private let net: VisemeNet
     private var frontEnd: VisemeFrontEnd.Stream
     private var netStream: VisemeNet.Stream
-    private var coarticulation = Coarticulation.Stream()
+    private var coarticulation: Coarticulation.Stream
     private var mel = VisemeFrontEnd.Frames()
     private var levels: [Float] = []          // levels of hops not yet paired with posteriors
     private var posteriorScratch: [Float] = []
@@ -29,14 +30,18 @@ public struct StreamingMotionComposer: Sendable {
     private var saccadeRandom: MotionRandom
 
     /// Seconds of audio after a frame's time that must have arrived before the frame is returned.
-    public static func latency(fps: Double, net: VisemeNet? = nil) -> Double {
+    public static func latency(fps: Double, net: VisemeNet? = nil,
+                               mouthLookAhead: Int = Coarticulation.standardLookAhead) -> Double {
         let look = Double(net?.lookAheadFrames ?? 4)
-        return 0.0125 + look * 0.01 + Double(Coarticulation.lookAhead) * 0.01 + max(0.5 / fps, 0.01)
+        let mouth = Double(Coarticulation.Stream(lookAhead: mouthLookAhead).lookAhead)
+        return 0.0125 + look * 0.01 + mouth * 0.01 + max(0.5 / fps, 0.01)
     }
 
-    /// A composer with `options` and `net` (the bundled model when nil). Throws when the bundled model cannot
-    /// be loaded or the options are invalid (see ``MotionComposer/checkedFrames(for:)``).
-    public init(options: MotionOptions, net: VisemeNet? = nil) throws {
+    /// A composer with `options` and `net` (the bundled model when nil) whose coarticulation reads
+    /// `mouthLookAhead` hops ahead (``Coarticulation/standardLookAhead`` gives the batch composer's mouth). Throws
+    /// when the bundled model cannot be loaded or the options are invalid (see ``MotionComposer/checkedFrames(for:)``).
+    public init(options: MotionOptions, net: VisemeNet? = nil,
+                mouthLookAhead: Int = Coarticulation.standardLookAhead) throws {
         guard options.fps.isFinite, options.fps > 0, options.fps <= MotionOptions.maximumFPS else {
             throw MotionError.invalidOptions("fps \(options.fps) must be above 0 and at most \(Int(MotionOptions.maximumFPS))")
         }
@@ -45,6 +50,7 @@ public struct StreamingMotionComposer: Sendable {
         let fe = VisemeFrontEnd()
         frontEnd = fe.makeStream()
         netStream = self.net.makeStream()
+        coarticulation = Coarticulation.Stream(lookAhead: mouthLookAhead)
         head = CausalHead(seed: options.seed, motionScale: options.controls.motionScale, still: options.controls.still)
         controls = options.controls
         saccadeRandom = MotionRandom(seed: options.seed, stream: 0x5ACC)

@@ -94,8 +94,8 @@ public final class LiveMicrophone: @unchecked Sendable {
         channels = capture.channels
         periodSeconds = Double(capture.periodFrames) / Double(capture.sampleRate)
         pipeline = MicrophonePipeline(sampleRate: capture.sampleRate, channels: capture.channels,
-                                      composer: try StreamingMotionComposer(options: motion))
-        lookAhead = StreamingMotionComposer.latency(fps: motion.fps)
+                                      composer: try StreamingMotionComposer(options: motion, mouthLookAhead: Coarticulation.lowLatencyLookAhead))
+        lookAhead = StreamingMotionComposer.latency(fps: motion.fps, mouthLookAhead: Coarticulation.lowLatencyLookAhead)
     }
 
     deinit {

@@ -1,5 +1,6 @@
 import XCTest
 import ParlaMedia
+import ParlaTestSupport
 @testable import ParlaMotion
 
 final class CoarticulationTests: XCTestCase {
@@ -59,11 +60,41 @@ final class CoarticulationTests: XCTestCase {
             for j in k..<min(n, k + step) {
                 stream.push(posteriors: posteriors[(j * 16)..<((j + 1) * 16)], level: levels[j], into: &out)
             }
-            XCTAssertEqual(out.count, max(0, min(n, k + step) - Coarticulation.lookAhead))
+            XCTAssertEqual(out.count, max(0, min(n, k + step) - Coarticulation.standardLookAhead))
             k += step
         }
         stream.finish(into: &out)
         XCTAssertEqual(out, batch)
+    }
+
+    func testEveryLookAheadStreamsItsOwnBatchAndShorterOnesAnswerSooner() {
+        var rng = SeededGenerator(seed: 11)
+        let n = 157
+        var posteriors = [Float]()
+        for _ in 0..<n {
+            let row: [Float] = (0..<16).map { _ in Float.random(in: 0...1, using: &rng) }
+            let s: Float = row.reduce(0, +)
+            posteriors += row.map { $0 / s }
+        }
+        let levels: [Float] = (0..<n).map { _ in Float.random(in: -70 ... -10, using: &rng) }
+        let standard = Coarticulation.apply(posteriors: posteriors, levels: levels)
+        for look in 0...Coarticulation.standardLookAhead {
+            let batch = Coarticulation.apply(posteriors: posteriors, levels: levels, lookAhead: look)
+            XCTAssertEqual(batch.count, n)
+            var stream = Coarticulation.Stream(lookAhead: look)
+            var out = Coarticulation.Output()
+            for j in 0..<n {
+                stream.push(posteriors: posteriors[(j * 16)..<((j + 1) * 16)], level: levels[j], into: &out)
+                XCTAssertEqual(out.count, max(0, j + 1 - look), "look-ahead \(look): output lags input by exactly \(look) hops")
+            }
+            stream.finish(into: &out)
+            XCTAssertEqual(out, batch, "look-ahead \(look)")
+            // The closure column reads ±1 hop only: identical for every look-ahead of at least one hop.
+            if look >= 1 {
+                for k in 0..<n { XCTAssertEqual(batch.closure(at: k), standard.closure(at: k), "hop \(k), look-ahead \(look)") }
+            }
+            if look < Coarticulation.standardLookAhead { XCTAssertNotEqual(batch, standard, "look-ahead \(look) changes the blend") }
+        }
     }
 
     func testSilenceGivesAnExactlyClosedStillMouth() {

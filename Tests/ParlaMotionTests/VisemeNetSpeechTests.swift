@@ -46,6 +46,38 @@ final class VisemeNetSpeechTests: XCTestCase {
         }
     }
 
+    func testTheMicrophoneLookAheadStillClosesEveryPBMAndIs40MsSooner() throws {
+        let audio = try MotionTestAudio.readWAV16(Fixtures.url("motion/papa_mama_baba_16k.wav"))
+        let timing = try papaTiming()
+        let fps = 30.0
+        var options = MotionOptions()
+        options.fps = fps
+        let look = Coarticulation.lowLatencyLookAhead
+        XCTAssertEqual(StreamingMotionComposer.latency(fps: fps) - StreamingMotionComposer.latency(fps: fps, mouthLookAhead: look),
+                       0.04, accuracy: 1e-9)
+        var live = try StreamingMotionComposer(options: options, mouthLookAhead: look)
+        var frames = [MotionFrame]()
+        var i = 0
+        while i < audio.samples.count {
+            let pushed = min(audio.samples.count, i + 160)
+            frames += live.push(samples16k: Array(audio.samples[i..<pushed]))
+            let due = Int(((Double(pushed) / 16_000 - StreamingMotionComposer.latency(fps: fps, mouthLookAhead: look)) * fps).rounded(.down)) + 1
+            XCTAssertGreaterThanOrEqual(frames.count, due, "after \(pushed) samples")
+            i = pushed
+        }
+        frames += live.finish()
+        let gap: [Float] = frames.map { $0.blendshapes[.jawOpen] - $0.blendshapes[.mouthClose] }
+        for (start, end, viseme) in timing where viseme == .pp || (viseme == .aa && end - start >= 0.08) {
+            let inside = frames.indices.filter { frames[$0].time >= start - 0.5 / fps && frames[$0].time <= end + 0.5 / fps }
+            XCTAssertFalse(inside.isEmpty)
+            if viseme == .pp {
+                XCTAssertLessThanOrEqual(inside.map { gap[$0] }.min()!, 0.02, "lips did not close for the p/b/m at \(start)")
+            } else {
+                XCTAssertGreaterThan(inside.map { gap[$0] }.max()!, 0.2, "vowel at \(start) did not open")
+            }
+        }
+    }
+
     func testSilenceGivesAClosedStillMouth() throws {
         for samples in [[Float](repeating: 0, count: 48_000), MotionTestAudio.whiteNoise(seconds: 3, rmsDB: -60, seed: 4)] {
             let frames = MotionComposer(options: MotionOptions()).frames(for: AudioBuffer(sampleRate: 16_000, samples: samples))

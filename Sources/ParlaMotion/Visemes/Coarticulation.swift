@@ -18,10 +18,15 @@ public enum MouthControl: Int, CaseIterable, Sendable {
 /// **gate** — speech = `(1 − p_sil)·ramp(level, −56, −46 dBFS)`; when it stays below 0.15 over the whole kernel window
 /// the output is exactly 0 (no quiver in silence or faint noise), ramping to full at 0.4.
 ///
-/// Causal with a fixed look-ahead of ``lookAhead`` hops (50 ms): ``Stream`` gives the batch output exactly.
+/// Causal with a fixed look-ahead of ``standardLookAhead`` hops (50 ms) for files and speech played out, where the
+/// mouth can anticipate rounding; ``lowLatencyLookAhead`` (10 ms) for a live microphone, where every hop of
+/// look-ahead is sound-to-photon delay (the closure rule reads ±1 hop, so p/b/m still shut). ``Stream`` gives the
+/// batch output exactly for the same look-ahead.
 public struct Coarticulation: Sendable {
-    /// Hops of future context the blend uses.
-    public static let lookAhead = 5
+    /// Hops of future context the blend uses for files and played speech.
+    public static let standardLookAhead = 5
+    /// Hops of future context for a live microphone (the smallest that keeps the ±1-hop closure rule whole).
+    public static let lowLatencyLookAhead = 1
     /// Hops of past context.
     public static let carry = 12
     /// Below this level (dBFS) a frame counts as silence whatever the posteriors say; full speech from 10 dB above.
@@ -92,18 +97,18 @@ public struct Coarticulation: Sendable {
         (0.8, 60, 60),   // nonspeech
     ]
 
-    /// kernel[v][d + carry] for d in −carry … lookAhead.
+    /// kernel[v][d + carry] for d in −carry … standardLookAhead (a shorter look-ahead uses a prefix).
     static let kernels: [[Float]] = dominance.map { dom in
-        (-carry...lookAhead).map { d -> Float in
+        (-carry...standardLookAhead).map { d -> Float in
             let ms = Float(abs(d)) * 10
             return dom.alpha * Float(exp(Double(-ms / (d > 0 ? dom.ahead : dom.behind))))
         }
     }
 
     /// Batch: posteriors (frame-major, 16 per frame) and one level (dBFS) per frame → one output per frame.
-    /// Frames past the end count as silence.
-    public static func apply(posteriors: [Float], levels: [Float]) -> Output {
-        var stream = Stream()
+    /// Frames past the end count as silence. `lookAhead` in 0 … ``standardLookAhead`` hops.
+    public static func apply(posteriors: [Float], levels: [Float], lookAhead: Int = standardLookAhead) -> Output {
+        var stream = Stream(lookAhead: lookAhead)
         var out = Output()
         let n = min(posteriors.count / classes, levels.count)
         out.values.reserveCapacity(n * Output.stride)
@@ -123,14 +128,19 @@ public struct Coarticulation: Sendable {
         private var emitted = 0
         private var peak: Float = -40
         private var peakAtEmit: [Float]
-        static let window = Coarticulation.carry + Coarticulation.lookAhead + 1
+        /// Hops of future context (0 … ``Coarticulation/standardLookAhead``).
+        public let lookAhead: Int
+        private let window: Int
 
-        /// Empty history (everything before the first frame counts as silence).
-        public init() {
-            history = [Float](repeating: 0, count: Self.window * Coarticulation.classes)
-            for i in 0..<Self.window { history[i * Coarticulation.classes] = 1 }
-            levelRing = [Float](repeating: -120, count: Self.window)
-            peakAtEmit = [Float](repeating: -40, count: Self.window)
+        /// Empty history (everything before the first frame counts as silence); `lookAhead` is clamped to
+        /// 0 … ``Coarticulation/standardLookAhead``.
+        public init(lookAhead: Int = Coarticulation.standardLookAhead) {
+            self.lookAhead = min(max(lookAhead, 0), Coarticulation.standardLookAhead)
+            window = Coarticulation.carry + self.lookAhead + 1
+            history = [Float](repeating: 0, count: window * Coarticulation.classes)
+            for i in 0..<window { history[i * Coarticulation.classes] = 1 }
+            levelRing = [Float](repeating: -120, count: window)
+            peakAtEmit = [Float](repeating: -40, count: window)
         }
 
         /// Frames pushed so far.
@@ -140,7 +150,7 @@ public struct Coarticulation: Sendable {
         /// it is complete.
         public mutating func push<C: Collection>(posteriors row: C, level: Float, into out: inout Output)
         where C.Element == Float {
-            let slot = pushed % Self.window
+            let slot = pushed % window
             var c = 0
             for p in row where c < Coarticulation.classes {
                 history[slot * Coarticulation.classes + c] = p.isFinite ? p : 0
@@ -151,14 +161,14 @@ public struct Coarticulation: Sendable {
             peak = max(l, max(peak - 0.05, -60))
             peakAtEmit[slot] = peak
             pushed += 1
-            if pushed - 1 - Coarticulation.lookAhead >= 0 { emit(into: &out) }
+            if pushed - 1 - lookAhead >= 0 { emit(into: &out) }
         }
 
         /// Flushes the last `lookAhead` frames as if silence followed.
         public mutating func finish(into out: inout Output) {
             let target = pushed
             while emitted < target {
-                let slot = pushed % Self.window
+                let slot = pushed % window
                 for c in 0..<Coarticulation.classes { history[slot * Coarticulation.classes + c] = c == 0 ? 1 : 0 }
                 levelRing[slot] = -120
                 peakAtEmit[slot] = peak
@@ -172,7 +182,6 @@ public struct Coarticulation: Sendable {
             let k = emitted
             emitted += 1
             let classes = Coarticulation.classes
-            let window = Self.window
             func slot(_ frame: Int) -> Int? {
                 guard frame >= 0, frame < pushed, frame > pushed - 1 - window else { return nil }
                 return frame % window
@@ -182,7 +191,7 @@ public struct Coarticulation: Sendable {
             var total: Float = 0
             var speech: Float = 0
             var pp: Float = 0
-            for d in -Coarticulation.carry...Coarticulation.lookAhead {
+            for d in -Coarticulation.carry...lookAhead {
                 let s = slot(k + d)
                 for v in 0..<classes {
                     let p: Float = s.map { history[$0 * classes + v] } ?? (v == 0 ? 1 : 0)
