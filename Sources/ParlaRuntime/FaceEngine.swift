@@ -126,7 +126,7 @@ public final class FaceEngine: @unchecked Sendable {
     private var paused = false
     private var lastTick: Double?
     /// A live PCM stream driving the face between utterances (``attachStream(_:)``).
-    private var stream: (queue: PCMSampleQueue, composer: StreamingMotionComposer, latest: MotionFrame?, loudUntil: Double)?
+    private var stream: (queue: PCMSampleQueue, pipeline: PCMStreamPipeline, latest: MotionFrame?, loudUntil: Double, ticks: Int, taken: Int)?
 
     /// An engine showing `avatar` (named `name` in the status).
     public init(configuration: Configuration, avatar: Avatar, name: String) throws {
@@ -249,12 +249,13 @@ public final class FaceEngine: @unchecked Sendable {
     }
 
     /// Lets a live PCM stream (``PCMStreamSource``) drive the face whenever no utterance plays: every frame takes
-    /// 1 / fps of its samples (silence when it runs dry, so the face idles instead of freezing), plays them, and
-    /// shows the newest frame of a ``StreamingMotionComposer`` (about 120 ms behind what was pushed).
+    /// 1 / fps of its samples (silence when it runs dry, so the face idles instead of freezing), composes them
+    /// (``PCMStreamPipeline``: the ``StreamingMotionComposer``) and plays them delayed by the composer's look-ahead,
+    /// so the newest frame shown is the one of the sound starting to play.
     public func attachStream(_ queue: PCMSampleQueue) throws {
-        let composer = try StreamingMotionComposer(options: motionOptions)
+        let pipeline = try PCMStreamPipeline(motion: motionOptions)
         lock.lock(); defer { lock.unlock() }
-        stream = (queue, composer, nil, 0)
+        stream = (queue, pipeline, nil, 0, 0, 0)
     }
 
     /// The queue of the PCM stream driving the face, attaching a new one when there is none or the attached one
@@ -274,11 +275,14 @@ public final class FaceEngine: @unchecked Sendable {
     /// Frames of the stream due at `time` (called with the lock held, once per tick).
     private func streamFrame(at time: Double) -> MotionFrame? {
         guard var s = stream else { return nil }
-        let count = Int((Double(AudioBuffer.analysisRate) / configuration.fps).rounded())
-        let samples = s.queue.take(count)
-        if samples.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + 0.3 }
-        audio?.play(AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: samples))
-        if let newest = s.composer.push(samples16k: samples).last { s.latest = newest }
+        // Exactly the stream's rate over time: tick n ends at sample n · 16000 / fps.
+        s.ticks += 1
+        let due = Int((Double(s.ticks) * Double(AudioBuffer.analysisRate) / configuration.fps).rounded(.down))
+        let (frames, play) = s.pipeline.step(s.queue.take(due - s.taken))
+        s.taken = due
+        if play.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + 0.3 }
+        audio?.play(AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: play))
+        if let newest = frames.last { s.latest = newest }
         metrics.streamUnderruns = s.queue.underruns
         stream = s
         return s.loudUntil > time ? s.latest : nil
