@@ -10,7 +10,8 @@ struct Live: ParsableCommand {
         discussion: """
         Run it from a text console or over ssh, not under X or Wayland: it takes the display, plays the speech and \
         moves the face in sync with what is heard, then idles (or loops with --loop) until Ctrl-C or SIGTERM, and \
-        restores the previous mode. See docs/live.md.
+        restores the previous mode. A TTS streaming raw PCM drives it too: \
+        some-tts --stdout | parla live --avatar anna.avatar --pcm-stdin s16le:22050:1. See docs/live.md.
         """)
 
     @Flag(name: .customLong("list-outputs"), help: "List connectors, modes, CRTCs, planes, whether GBM/EGL gives GLES 3.1 (the GPU path), and ALSA devices, then exit.")
@@ -21,7 +22,7 @@ struct Live: ParsableCommand {
     var audio: String?
     @Option(help: "Follow an ALSA capture device instead of a file (e.g. default, hw:1,0, plughw:CARD=Device): the face speaks along with the microphone.")
     var mic: String?
-    @OptionGroup(title: "PCM stream (instead of --audio or --mic: e.g. some-tts --stdout | parla live --pcm-stdin s16le:22050:1)")
+    @OptionGroup(title: "PCM stream, instead of --audio or --mic")
     var pcm: PCMStreamOptions
     @Flag(help: "Play the clip again and again instead of idling after it.")
     var loop = false

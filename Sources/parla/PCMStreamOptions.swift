@@ -3,13 +3,13 @@ import ParlaRuntime
 
 /// The raw PCM stream options `parla live` and `parla serve` share: where the stream comes from and its format.
 struct PCMStreamOptions: ParsableArguments {
-    @Option(name: .customLong("pcm-stdin"), help: "Raw PCM on stdin drives the face: FORMAT:RATE:CHANNELS, e.g. s16le:22050:1.")
+    @Option(name: .customLong("pcm-stdin"), help: ArgumentHelp("Raw PCM on stdin drives the face: FORMAT:RATE:CHANNELS, e.g. s16le:22050:1.", valueName: "format"))
     var stdin: String?
-    @Option(name: .customLong("pcm-socket"), help: "Listen for raw PCM on this UNIX socket, one producer at a time (format from --pcm-format).")
+    @Option(name: .customLong("pcm-socket"), help: ArgumentHelp("Listen for raw PCM on this UNIX socket, one producer at a time (format from --pcm-format).", valueName: "path"))
     var socket: String?
-    @Option(name: .customLong("pcm-fifo"), help: "Read raw PCM from this FIFO, created if missing; producers may come and go (format from --pcm-format).")
+    @Option(name: .customLong("pcm-fifo"), help: ArgumentHelp("Read raw PCM from this FIFO, created if missing; producers may come and go (format from --pcm-format).", valueName: "path"))
     var fifo: String?
-    @Option(name: .customLong("pcm-format"), help: "FORMAT:RATE:CHANNELS of --pcm-socket / --pcm-fifo.")
+    @Option(name: .customLong("pcm-format"), help: ArgumentHelp("FORMAT:RATE:CHANNELS of --pcm-socket / --pcm-fifo.", valueName: "format"))
     var format = "s16le:16000:1"
 
     /// Whether a stream was asked for.

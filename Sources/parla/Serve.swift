@@ -27,7 +27,7 @@ struct Serve: ParsableCommand {
     var audioDevice: String?
     @Option(help: "DRM device file for --sink kms (default: the first card with a connected display).")
     var card: String?
-    @OptionGroup(title: "PCM stream (also drives the face between utterances)")
+    @OptionGroup(title: "PCM stream, driving the face between utterances")
     var pcm: PCMStreamOptions
     @Option(help: "Bearer token required on every request (required when --listen is not loopback).")
     var token: String?
