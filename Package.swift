@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv"), .copy("Visemes/Models")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
-        // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES (and the io layer).
+        // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES and ParlaIO (GBM scan-out).
         .systemLibrary(name: "CEGL", pkgConfig: "egl", providers: [.apt(["libegl-dev", "libgles-dev", "libgbm-dev"])]),
         // The frame decoder on GLES 3.1 compute shaders (Shaders/), matched by the CPU reference.
         .target(name: "ParlaRenderGLES", dependencies: ["ParlaRender", "CEGL"]),

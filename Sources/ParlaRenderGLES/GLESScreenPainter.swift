@@ -118,6 +118,11 @@ public final class GLESScreenPainter {
         try Self.check("drawing the picture onto the screen")
     }
 
+    /// Waits until all GL work queued so far is done (`glFinish`).
+    public func finish() {
+        glFinish()
+    }
+
     private static func check(_ what: String) throws {
         let error = glGetError()
         guard error == GLenum(GL_NO_ERROR) else {

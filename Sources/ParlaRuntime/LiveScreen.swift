@@ -66,6 +66,13 @@ final class LiveFrameDrawer {
          makeDecoder: LiveScanoutDecoderFactory, background: RGBColor) throws {
         let decoder = try makeDecoder(scanout.context, size, size)
         let screen = try Self.screenPainter(layout: painter.layout, background: background)
+        // Drivers that compile shaders on first use (llvmpipe: 27 s in the TCG guest) pay that here, before the
+        // clock starts, instead of in the first picture.
+        let start = MonotonicClock.now()
+        try decoder.render(MotionFrame(time: 0))
+        try screen.draw(frameBuffer: decoder.frameBuffer)
+        screen.finish()
+        let warmUp = MonotonicClock.now() - start
         try screen.clear()
         try display.useGBMSurface(scanout.surface)
         self.decoder = nil
@@ -73,6 +80,7 @@ final class LiveFrameDrawer {
         picture = RGBAImage(width: 1, height: 1)
         gpu = (scanout, decoder, screen)
         description = "GLESFrameDecoder (\(size)x\(size)) on \(scanout.context.renderer), drawn into a GBM surface"
+            + String(format: " (first frame %.1f s)", warmUp)
     }
 
     /// The GL painter that puts a picture where `layout` (the CPU path's geometry) says: the content rectangle's
