@@ -137,6 +137,16 @@ struct LipCoordinates {
         return max(0, 1 - t * t)
     }
 
+    /// Place of lip point `i` along its ring: `across` divided by the across of that ring's corner on the same
+    /// side (0 in the middle of the mouth, ±1 at the ring's corners).
+    func alongRing(_ i: Int) -> Float { alongRing(ring[i] ?? 0, across: across[i] ?? 0) }
+
+    /// Place of `a` (across) along ring `k` (0 inner … 3 outer), as ``alongRing(_:)``.
+    func alongRing(_ k: Int, across a: Float) -> Float {
+        let end = across[a < 0 ? LipRows.rightCorners[k] : LipRows.leftCorners[k]] ?? (a < 0 ? -1 : 1)
+        return abs(end) > 1e-3 ? a / end : 1
+    }
+
     /// Vertices of one part.
     func vertices(_ which: Part) -> [Int] { part.filter { $0.value == which }.map(\.key).sorted() }
     /// All lip vertices.

@@ -23,9 +23,28 @@ extension AvatarRig {
 
     // MARK: - Jaw
 
-    /// How much each vertex follows the jaw: 0 on the upper lip and the face above it, 1 on the lower lip and
-    /// chin, harmonic in between (cheeks, jaw line, mouth corners, the neck ring under the chin).
-    func jawWeights(_ lips: LipCoordinates, cornerWeight: Float = 1) -> [Float] {
+    /// Jaw weight of the mouth corners when the jaw opens: the corners are held by the cheek muscles and drop
+    /// far less than the middle of the lower lip.
+    static let jawOpenCornerWeight: Float = 0.3
+    /// Inward pull of the lip corners at jawOpen = 1, in mouth widths (the mouth narrows as the jaw drops).
+    static let jawOpenCornerInward: Float = 0.04
+
+    /// Jaw weight of a lower-lip point when the jaw opens, from its place `t` along its ring's lower row (0 in
+    /// the middle of the mouth, ±1 at that ring's corners): 1 in the middle, falling along a quarter ellipse to
+    /// `corner` at the corners. The lower lip arches: the opening is a rounded shape, not the rectangle a
+    /// uniformly dropped lip makes. Every ring uses its own corners, so a column of the (thin) lip keeps one
+    /// weight and its triangles are not sheared.
+    static func lowerLipWeight(_ t: Float, corner: Float) -> Float {
+        let x = min(abs(t), 1)
+        return corner + (1 - corner) * (1 - x * x).squareRoot()
+    }
+
+    /// How much each vertex follows the jaw: 0 on the upper lip and the face above it, 1 on the chin,
+    /// `lowerLip(t)` on the lower lip rows (t along the ring, as ``lowerLipWeight(_:corner:)``), `cornerWeight`
+    /// on the corner columns, harmonic in between (cheeks, jaw line, the neck ring under the chin). The skin just
+    /// under the lower lip moves like the outer lip above it and reaches the chin's full weight 0.3 mouth widths
+    /// further down.
+    func jawWeights(_ lips: LipCoordinates, cornerWeight: Float, lowerLip: (Float) -> Float = { _ in 1 }) -> [Float] {
         let vUpperLipTop = local[0].y
         let vLowerLipBottom = local[17].y
         let half = frame.mouthWidth / 2
@@ -45,14 +64,18 @@ extension AvatarRig {
             }
         }
         for i in lips.vertices(.upper) { pinned[i] = 0 }
-        for i in lips.vertices(.lower) { pinned[i] = 1 }
-        // Corner columns follow the jaw, so the mouth opens as a flat-topped "D" and, with mouthClose, the lips
-        // meet without crossing the corners.
+        for i in lips.vertices(.lower) { pinned[i] = lowerLip(lips.alongRing(i)) }
         for i in lips.vertices(.corner) { pinned[i] = cornerWeight }
-        // The skin under the lower lip, across the mouth's width, is carried by the jaw like the lip.
+        // The skin under the lower lip, across the mouth's width, is carried by the jaw like the lip above it,
+        // blending to the chin's full weight below.
+        let outer = LipRows.rightCorners.count - 1
         for i in 0..<FaceTopology.landmarkCount where lips.part[i] == nil {
             let a = (local[i].x - lips.centreU) / lips.half
-            if abs(a) < 0.95 && local[i].y > lips.outerLowerV(local[i].x) { pinned[i] = 1 }
+            let below = local[i].y - lips.outerLowerV(local[i].x)
+            if abs(a) < 0.95 && below > 0 {
+                let lip = lowerLip(lips.alongRing(outer, across: a))
+                pinned[i] = lip + (1 - lip) * AvatarMesh.smooth(below / (0.3 * frame.mouthWidth))
+            }
         }
         return scalarField(pinned: pinned, free: free)
     }
@@ -83,26 +106,29 @@ extension AvatarRig {
         return (lo + hi) / 2
     }
 
-    /// `w` moves the jaw down; `lateral` (corner columns at one half) moves it sideways.
-    func jawTargets(weights w: [Float], lateral: [Float]) -> (open: [SIMD3<Float>], targets: [RigTarget]) {
-        let rotation = jawRotation(jawOpenAngle())
-        let open = points.indices.map { rotation[$0] * w[$0] }
+    /// `w` moves the jaw down by `rotation` (and `inward` pulls the lip corners in as it opens); `lateral`
+    /// (corner columns at one half) moves it sideways, `even` (the whole lower lip and the corners at 1) forward.
+    func jawTargets(rotation: [SIMD3<Float>], weights w: [Float], inward: [SIMD3<Float>], lateral: [Float],
+                    even: [Float]) -> (open: [SIMD3<Float>], targets: [RigTarget])
+    {
+        let open = points.indices.map { rotation[$0] * w[$0] + inward[$0] }
         var result = [target("jawOpen", open)]
         for side in FaceTopology.Side.allCases {
             let shift = frame.vector(u: FaceFrame.sign(side) * 0.03 * frame.faceWidth, v: 0)
             result.append(target("jaw\(side.rawValue)", points.indices.map { shift * lateral[$0] }))
         }
         let forward = frame.vector(u: 0, v: 0.01 * frame.faceWidth, z: -0.05 * frame.faceWidth)
-        result.append(target("jawForward", points.indices.map { forward * w[$0] }))
+        result.append(target("jawForward", points.indices.map { forward * even[$0] }))
         return (open, result)
     }
 
     // MARK: - Mouth
 
-    /// mouthClose: combined with jawOpen the lips meet. Everything the jaw moves near the mouth (weight 1 on the
-    /// lips, fading out 0.5 → 0.8 mouth widths from the mouth centre) comes back up by 70 % of its jaw
-    /// displacement; the upper lip comes down by the rest of the way (its rows together), so at jawOpen = w,
-    /// mouthClose = w the inner lips touch exactly: the jaw is then effectively 30 % open with closed lips.
+    /// The closed-lips pose of a jaw that opens by `jawOpen` (a jaw carrying the whole lower lip evenly):
+    /// everything the jaw moves near the mouth (weight 1 on the lips, fading out 0.5 → 0.8 mouth widths from the
+    /// mouth centre) comes back up by 70 % of its jaw displacement; the upper lip comes down by the rest of the
+    /// way (its rows together), so the inner lips touch exactly and the jaw stays 30 % open. Returned as the
+    /// displacement to add to `jawOpen`.
     func mouthClose(_ lips: LipCoordinates, jawOpen: [SIMD3<Float>]) -> [SIMD3<Float>] {
         let innerU = FaceTopology.innerLipUpper, innerL = FaceTopology.innerLipLower
         let centre = mouthCentre, mw = frame.mouthWidth
@@ -160,10 +186,25 @@ extension AvatarRig {
     func mouthTargets() -> [RigTarget] {
         let mw = frame.mouthWidth
         let lips = LipCoordinates(points: points, frame: frame)
-        let (jawOpen, jawTargets) = jawTargets(weights: jawWeights(lips), lateral: jawWeights(lips, cornerWeight: 0.5))
+        let opening = jawWeights(lips, cornerWeight: AvatarRig.jawOpenCornerWeight) { t in
+            AvatarRig.lowerLipWeight(t, corner: AvatarRig.jawOpenCornerWeight)
+        }
+        // The corners come in (by (across)², so the middle of the lips keeps its place), the cheeks follow.
+        let inward = lipField(lips, reach: 1.1) { _, a, _ in
+            frame.vector(u: -a * abs(a) * AvatarRig.jawOpenCornerInward * mw, v: 0)
+        }
+        let flat = jawWeights(lips, cornerWeight: 1)
+        let rotation = jawRotation(jawOpenAngle())
+        let (jawOpen, jawTargets) = jawTargets(rotation: rotation, weights: opening, inward: inward,
+                                               lateral: jawWeights(lips, cornerWeight: 0.5), even: flat)
         var result = jawTargets
 
-        result.append(target("mouthClose", mouthClose(lips, jawOpen: jawOpen)))
+        // mouthClose: with jawOpen = mouthClose = w the mouth takes w × the closed pose of a jaw that carries the
+        // whole lower lip evenly (lips pressed into one flat line, as for m/b/p), whatever the arch of the open
+        // mouth: mouthClose = closed pose − jawOpen.
+        let flatOpen = points.indices.map { rotation[$0] * flat[$0] }
+        let flatClose = mouthClose(lips, jawOpen: flatOpen)
+        result.append(target("mouthClose", points.indices.map { flatOpen[$0] + flatClose[$0] - jawOpen[$0] }))
 
         // mouthFunnel: corners in, lips part into a rounded opening and push forward.
         result.append(target("mouthFunnel", lipField(lips, reach: 1.1) { part, a, d in

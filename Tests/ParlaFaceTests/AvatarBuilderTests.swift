@@ -208,6 +208,35 @@ final class AvatarBuilderTests: XCTestCase {
         XCTAssertGreaterThan(open[FaceTopology.chin].y, avatar.vertices[FaceTopology.chin].y + 0.3 * drop, "chin goes down")
     }
 
+    /// jawOpen arches the lower lip: its middle drops the full amount, the columns toward the corners less and
+    /// less, the corners about a third of it and slightly inward. A lip dropped evenly (the old rig) opens the
+    /// mouth as a rectangle with stretched skin at its sides.
+    func testJawOpenArchesTheLowerLip() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let rest = avatar.vertices, open = AvatarBuilderTests.posed(avatar, ["jawOpen": 1])
+        let lower = FaceTopology.innerLipLower
+        let drops = lower.map { open[$0].y - rest[$0].y }
+        let middle = drops[lower.count / 2]
+        let mw = rest[FaceTopology.leftMouthCorner].x - rest[FaceTopology.rightMouthCorner].x
+        XCTAssertGreaterThan(middle, 0.4 * mw, "the middle of the lower lip drops")
+        let rounded = drops.map { String(format: "%.1f", $0) }.joined(separator: " ")
+        for k in [0, lower.count - 1] {
+            XCTAssertLessThan(drops[k], 0.4 * middle, "corner \(k) drops far less than the middle (drops: \(rounded))")
+            XCTAssertGreaterThan(drops[k], 0.15 * middle, "corner \(k) still drops a little (drops: \(rounded))")
+        }
+        for k in [1, lower.count - 2] {
+            XCTAssertLessThan(drops[k], 0.85 * middle, "column \(k) next to the corner drops less (drops: \(rounded))")
+        }
+        for k in 0..<(lower.count / 2) {
+            XCTAssertLessThanOrEqual(drops[k], drops[k + 1] + 0.05, "drops grow toward the middle (drops: \(rounded))")
+            let j = lower.count - 1 - k
+            XCTAssertLessThanOrEqual(drops[j], drops[j - 1] + 0.05, "drops grow toward the middle (drops: \(rounded))")
+        }
+        let corners = (FaceTopology.innerLipUpper.first!, FaceTopology.innerLipUpper.last!)
+        let restWidth = rest[corners.1].x - rest[corners.0].x, openWidth = open[corners.1].x - open[corners.0].x
+        XCTAssertLessThan(openWidth, restWidth - 0.02 * mw, "the corners come in as the jaw drops")
+    }
+
     /// No target folds the mesh at weights 0.5 and 1 beyond sub-pixel slivers at the lip corners (signed area of
     /// every triangle ≥ -0.75 px²). Exceptions, each tested elsewhere: mouthClose alone (only meaningful with
     /// jawOpen, checked together), and at eyeBlink = 1 the eye-fill triangles, which collapse onto the closed lid.

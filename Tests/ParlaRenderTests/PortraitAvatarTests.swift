@@ -65,6 +65,37 @@ final class PortraitAvatarTests: XCTestCase {
         XCTAssertGreaterThan(changed, dark)
     }
 
+    /// The open mouth as drawn is a rounded opening, not a box: across the mouth (columns of the inner-lip
+    /// contours, perpendicular to the corner line) the gap between the lips is deepest in the middle and shrinks
+    /// toward the corners, and the lower lip's corners drop far less than its middle.
+    func testOpenMouthIsArchedNotBoxy() throws {
+        let avatar = try Self.portraitAvatar()
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512)
+        var image = RGBAImage(width: 512, height: 512)
+        try decoder.decode(MotionFrame(time: 0), into: &image)
+        let rest = decoder.lastOutputPositions()
+        let upper = FaceTopology.innerLipUpper, lower = FaceTopology.innerLipLower
+        let axis = rest[upper[upper.count - 1]] - rest[upper[0]]
+        let down = SIMD2(-axis.y, axis.x) / (axis * axis).sum().squareRoot()
+        for jaw: Float in [0.4, 0.7, 1] {
+            var frame = MotionFrame(time: 0)
+            frame.blendshapes[.jawOpen] = jaw
+            try decoder.decode(frame, into: &image)
+            let open = decoder.lastOutputPositions()
+            let gaps = upper.indices.map { k in ((open[lower[k]] - open[upper[k]]) * down).sum() }
+            let drops = lower.map { ((open[$0] - rest[$0]) * down).sum() }
+            let middle = upper.count / 2
+            let shape = "jawOpen \(jaw), gaps " + gaps.map { String(format: "%.1f", $0) }.joined(separator: " ")
+                + ", lower-lip drops " + drops.map { String(format: "%.1f", $0) }.joined(separator: " ")
+            print(shape)
+            XCTAssertGreaterThan(gaps[middle], 0.2 * jaw * (axis * axis).sum().squareRoot(), shape)
+            for k in [0, lower.count - 1] { XCTAssertLessThan(drops[k], 0.4 * drops[middle], shape) }
+            // Columns 2 and 8 lie a fifth of the mouth from the corners: a box is as deep there as in the middle.
+            for k in [2, upper.count - 3] { XCTAssertLessThan(gaps[k], 0.9 * gaps[middle], shape) }
+            for k in [1, upper.count - 2] { XCTAssertLessThan(gaps[k], 0.75 * gaps[middle], shape) }
+        }
+    }
+
     func testFullBlinkCoversThePupils() throws {
         let avatar = try Self.portraitAvatar()
         let decoder = try CPUFrameDecoder(avatar: avatar, width: 512, height: 512)
