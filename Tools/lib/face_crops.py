@@ -1,9 +1,11 @@
 """Real face inputs for calibrating and checking quantized face models.
 
-Faces: two public-domain portraits that Python packages ship —
+Faces: three public-domain / CC0 photographs that Python packages ship —
   * astronaut.png from PyPI scikit-image==0.24.0 (skimage/data; NASA photograph of Eileen Collins, public domain)
   * grace_hopper.jpg from PyPI matplotlib==3.9.2 sample data (US Navy portrait, public domain), stored in
     Tests/Fixtures/grace_hopper.jpg.
+  * camera.png from PyPI scikit-image==0.24.0 (skimage/data; grey-level photograph of a man at a camera, a
+    three-quarter view; "No copyright restrictions. CC0 by the photographer (Lav Varshney)", skimage.data.camera).
 Each face is located with the float models (detector -> mesh ROI -> mesh refined twice, as MediaPipe's tracking
 does), then augmented: mirror, rotation, scale and shift of the crop, brightness and contrast. Crops are taken
 with an affine bilinear resample (Pillow), the way the app samples its ROIs.
@@ -29,6 +31,7 @@ SKIMAGE_SHA256 = "fa27b3a0dbad807b966b8db2d78da734cb812ca4787f7fbb143764800ce2fa
 SOURCES = {
     "astronaut": f"PyPI scikit-image=={SKIMAGE_VERSION} ({SKIMAGE_WHEEL}, sha256 {SKIMAGE_SHA256}) "
                  "skimage/data/astronaut.png, NASA photograph, public domain",
+    "camera": f"PyPI scikit-image=={SKIMAGE_VERSION} ({SKIMAGE_WHEEL}) skimage/data/camera.png, CC0 (Lav Varshney)",
     "grace_hopper": "Tests/Fixtures/grace_hopper.jpg (PyPI matplotlib==3.9.2 sample data, US Navy portrait, public domain)",
 }
 
@@ -47,10 +50,10 @@ def _skimage_wheel():
 
 
 def portrait(name):
-    """The RGB portrait `astronaut` or `grace_hopper` as a Pillow image."""
-    if name == "astronaut":
+    """The RGB portrait `astronaut`, `camera` (grey, as RGB) or `grace_hopper` as a Pillow image."""
+    if name in ("astronaut", "camera"):
         with zipfile.ZipFile(_skimage_wheel()) as z:
-            return Image.open(io.BytesIO(z.read("skimage/data/astronaut.png"))).convert("RGB")
+            return Image.open(io.BytesIO(z.read(f"skimage/data/{name}.png"))).convert("RGB")
     return Image.open(os.path.join(ROOT, "Tests", "Fixtures", "grace_hopper.jpg")).convert("RGB")
 
 

@@ -1,5 +1,6 @@
 """Post-training int8 quantization of Parla's neutral graph (tflite_graph.Graph), reusable for any model.
 
+    graph = equalize(graph, inputs)                   # optional: cross-layer equalization (same float function)
     ranges = calibrate(graph, inputs)                 # float run of the graph over calibration inputs
     qgraph = quantize_graph(graph, ranges, input_ranges={name: (lo, hi)})
     outputs = simulate(qgraph, {input_name: x})       # the int8 executor's exact arithmetic, in numpy
@@ -17,6 +18,8 @@
 Requantization multipliers are derived from the stored float32 scales in float64, in a fixed order
 (docs/model-format.md), so the Swift executor computes identical integers.
 """
+import copy
+
 import numpy as np
 
 import fixed_point as fp
@@ -151,6 +154,51 @@ def calibrate(graph, inputs):
     return ranges
 
 
+def equalize(graph, inputs, strength=0.5):
+    """Cross-layer equalization of depthwise -> conv pairs; returns a new graph with the same float function.
+
+    Where a depthwise conv without activation feeds only a conv, channel c of the depthwise output is divided by
+    s[c] = (peak[c] / max(peak))^strength (its weights and bias), and input channel c of the conv's weights is
+    multiplied by s[c]. Every real value downstream is unchanged, but the depthwise output, quantized per tensor,
+    no longer spends its 256 levels on a few wide channels (peak[c] = max |value| over the calibration `inputs`).
+    Weights stay per output channel, so the conv's weights pay for it only within each output channel:
+    strength 0.5 splits the range between the two (1 would make every channel's peak equal).
+    """
+    g = copy.copy(graph)
+    g.tensors = {n: dict(t) for n, t in graph.tensors.items()}
+    consumers = {}
+    for op in g.ops:
+        for n in op["inputs"]:
+            consumers.setdefault(n, []).append(op)
+    pairs = []
+    for op in g.ops:
+        out = op["outputs"][0]
+        users = consumers.get(out, [])
+        if op["type"] == "depthwise_conv2d" and op["attributes"].get("activation", "none") == "none" \
+                and len(users) == 1 and users[0]["type"] == "conv2d" and users[0]["inputs"][0] == out \
+                and out not in g.outputs and len(consumers[op["inputs"][1]]) == 1 \
+                and len(consumers[users[0]["inputs"][1]]) == 1:
+            pairs.append((op, users[0]))
+    peak = {}
+    for feeds in inputs:
+        values = run_float(graph, feeds)
+        for dw, _ in pairs:
+            v = values[dw["outputs"][0]]
+            peak[dw["outputs"][0]] = np.maximum(peak.get(dw["outputs"][0], 0), np.abs(v).reshape(-1, v.shape[-1]).max(0))
+    for dw, conv in pairs:
+        r = peak[dw["outputs"][0]].astype(np.float64)
+        r = np.maximum(r, r.max() * 1e-3)  # dead channels: no huge factors
+        s = (r / r.max()) ** strength
+        w = g.tensors[dw["inputs"][1]]
+        g.tensors[dw["inputs"][1]] = dict(w, data=(w["data"] / s.reshape(1, 1, 1, -1)).astype(np.float32))
+        if len(dw["inputs"]) > 2:
+            b = g.tensors[dw["inputs"][2]]
+            g.tensors[dw["inputs"][2]] = dict(b, data=(b["data"] / s).astype(np.float32))
+        w = g.tensors[conv["inputs"][1]]
+        g.tensors[conv["inputs"][1]] = dict(w, data=(w["data"] * s.reshape(1, 1, 1, -1)).astype(np.float32))
+    return g
+
+
 # ----------------------------------------------------------------------------------------- quantization
 
 def activation_params(lo, hi):
@@ -195,7 +243,8 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
 
     input_ranges: {input name: (lo, hi)}, the known range of each graph input (e.g. (0, 1) for pixels/255);
     inputs without one use the calibrated range. percentile: e.g. 99.99 to clip activation ranges.
-    fuse_add_prelu: fold PReLU into the preceding ADD's output requantization (no Swift kernel yet).
+    fuse_add_prelu: fold PReLU into the preceding ADD's output requantization (per-channel negative output
+    multipliers, ParlaKernels QuantizedAdd with preluSlopes): the sum is rounded to int8 once, not twice.
     float_heads: the convs producing the graph outputs (and reshapes/concats after them) stay float32, fed by a
     DEQUANTIZE of their int8 input, so the outputs (e.g. landmark pixels) are not rounded to 256 levels.
     """
@@ -216,8 +265,7 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
               "attributes": dict(op["attributes"])}
         out = op["outputs"][0]
         users = consumers.get(out, [])
-        # ParlaKernels' int8 ADD has no per-channel epilogue, so PReLU after ADD stays a separate int8 op
-        # (fuse_add_prelu=True simulates the fused form, for measuring what such a kernel would gain).
+        # Without fuse_add_prelu a PReLU after ADD stays a separate int8 op (an extra int8 rounding step).
         fusable = FUSABLE if op["type"] != "add" or fuse_add_prelu else {"relu": "relu", "relu6": "relu6"}
         if op["type"] in ("conv2d", "depthwise_conv2d", "add") and op["attributes"].get("activation", "none") == "none" \
                 and len(users) == 1 and graph.ops[users[0]]["type"] in fusable and out not in graph.outputs:
