@@ -93,10 +93,10 @@ final class BenchReportTests: XCTestCase {
             boardProfile: "pi5", frameBudgetMs: 25, width: 512, height: 512, fps: 30, frames: frameMs.count,
             audioSeconds: Double(frameMs.count) / 30,
             stages: [BenchStage(name: "prepare", ms: 900, perFrameMs: nil, note: ""),
-                     BenchStage(name: "visemenet", ms: nil, perFrameMs: nil, note: "not in this build"),
+                     BenchStage(name: "visemenet", ms: 21, perFrameMs: nil, note: ""),
                      BenchStage(name: "decode", ms: 10 * Double(frameMs.count), perFrameMs: 10, note: "")],
             frameTimes: stats,
-            soundToPhoton: SoundToPhoton(featureHopMs: 10, mouthLeadMs: 35, frameP50Ms: stats.p50Ms, halfFrameMs: 16.7, scanoutMs: 16.7),
+            soundToPhoton: SoundToPhoton(capturePeriodMs: 10, lookAheadMs: 79.2, frameP50Ms: stats.p50Ms, scanoutMs: 16.7),
             cpuLoadPercent: [100, 5, 0, 0], peakRSSMiB: 120, thermalStart: thermal, thermalEnd: thermal,
             panel: "no display", samples: samples)
     }
@@ -114,7 +114,8 @@ final class BenchReportTests: XCTestCase {
 
         let text = new.text()
         XCTAssertTrue(text.contains("p99 10.00 ms against 25.0 ms: within"), text)
-        XCTAssertTrue(text.contains("visemenet          -"), text)
+        XCTAssertTrue(text.contains("visemenet       21.0"), text)
+        XCTAssertTrue(text.contains("sound-to-photon estimate (live --mic): "), text)
         let comparison = new.comparison(with: back, oldName: "old.json")
         XCTAssertFalse(comparison.contains("warning"))
         let fpsLine = try XCTUnwrap(comparison.split(separator: "\n").first { $0.hasPrefix("fps mean") })

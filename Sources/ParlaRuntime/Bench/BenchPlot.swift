@@ -80,7 +80,7 @@ public enum BenchPlot {
             }
             legend(&image, legend2, x: left, y: p2.top - 32)
         }
-        let xLabel = "time since the first frame (s) - before 0: prepare + front end + composer"
+        let xLabel = "time since the first frame (s) - before 0: prepare + front end + visemenet + composer"
         PlotText.draw(xLabel, at: (left + right - PlotText.measure(xLabel, scale: 2)) / 2, p2.bottom + 36,
                         scale: 2, color: ink, into: &image)
         return image

@@ -28,9 +28,8 @@ extension BenchReport {
             out.append("board budget: p99 \(f(ft.p99Ms, 2)) ms against \(f(budget)) ms: \(verdict)")
         }
         let p = soundToPhoton
-        out.append("sound-to-photon estimate: \(f(p.totalMs)) ms = hop \(f(p.featureHopMs)) + mouth smoothing \(f(p.mouthLeadMs))"
-                   + " + frame p50 \(f(p.frameP50Ms)) + half a frame \(f(p.halfFrameMs)) + scan-out \(f(p.scanoutMs))"
-                   + " (plus the sound device's buffer)")
+        out.append("sound-to-photon estimate (live --mic): \(f(p.totalMs)) ms = capture \(f(p.capturePeriodMs)) + look-ahead \(f(p.lookAheadMs))"
+                   + " + frame p50 \(f(p.frameP50Ms)) + scan-out \(f(p.scanoutMs)) (plus the sound device's buffer)")
         out.append("cpu load during the render loop, % per core: "
                    + (cpuLoadPercent.isEmpty ? "not readable" : cpuLoadPercent.map { String(format: "%.0f", $0) }.joined(separator: " ")))
         out.append("peak RSS: \(f(peakRSSMiB)) MiB")

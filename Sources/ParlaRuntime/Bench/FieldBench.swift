@@ -11,7 +11,7 @@ import ParlaRender
 /// an in-memory 1920×1080 XRGB8888 buffer, letterboxed). See docs/bench.md.
 public struct FieldBench {
     /// Changes whenever the content, sizes or what is timed change; reports with different ids do not compare.
-    public static let scenario = "parla-bench-1 (portrait.jpg, speech.wav 0-10 s, 512x512 @ 30 fps, seed 1, null sink via 1920x1080 blit)"
+    public static let scenario = "parla-bench-2 (portrait.jpg, speech.wav 0-10 s, 512x512 @ 30 fps, seed 1, null sink via 1920x1080 blit)"
     public static let speechSeconds = 10.0
     public static let size = 512
     public static let fps = 30.0
@@ -19,6 +19,8 @@ public struct FieldBench {
     public static let screen = (width: 1920, height: 1080)
     /// The refresh period assumed for the sound-to-photon estimate (60 Hz).
     public static let refreshSeconds = 1.0 / 60
+    /// The capture period assumed for the sound-to-photon estimate (what `parla live --mic` asks ALSA for).
+    public static let capturePeriodSeconds = 0.010
 
     public var profile: BoardProfile?
     /// Called with progress lines (one per stage).
@@ -52,7 +54,7 @@ public struct FieldBench {
         stages.append(BenchStage(name: "prepare", ms: prepareMs, perFrameMs: nil,
                                  note: "portrait decode + face analysis + avatar build, once per avatar"))
 
-        // Front end: WAV decode, the first 10 s, resampling to 16 kHz, acoustic features and articulation.
+        // Front end: WAV decode, the first 10 s, resampling to 16 kHz, VisemeNet's log-mel features.
         log("front end: 10 s of the bundled speech")
         let speechURL = try DemoContent.speech
         let options: MotionOptions = {
@@ -68,19 +70,24 @@ public struct FieldBench {
             let trimmed = AudioBuffer(sampleRate: clip.sampleRate, samples: Array(clip.samples[0..<keep]))
             return trimmed.resampledForAnalysis()
         }
-        let (analysis, analyseMs) = timed { composer.analyse(audio) }
-        let frontEndMs = loadMs + analyseMs
-        guard let analysis else { throw RuntimeError("bench: the bundled speech gave no analysis (too short?)") }
-        stages.append(BenchStage(name: "front_end", ms: frontEndMs, perFrameMs: nil,
-                                 note: "WAV decode, resample to 16 kHz, features and articulation for 10 s"))
-        stages.append(BenchStage(name: "visemenet", ms: nil, perFrameMs: nil, note: "not in this build"))
+        let (mel, melMs) = timed { VisemeFrontEnd().analyse(audio.samples) }
+        stages.append(BenchStage(name: "front_end", ms: loadMs + melMs, perFrameMs: nil,
+                                 note: "WAV decode, resample to 16 kHz, 80-band log-mel every 10 ms for 10 s"))
 
-        // Composer: MotionFrames for every video frame. frames(for:) repeats the front end's analysis, so the
-        // composer's own share is the difference.
+        // VisemeNet: log-mel → viseme posteriors, the default mouth driver.
+        log("visemenet")
+        let net = try VisemeNet.bundled()
+        let (track, netMs) = timed { net.posteriors(logMel: mel.logMel) }
+        stages.append(BenchStage(name: "visemenet", ms: netMs, perFrameMs: nil,
+                                 note: "\(net.parameterCount / 1000) k parameters, \(track.frameCount) hops of 10 ms → viseme posteriors"))
+
+        // Composer: coarticulation, head, brows, blinks → a MotionFrame per video frame (what `parla render` uses).
+        // frames(for:visemes:) runs the front end again for the jaw levels, so its own share is the difference.
         log("composer")
-        let (frames, composeMs) = timed { composer.frames(for: audio) }
-        stages.append(BenchStage(name: "composer", ms: max(0, composeMs - analyseMs), perFrameMs: nil,
-                                 note: "blinks, head motion, blendshapes (frames(for:) minus its analysis)"))
+        let (frames, composeMs) = timed { composer.frames(for: audio, visemes: track) }
+        stages.append(BenchStage(name: "composer", ms: max(0, composeMs - melMs), perFrameMs: nil,
+                                 note: "coarticulation, head, brows, blinks, blendshapes"))
+        guard !frames.isEmpty else { throw RuntimeError("bench: the bundled speech gave no frames (too short?)") }
 
         // Decode and present, frame by frame.
         log("decode + present: \(frames.count) frames at \(Self.size)x\(Self.size)")
@@ -123,10 +130,10 @@ public struct FieldBench {
 
         let frameMs = zip(decodeMs, presentMs).map { $0 + $1 }
         let stats = FrameTimeStats(frameMs: frameMs, loopSeconds: loopSeconds)
-        let hop = analysis.features.hopSeconds
         let photon = SoundToPhoton(
-            featureHopMs: hop * 1000, mouthLeadMs: MotionComposer.mouthLead * 1000, frameP50Ms: stats.p50Ms,
-            halfFrameMs: 500 / Self.fps, scanoutMs: Self.refreshSeconds * 1000)
+            capturePeriodMs: Self.capturePeriodSeconds * 1000,
+            lookAheadMs: StreamingMotionComposer.latency(fps: Self.fps, net: net, mouthLookAhead: Coarticulation.lowLatencyLookAhead) * 1000,
+            frameP50Ms: stats.p50Ms, scanoutMs: Self.refreshSeconds * 1000)
         sampler.stop()
         let start = frameStart.first ?? loopStart
         return BenchReport(
@@ -191,42 +198,38 @@ public struct FrameTimeStats: Codable, Sendable, Equatable {
 }
 
 /// An estimate (not a measurement) of the time from a sound reaching the microphone to the matching mouth on the
-/// screen in a live pipeline: one feature hop to fill, the mouth smoothing the offline path hides by looking
-/// ahead (`MotionComposer.mouthLead`), the median frame time, on average half a motion frame of waiting, and
-/// one refresh of scan-out at 60 Hz. Audio device buffering is not included (it depends on the device).
+/// screen with `parla live --mic`: one capture period, the streaming composer's look-ahead with the microphone's
+/// coarticulation (``StreamingMotionComposer/latency(fps:net:mouthLookAhead:)``), the median frame time (decode +
+/// present) and one refresh of scan-out at 60 Hz. The sound device's own buffering is not included.
 public struct SoundToPhoton: Codable, Sendable, Equatable {
-    public var featureHopMs: Double
-    public var mouthLeadMs: Double
+    public var capturePeriodMs: Double
+    public var lookAheadMs: Double
     public var frameP50Ms: Double
-    public var halfFrameMs: Double
     public var scanoutMs: Double
-    public var totalMs: Double { featureHopMs + mouthLeadMs + frameP50Ms + halfFrameMs + scanoutMs }
+    public var totalMs: Double { capturePeriodMs + lookAheadMs + frameP50Ms + scanoutMs }
 
-    enum CodingKeys: String, CodingKey { case featureHopMs, mouthLeadMs, frameP50Ms, halfFrameMs, scanoutMs, totalMs }
+    enum CodingKeys: String, CodingKey { case capturePeriodMs, lookAheadMs, frameP50Ms, scanoutMs, totalMs }
 
-    public init(featureHopMs: Double, mouthLeadMs: Double, frameP50Ms: Double, halfFrameMs: Double, scanoutMs: Double) {
-        self.featureHopMs = featureHopMs
-        self.mouthLeadMs = mouthLeadMs
+    public init(capturePeriodMs: Double, lookAheadMs: Double, frameP50Ms: Double, scanoutMs: Double) {
+        self.capturePeriodMs = capturePeriodMs
+        self.lookAheadMs = lookAheadMs
         self.frameP50Ms = frameP50Ms
-        self.halfFrameMs = halfFrameMs
         self.scanoutMs = scanoutMs
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        featureHopMs = try c.decode(Double.self, forKey: .featureHopMs)
-        mouthLeadMs = try c.decode(Double.self, forKey: .mouthLeadMs)
+        capturePeriodMs = try c.decode(Double.self, forKey: .capturePeriodMs)
+        lookAheadMs = try c.decode(Double.self, forKey: .lookAheadMs)
         frameP50Ms = try c.decode(Double.self, forKey: .frameP50Ms)
-        halfFrameMs = try c.decode(Double.self, forKey: .halfFrameMs)
         scanoutMs = try c.decode(Double.self, forKey: .scanoutMs)
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(featureHopMs, forKey: .featureHopMs)
-        try c.encode(mouthLeadMs, forKey: .mouthLeadMs)
+        try c.encode(capturePeriodMs, forKey: .capturePeriodMs)
+        try c.encode(lookAheadMs, forKey: .lookAheadMs)
         try c.encode(frameP50Ms, forKey: .frameP50Ms)
-        try c.encode(halfFrameMs, forKey: .halfFrameMs)
         try c.encode(scanoutMs, forKey: .scanoutMs)
         try c.encode(totalMs, forKey: .totalMs)
     }
