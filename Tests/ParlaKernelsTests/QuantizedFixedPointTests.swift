@@ -71,7 +71,9 @@ final class QuantizedFixedPointTests: XCTestCase {
                 if s[l] > 0 { x[l] >>= s[l] }  // keep the left shift in range, as in real use
             }
             let v = x.multipliedByQuantized(m, shift: s)
+            let u = x.multipliedByQuantized(uniform: m[0], shift: s[0])
             for l in 0..<4 {
+                XCTAssertEqual(u[l], FixedPoint.multiplyByQuantizedMultiplier(x[l], m[0], s[0]), "uniform x \(x[l]) m \(m[0]) s \(s[0])")
                 XCTAssertEqual(v[l], FixedPoint.multiplyByQuantizedMultiplier(x[l], m[l], s[l]), "x \(x[l]) m \(m[l]) s \(s[l])")
             }
         }
@@ -103,7 +105,9 @@ final class QuantizedFixedPointTests: XCTestCase {
             let h = FixedPoint.roundingDoublingHighMulLanes(x, m)
             let d = FixedPoint.roundingDivideByPOTLanes(x, e)
             let v = x.multipliedByQuantized(m, shift: s)
+            let u = x.multipliedByQuantized(uniform: m[0], shift: s[0])
             for l in 0..<4 {
+                XCTAssertEqual(u[l], FixedPoint.multiplyByQuantizedMultiplier(x[l], m[0], s[0]), "uniform x \(x[l]) m \(m[0]) s \(s[0])")
                 if x[l] == .min && m[l] == .min { saturating += 1 }
                 XCTAssertEqual(h[l], FixedPoint.saturatingRoundingDoublingHighMul(x[l], m[l]), "highMul \(x[l]) \(m[l])")
                 XCTAssertEqual(d[l], FixedPoint.roundingDivideByPOT(x[l], e[l]), "divide \(x[l]) by 2^\(e[l])")

@@ -70,14 +70,13 @@ public enum QuantizedAdd {
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         let n = output.count
         let o1 = SIMD4<Int32>(repeating: p.input1Offset), o2 = SIMD4<Int32>(repeating: p.input2Offset)
-        let m1 = SIMD4<Int32>(repeating: p.input1.multiplier), s1 = SIMD4<Int32>(repeating: p.input1.shift)
-        let m2 = SIMD4<Int32>(repeating: p.input2.multiplier), s2 = SIMD4<Int32>(repeating: p.input2.shift)
+        let m1 = p.input1.multiplier, s1 = p.input1.shift, m2 = p.input2.multiplier, s2 = p.input2.shift
         let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)
         let oo = SIMD4<Int32>(repeating: p.outputOffset)
         @inline(__always) func sum(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int32> {
             let x1 = (widen(va) &+ o1) &<< 20
             let x2 = (widen(vb) &+ o2) &<< 20
-            return x1.multipliedByQuantized(m1, shift: s1) &+ x2.multipliedByQuantized(m2, shift: s2)
+            return x1.multipliedByQuantized(uniform: m1, shift: s1) &+ x2.multipliedByQuantized(uniform: m2, shift: s2)
         }
         @inline(__always) func load4(_ base: UnsafePointer<Int8>, _ i: Int) -> SIMD4<Int8> {
             UnsafeRawPointer(base + i).loadUnaligned(as: SIMD4<Int8>.self)
@@ -108,9 +107,11 @@ public enum QuantizedAdd {
         }
         var i = 0
         while i + 8 <= n {
-            let lo = clamped(sum(load4(x, i), load4(y, i)).multipliedByQuantized(mo, shift: so) &+ oo,
+            let lo = clamped(sum(load4(x, i), load4(y, i)).multipliedByQuantized(uniform: p.output.multiplier,
+                                                                                  shift: p.output.shift) &+ oo,
                              p.activationMin, p.activationMax)
-            let hi = clamped(sum(load4(x, i + 4), load4(y, i + 4)).multipliedByQuantized(mo, shift: so) &+ oo,
+            let hi = clamped(sum(load4(x, i + 4), load4(y, i + 4)).multipliedByQuantized(uniform: p.output.multiplier,
+                                                                                          shift: p.output.shift) &+ oo,
                              p.activationMin, p.activationMax)
             UnsafeMutableRawPointer(z + i).storeBytes(of: SIMD8(lowHalf: narrow(lo), highHalf: narrow(hi)), as: SIMD8<Int8>.self)
             i += 8
