@@ -43,6 +43,10 @@ struct BenchModels: ParsableCommand {
         var runs: Int
         var medianMs: Double
         var p90Ms: Double
+        /// Process CPU time per run (all threads): on a loaded machine wall time also counts the time the
+        /// scheduler gave to other processes.
+        var cpuMedianMs: Double
+        var cpuP90Ms: Double
         var arenaBytes: Int
         var ops: [Op]?
     }
@@ -72,9 +76,11 @@ struct BenchModels: ParsableCommand {
                     let input = try pixels(for: model, name: name)
                     for _ in 0..<5 { _ = try executor.run([input]) }
                     let clock = ContinuousClock()
-                    var times: [Double] = []
+                    var times: [Double] = [], cpuTimes: [Double] = []
                     for _ in 0..<runs {
+                        let cpuStart = processCPUMilliseconds()
                         let elapsed = clock.measure { _ = try? executor.run([input]) }
+                        cpuTimes.append(processCPUMilliseconds() - cpuStart)
                         times.append(milliseconds(elapsed))
                     }
                     var ops: [Op]?
@@ -91,6 +97,7 @@ struct BenchModels: ParsableCommand {
                     }
                     rows.append(Row(model: name, precision: p.rawValue, threads: threads, runs: runs,
                                     medianMs: median(times), p90Ms: percentile(times, 0.9),
+                                    cpuMedianMs: median(cpuTimes), cpuP90Ms: percentile(cpuTimes, 0.9),
                                     arenaBytes: executor.activationArenaBytes, ops: ops))
                 }
             }
@@ -98,10 +105,11 @@ struct BenchModels: ParsableCommand {
                 try printJSON(rows)
                 return
             }
-            print("model                        precision  threads  median ms  p90 ms  arena KB")
+            print("model                        precision  threads  median ms  p90 ms  CPU median ms  CPU p90 ms  arena KB")
             for r in rows {
-                print(String(format: "%-28@ %-9@  %7d  %9.3f  %6.3f  %8d", r.model as NSString, r.precision as NSString,
-                             r.threads, r.medianMs, r.p90Ms, r.arenaBytes / 1024))
+                print(String(format: "%-28@ %-9@  %7d  %9.3f  %6.3f  %13.3f  %10.3f  %8d", r.model as NSString,
+                             r.precision as NSString, r.threads, r.medianMs, r.p90Ms, r.cpuMedianMs, r.cpuP90Ms,
+                             r.arenaBytes / 1024))
             }
             for r in rows {
                 guard let ops = r.ops else { continue }
@@ -147,6 +155,13 @@ private func kind(of op: String) -> String {
 
 private func milliseconds(_ d: Duration) -> Double {
     Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) * 1e-15
+}
+
+/// CPU time of this process (all threads), ms.
+private func processCPUMilliseconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) * 1e-6
 }
 
 private func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
