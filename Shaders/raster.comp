@@ -3,8 +3,11 @@
 // llvmpipe pays per work group, and most triangles are small), stepping along the row.
 // Depth pass: every covered pixel takes the minimum fragment depth (atomicMin on a buffer: image atomics are
 // not core in GLSL ES 3.10).
-// Otherwise (owner pass): a fragment whose depth equals that minimum offers its draw-order index; the smallest
-// wins. Together: the nearest fragment, and among equally near ones the first drawn — the CPU's depth test.
+// Owner pass: a fragment whose depth equals that minimum offers its draw-order index; the smallest wins.
+// Together: the nearest fragment, and among equally near ones the first drawn — the CPU's depth test.
+// Packed pass (both in one, when the frame's depths fit): each fragment offers the key
+// (depth − depthBase) << indexBits | index, and the smallest key is the same winner. The CPU checks that every
+// depth of the frame lies in depthBase … depthBase + 2^(32 − indexBits) − 2 (so no key is ~0, "empty").
 #include "common.glsl"
 layout(local_size_x = 64) in;
 
@@ -14,7 +17,9 @@ layout(std430, binding = 3) coherent buffer DepthBuffer { int depthBuffer[]; };
 layout(std430, binding = 4) coherent buffer OwnerBuffer { uint ownerBuffer[]; };
 uniform int outputWidth;
 uniform int rowCount;
-uniform int passKind;  // 0: depth, 1: owner
+uniform int passKind;  // 0: depth, 1: owner, 2: packed
+uniform int depthBase;
+uniform int indexBits;
 
 void main() {
     int row = int((gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * 64u + gl_LocalInvocationID.x);
@@ -37,7 +42,9 @@ void main() {
         if (!atLeast(mulAdd64(ab2.x, cx - from2.x, ab2.y, cy - from2.y), (flags >> 2) & 1)) continue;
         int z = planeAt(base + Z0, x - minX, dy);
         int i = y * outputWidth + x;
-        if (passKind == 0) {
+        if (passKind == 2) {
+            atomicMin(ownerBuffer[i], (uint(z - depthBase) << uint(indexBits)) | uint(t));
+        } else if (passKind == 0) {
             atomicMin(depthBuffer[i], z);
         } else if (depthBuffer[i] == z) {
             atomicMin(ownerBuffer[i], uint(t));

@@ -13,6 +13,7 @@ uniform ivec2 outputSize;
 uniform ivec3 identity;       // origin u, origin v, step (16 fractional bits)
 uniform float mouthWidth;
 uniform int drawsInterior;
+uniform uint ownerMask;       // the draw-index bits of an owner key (all bits after separate depth/owner passes)
 
 const uint NONE = 0xffffffffu;
 
@@ -92,7 +93,8 @@ void main() {
     ivec2 p = ivec2(gl_GlobalInvocationID.xy);
     if (p.x >= outputSize.x || p.y >= outputSize.y) return;
     int i = p.y * outputSize.x + p.x;
-    uint owner = ownerBuffer[i];
+    uint key = ownerBuffer[i];
+    uint owner = key == NONE ? NONE : key & ownerMask;
     ownerBuffer[i] = NONE;
     depthBuffer[i] = 0x7fffffff;
     uvec4 color;

@@ -12,6 +12,8 @@ import ParlaRender
 /// does all per-pixel work in four passes (docs/frame-decoder.md, "GLES backend"):
 /// 1. `raster.comp` depth pass — exact top-left-rule coverage, minimum depth per pixel (buffer atomics);
 /// 2. `raster.comp` owner pass — among fragments at that depth, the first drawn triangle wins;
+///    (1 and 2 run as one packed pass — the minimum of depth and draw index in one 32-bit key — whenever the
+///    frame's depth range fits beside the index: ``mergesRasterPasses``);
 /// 3. `shade.comp` — one bilinear portrait sample per pixel through the winning triangle, the mouth interior,
 ///    the identity mapping where nothing covers a pixel; resets the depth/owner buffers;
 /// 4. `convert.comp` (on ``read(_:into:)``) — rotation, scaling, RGBA / XRGB8888 / NV12 into a buffer;
@@ -33,9 +35,14 @@ public final class GLESFrameDecoder: FrameDecoder {
     /// Seconds spent per pass since the last reset (only while ``timesPasses``).
     public var passSeconds: [Pass: Double] = [:]
 
-    /// The timed parts of a frame.
+    /// When true (the default), depth and owner are found in one raster pass whenever the frame's depths fit in
+    /// a 32-bit key beside the draw index (`(depth − min) << bits | index`, the smallest key wins: the same
+    /// winner as the two passes); otherwise, and when false, in two passes.
+    public var mergesRasterPasses = true
+
+    /// The timed parts of a frame (`raster` is the packed pass; `raster-depth` + `raster-owner` the two passes).
     public enum Pass: String, CaseIterable, Sendable {
-        case geometry, rasterDepth = "raster-depth", rasterOwner = "raster-owner", shade, readBack = "read-back"
+        case geometry, raster, rasterDepth = "raster-depth", rasterOwner = "raster-owner", shade, readBack = "read-back"
     }
 
     private let geometry: FrameGeometry
@@ -49,6 +56,8 @@ public final class GLESFrameDecoder: FrameDecoder {
     private var outputCapacity = 0
     private let rasterProgram: GLuint, shadeProgram: GLuint, convertProgram: GLuint
     private let drawsMouthInterior: Bool
+    /// The draw-index bits of this frame's owner keys (shade.comp).
+    private var ownerMask = UInt32.max
 
     /// Prepares the GL objects for `width × height` output. `context`: an existing context (nil: a new
     /// headless one); `shaders`: the shader folder (nil: ``ShaderLibrary/locate()``). Throws a one-line error
@@ -145,11 +154,22 @@ public final class GLESFrameDecoder: FrameDecoder {
             glUniform1i(glGetUniformLocation(rasterProgram, "outputWidth"), GLint(width))
             let groups = (rowCount + 63) / 64
             let gx = min(groups, 65535), gy = (groups + gx - 1) / gx
-            for kind in 0..<2 {
-                glUniform1i(glGetUniformLocation(rasterProgram, "passKind"), GLint(kind))
+            if let key = packedKey(count: count) {
+                ownerMask = (UInt32(1) << UInt32(key.indexBits)) - 1
+                glUniform1i(glGetUniformLocation(rasterProgram, "passKind"), 2)
+                glUniform1i(glGetUniformLocation(rasterProgram, "depthBase"), key.depthBase)
+                glUniform1i(glGetUniformLocation(rasterProgram, "indexBits"), key.indexBits)
                 glDispatchCompute(GLuint(gx), GLuint(gy), 1)
                 glMemoryBarrier(GLbitfield(GL_SHADER_STORAGE_BARRIER_BIT))
-                mark(kind == 0 ? .rasterDepth : .rasterOwner, &t0)
+                mark(.raster, &t0)
+            } else {
+                ownerMask = UInt32.max
+                for kind in 0..<2 {
+                    glUniform1i(glGetUniformLocation(rasterProgram, "passKind"), GLint(kind))
+                    glDispatchCompute(GLuint(gx), GLuint(gy), 1)
+                    glMemoryBarrier(GLbitfield(GL_SHADER_STORAGE_BARRIER_BIT))
+                    mark(kind == 0 ? .rasterDepth : .rasterOwner, &t0)
+                }
             }
         }
 
@@ -163,6 +183,7 @@ public final class GLESFrameDecoder: FrameDecoder {
         glUniform3i(glGetUniformLocation(shadeProgram, "identity"), id.originU, id.originV, id.step)
         glUniform1f(glGetUniformLocation(shadeProgram, "mouthWidth"), geometry.mouthWidth)
         glUniform1i(glGetUniformLocation(shadeProgram, "drawsInterior"), drawsMouthInterior ? 1 : 0)
+        glUniform1ui(glGetUniformLocation(shadeProgram, "ownerMask"), ownerMask)
         glDispatchCompute(GLuint((width + 15) / 16), GLuint((height + 15) / 16), 1)
         glMemoryBarrier(GLbitfield(GL_SHADER_STORAGE_BARRIER_BIT | GL_BUFFER_UPDATE_BARRIER_BIT))
         mark(.shade, &t0)
@@ -206,6 +227,38 @@ public final class GLESFrameDecoder: FrameDecoder {
     }
 
     // MARK: - Internal
+
+    /// The packed raster pass's key layout for the `count` records of this frame, or nil when it cannot be used:
+    /// `indexBits` hold draw indices 0..<count, and every depth a record's plane takes at a covered pixel lies
+    /// in Int32 — where the shader's wrapping arithmetic is exact — and within
+    /// `depthBase … depthBase + 2^(32 − indexBits) − 2`. Covered pixel centres lie inside the triangle and the
+    /// plane is affine, so its values there lie between its values at the three vertices (evaluated at the
+    /// vertices' exact positions, rounded outward by one unit).
+    private func packedKey(count: Int) -> (depthBase: Int32, indexBits: Int32)? {
+        guard mergesRasterPasses, count > 0 else { return nil }
+        let indexBits = max(1, Int.bitWidth - (count - 1).leadingZeroBitCount)
+        guard indexBits < 31 else { return nil }
+        var lo = Double.infinity, hi = -Double.infinity
+        for t in 0..<count {
+            let r = records[t]
+            let o = Double(r.zOrigin), sx = Double(r.zStepX), sy = Double(r.zStepY)
+            // Pixel (x, y) has its centre at (x + ½, y + ½) output pixels; a vertex at p/256 output pixels sits at
+            // pixel coordinate p/256 − ½.
+            for (px, py) in [(r.p0x, r.p0y), (r.p1x, r.p1y), (r.p2x, r.p2y)] {
+                let dx = Double(px) / 256 - 0.5 - Double(r.minX), dy = Double(py) / 256 - 0.5 - Double(r.minY)
+                let z = o + sx * dx + sy * dy
+                lo = min(lo, z)
+                hi = max(hi, z)
+            }
+        }
+        guard lo.isFinite, hi.isFinite else { return nil }
+        lo = lo.rounded(.down) - 1
+        hi = hi.rounded(.up) + 1
+        guard lo >= Double(Int32.min), hi <= Double(Int32.max), hi - lo <= Double((Int64(1) << (32 - indexBits)) - 2) else {
+            return nil
+        }
+        return (Int32(lo), Int32(indexBits))
+    }
 
     /// Maps the first `bytes` of `buffer` and copies them into `out`.
     private func copy(_ buffer: GLuint, bytes: Int, into out: UnsafeMutableRawBufferPointer) throws {

@@ -17,7 +17,8 @@ struct BenchDecode: ParsableCommand {
             yaw ±15°, pitch ±10°, roll, blinks) at 512x512, 1280x720 and 1920x1080. Figures are wall-clock
             means after a warm-up. `cpu ms` is the CPU time the whole process spent per frame (all threads,
             llvmpipe's workers included): on a loaded machine it is the honest figure, wall time is not. GLES rows include
-            reading the RGBA frame back; its split by pass is measured in a second run that ends every pass
+            reading the RGBA frame back; `gles` finds depth and owner in one packed raster pass, `gles 2-pass` in
+            two (the fallback for frames whose depths do not fit the packed key); its split by pass is measured in a second run that ends every pass
             with glFinish (so the split adds up to a little more than the plain row); read-back is the copy of the RGBA frame out of GL.
             """
     )
@@ -69,16 +70,18 @@ struct BenchDecode: ParsableCommand {
                         Self.row("cpu \(n) thread\(n == 1 ? "" : "s")", w, h, wall, cpu, "")
                     }
                 }
-                if let context {
+                // GLES with the packed raster pass (the default), then with separate depth and owner passes.
+                for merged in context == nil ? [] : [true, false] {
                     let decoder = try GLESFrameDecoder(avatar: avatar, width: w, height: h, context: context)
+                    decoder.mergesRasterPasses = merged
                     let (wall, cpu) = try Self.measure(loop) { try decoder.decode($0, into: &out) }
                     decoder.timesPasses = true
                     decoder.passSeconds = [:]
                     _ = try Self.measure(loop) { try decoder.decode($0, into: &out) }
-                    let split = GLESFrameDecoder.Pass.allCases.map { pass in
+                    let split = GLESFrameDecoder.Pass.allCases.filter { decoder.passSeconds[$0] != nil }.map { pass in
                         String(format: "%@ %.2f", pass.rawValue, (decoder.passSeconds[pass] ?? 0) * 1000 / Double(loop.count))
                     }.joined(separator: ", ")
-                    Self.row("gles", w, h, wall, cpu, split)
+                    Self.row(merged ? "gles" : "gles 2-pass", w, h, wall, cpu, split)
                 }
             }
         }

@@ -121,6 +121,29 @@ final class GLESFrameDecoderTests: XCTestCase {
         try checkParity(avatar, width: 640, height: 360, label: "grace_hopper")
     }
 
+    /// The packed raster pass (depth and draw index in one 32-bit key) picks the same owner for every pixel as
+    /// the separate depth and owner passes: the frames are identical, byte for byte.
+    func testPackedRasterPassDrawsWhatTheTwoPassesDraw() throws {
+        let avatar = try PortraitAvatarTests.portraitAvatar()
+        let packed = try GLESFrameDecoder(avatar: avatar, width: 320, height: 240, context: try context())
+        let separate = try GLESFrameDecoder(avatar: avatar, width: 320, height: 240, context: try context())
+        separate.mergesRasterPasses = false
+        packed.timesPasses = true
+        separate.timesPasses = true
+        var a = RGBAImage(width: 320, height: 240), b = RGBAImage(width: 320, height: 240)
+        var rng = SeededGenerator(seed: 8)
+        let frames = Self.poses().map(\.1) + (0..<6).map { _ in S.randomFrame(&rng, head: 0.3) }
+        for (n, frame) in frames.enumerated() {
+            try packed.decode(frame, into: &a)
+            try separate.decode(frame, into: &b)
+            XCTAssertEqual(a, b, "frame \(n): packed and two-pass rasterization differ")
+        }
+        XCTAssertNotNil(packed.passSeconds[.raster], "the portrait's depths fit the packed key")
+        XCTAssertNil(packed.passSeconds[.rasterOwner])
+        XCTAssertNil(separate.passSeconds[.raster])
+        XCTAssertNotNil(separate.passSeconds[.rasterOwner])
+    }
+
     func testXRGBAndNV12AndRotationMatchTheCPUConverter() throws {
         let avatar = try PortraitAvatarTests.portraitAvatar()
         let gpu = try GLESFrameDecoder(avatar: avatar, width: 320, height: 240, context: try context())
