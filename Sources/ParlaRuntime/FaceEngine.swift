@@ -126,7 +126,8 @@ public final class FaceEngine: @unchecked Sendable {
     private var paused = false
     private var lastTick: Double?
     /// A live PCM stream driving the face between utterances (``attachStream(_:)``).
-    private var stream: (queue: PCMSampleQueue, pipeline: PCMStreamPipeline, latest: MotionFrame?, loudUntil: Double, ticks: Int, taken: Int)?
+    private var stream: (queue: PCMSampleQueue, pipeline: PCMStreamPipeline, latest: MotionFrame?, loudUntil: Double,
+                         origin: Double?, last: Double, taken: Int)?
 
     /// An engine showing `avatar` (named `name` in the status).
     public init(configuration: Configuration, avatar: Avatar, name: String) throws {
@@ -255,7 +256,7 @@ public final class FaceEngine: @unchecked Sendable {
     public func attachStream(_ queue: PCMSampleQueue) throws {
         let pipeline = try PCMStreamPipeline(motion: motionOptions)
         lock.lock(); defer { lock.unlock() }
-        stream = (queue, pipeline, nil, 0, 0, 0)
+        stream = (queue, pipeline, nil, 0, nil, 0, 0)
     }
 
     /// The queue of the PCM stream driving the face, attaching a new one when there is none or the attached one
@@ -275,17 +276,38 @@ public final class FaceEngine: @unchecked Sendable {
     /// Frames of the stream due at `time` (called with the lock held, once per tick).
     private func streamFrame(at time: Double) -> MotionFrame? {
         guard var s = stream else { return nil }
-        // Exactly the stream's rate over time: tick n ends at sample n · 16000 / fps.
-        s.ticks += 1
-        let due = Int((Double(s.ticks) * Double(AudioBuffer.analysisRate) / configuration.fps).rounded(.down))
+        // The stream plays in real time whatever the drawing rate (dropped ticks take their samples too): by `time`,
+        // (time − origin) · 16 kHz samples are due. While an utterance plays the stream waits (``holdStream(at:)``).
+        // At most 4 ticks' worth per tick: a composer slower than real time (an overloaded board) makes the stream
+        // slip (the origin moves on, nothing is lost) instead of taking ever bigger chunks with the lock held.
+        let rate = Double(AudioBuffer.analysisRate)
+        var origin = s.origin ?? time - 1 / configuration.fps
+        let most = Int((4 * rate / configuration.fps).rounded(.down))
+        var due = Int(((time - origin) * rate).rounded(.down))
+        if due - s.taken > most {
+            origin += Double(due - s.taken - most) / rate
+            due = s.taken + most
+        }
+        s.origin = origin
+        let gap = s.last > 0 ? time - s.last : 0
+        s.last = time
         let (frames, play) = s.pipeline.step(s.queue.take(due - s.taken))
         s.taken = due
-        if play.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + 0.3 }
+        // Speaking: sound in the last 0.3 s, or since the previous tick when drawing is slower than that.
+        if play.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + max(0.3, 1.5 * gap) }
         audio?.play(AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: play))
         if let newest = frames.last { s.latest = newest }
         metrics.streamUnderruns = s.queue.underruns
         stream = s
         return s.loudUntil > time ? s.latest : nil
+    }
+
+    /// Keeps the stream where it is while an utterance plays: its origin moves on with the clock (lock held).
+    private func holdStream(at time: Double) {
+        guard var s = stream, let origin = s.origin else { return }
+        s.origin = origin + (time - s.last)
+        s.last = time
+        stream = s
     }
 
     // MARK: - The loop
@@ -393,6 +415,7 @@ public final class FaceEngine: @unchecked Sendable {
         if let c = current, time >= c.start {
             let index = max(0, Int(((time - c.start) * configuration.fps).rounded(.down)))
             frame = c.utterance.frames[min(index, c.utterance.frames.count - 1)]
+            holdStream(at: time)
         } else if let streamed = streamFrame(at: time) {
             frame = streamed
         } else {
