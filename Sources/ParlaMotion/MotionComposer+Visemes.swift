@@ -8,9 +8,17 @@ extension MotionComposer {
     /// time k·10 ms; frames missing at the end count as silence. The mouth goes through ``Coarticulation`` and
     /// p/b/m frames always close the lips (see docs/motion.md).
     public func frames(for audio: AudioBuffer, visemes: VisemeTrack) -> [MotionFrame] {
-        var frames = frames(for: audio, mouth: false)
+        frames(for: audio, visemes: visemes, frontEnd: nil, analysis: analyse(audio))
+    }
+
+    /// ``frames(for:visemes:)`` with what the caller already computed for `audio` (the VisemeNet path), so that
+    /// nothing is analysed twice: `frontEnd`, its ``VisemeFrontEnd`` frames at 16 kHz (nil: computed here), and
+    /// `analysis`, the result of ``analyse(_:)``.
+    func frames(for audio: AudioBuffer, visemes: VisemeTrack, frontEnd: VisemeFrontEnd.Frames?,
+                analysis: SpeechAnalysis?) -> [MotionFrame] {
+        var frames = frames(for: audio, mouth: false, analysis: analysis)
         guard !frames.isEmpty else { return [] }
-        let levels = Self.visemeLevels(audio, frameCount: visemes.frameCount)
+        let levels = Self.visemeLevels(frontEnd ?? Self.frontEndFrames(audio), frameCount: visemes.frameCount)
         let mouth = Coarticulation.apply(posteriors: visemes.values, levels: levels)
         for n in frames.indices {
             Self.applyVisemeMouth(mouth, at: frames[n].time, fps: options.fps, to: &frames[n].blendshapes)
@@ -19,10 +27,16 @@ extension MotionComposer {
         return frames
     }
 
-    /// Levels (dBFS) per 10 ms frame of `audio` for the jaw gain, `frameCount` of them (−120 past the end).
-    static func visemeLevels(_ audio: AudioBuffer, frameCount: Int) -> [Float] {
+    /// The ``VisemeFrontEnd`` frames of `audio` (resampled to 16 kHz first when needed).
+    static func frontEndFrames(_ audio: AudioBuffer) -> VisemeFrontEnd.Frames {
         let speech = audio.sampleRate == AudioBuffer.analysisRate ? audio : Resampler.resample(audio, to: AudioBuffer.analysisRate)
-        var levels = VisemeFrontEnd().analyse(speech.samples).levelDB
+        return VisemeFrontEnd().analyse(speech.samples)
+    }
+
+    /// Levels (dBFS) per 10 ms frame for the jaw gain from the front end's `frames`, `frameCount` of them
+    /// (−120 past the end).
+    static func visemeLevels(_ frames: VisemeFrontEnd.Frames, frameCount: Int) -> [Float] {
+        var levels = frames.levelDB
         if levels.count < frameCount { levels.append(contentsOf: repeatElement(-120, count: frameCount - levels.count)) }
         return Array(levels.prefix(frameCount))
     }

@@ -70,7 +70,10 @@ public struct MotionComposer: Sendable {
     /// ``checkedFrames(for:)`` to have such input rejected instead.
     public func frames(for audio: AudioBuffer) -> [MotionFrame] {
         if options.mouthDriver == .visemeNet, let net = try? VisemeNet.bundled() {
-            return frames(for: audio, visemes: net.track(for: audio))
+            // One spectral analysis: at 16 kHz the network's log-mel is the head analysis's own.
+            let analysis = analyse(audio)
+            let mel = analysis.flatMap { VisemeFrontEnd().frames(from: $0.features, of: audio) } ?? Self.frontEndFrames(audio)
+            return frames(for: audio, visemes: net.posteriors(logMel: mel.logMel), frontEnd: mel, analysis: analysis)
         }
         var frames = frames(for: audio, mouth: true)
         options.controls.apply(to: &frames, seed: options.seed)
@@ -79,9 +82,13 @@ public struct MotionComposer: Sendable {
 
     /// The frames with (`mouth`) or without the acoustic mouth driver; head, brows and blinks either way.
     func frames(for audio: AudioBuffer, mouth withMouth: Bool) -> [MotionFrame] {
+        frames(for: audio, mouth: withMouth, analysis: analyse(audio))
+    }
+
+    /// ``frames(for:mouth:)`` with `analysis`, the result of ``analyse(_:)`` for `audio`.
+    func frames(for audio: AudioBuffer, mouth withMouth: Bool, analysis: SpeechAnalysis?) -> [MotionFrame] {
         let count = frameCount(for: audio)
         guard count > 0 else { return [] }
-        let analysis = analyse(audio)
         let fps = options.fps
         let blinks = BlinkSchedule(duration: Double(count) / fps, phraseEnds: analysis?.phraseEnds ?? [],
                                    seed: options.seed)

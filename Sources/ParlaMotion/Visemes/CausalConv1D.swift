@@ -84,6 +84,33 @@ public struct CausalConv1D: Sendable {
                     for f in t..<(t + 4) { scalar(input: input, frame: f, from: vectorOutputs, output: output, w: wb, b: bb) }
                     t += 4
                 }
+                // Two frames per weight load (the streaming composer's 20 ms pushes bring two frames at a time).
+                while t + 2 <= count {
+                    var o = 0
+                    while o < vectorOutputs {
+                        let b0 = b.loadUnaligned(fromByteOffset: o * 4, as: SIMD8<Float>.self)
+                        let b1 = b.loadUnaligned(fromByteOffset: (o + 8) * 4, as: SIMD8<Float>.self)
+                        var a0 = b0, a1 = b1, c0 = b0, c1 = b1
+                        for tap in 0..<kernel {
+                            let x0 = input + (t + tap * d) * n
+                            let x1 = x0 + n
+                            var wo = (tap * n * m + o) * 4
+                            for i in 0..<n {
+                                let w0 = w.loadUnaligned(fromByteOffset: wo, as: SIMD8<Float>.self)
+                                let w1 = w.loadUnaligned(fromByteOffset: wo + 32, as: SIMD8<Float>.self)
+                                wo += m * 4
+                                let s0 = SIMD8<Float>(repeating: x0[i]), s1 = SIMD8<Float>(repeating: x1[i])
+                                a0 += s0 * w0; a1 += s0 * w1
+                                c0 += s1 * w0; c1 += s1 * w1
+                            }
+                        }
+                        store(a0, a1, output + t * m + o)
+                        store(c0, c1, output + (t + 1) * m + o)
+                        o += 16
+                    }
+                    for f in t..<(t + 2) { scalar(input: input, frame: f, from: vectorOutputs, output: output, w: wb, b: bb) }
+                    t += 2
+                }
                 while t < count {
                     var o = 0
                     while o < vectorOutputs {

@@ -105,6 +105,16 @@ public struct Coarticulation: Sendable {
         }
     }
 
+    /// ``kernels`` flattened: kernelTable[v · kernelWidth + d + carry].
+    static let kernelWidth = carry + standardLookAhead + 1
+    static let kernelTable: [Float] = kernels.flatMap { $0 }
+    /// ``targets`` as vectors (lanes past ``controls`` are 0), for the blend in ``Stream``.
+    static let targetVectors: [SIMD16<Float>] = targets.map { t in
+        var v = SIMD16<Float>.zero
+        for c in t.indices { v[c] = t[c] }
+        return v
+    }
+
     /// Batch: posteriors (frame-major, 16 per frame) and one level (dBFS) per frame → one output per frame.
     /// Frames past the end count as silence. `lookAhead` in 0 … ``standardLookAhead`` hops.
     public static func apply(posteriors: [Float], levels: [Float], lookAhead: Int = standardLookAhead) -> Output {
@@ -186,25 +196,31 @@ public struct Coarticulation: Sendable {
                 guard frame >= 0, frame < pushed, frame > pushed - 1 - window else { return nil }
                 return frame % window
             }
-            // Dominance-weighted blend and the speech gate.
-            var shape = [Float](repeating: 0, count: Coarticulation.controls)
+            // Dominance-weighted blend and the speech gate (all controls at once, lane c = control c).
+            var shape = SIMD16<Float>.zero
             var total: Float = 0
             var speech: Float = 0
             var pp: Float = 0
-            for d in -Coarticulation.carry...lookAhead {
-                let s = slot(k + d)
-                for v in 0..<classes {
-                    let p: Float = s.map { history[$0 * classes + v] } ?? (v == 0 ? 1 : 0)
-                    if p == 0 { continue }
-                    let w = p * Coarticulation.kernels[v][d + Coarticulation.carry]
-                    total += w
-                    let target = Coarticulation.targets[v]
-                    for c in 0..<Coarticulation.controls { shape[c] += w * target[c] }
+            let carry = Coarticulation.carry, width = Coarticulation.kernelWidth
+            Coarticulation.kernelTable.withUnsafeBufferPointer { kernel in
+                Coarticulation.targetVectors.withUnsafeBufferPointer { target in
+                    history.withUnsafeBufferPointer { h in
+                        for d in -carry...lookAhead {
+                            let s = slot(k + d)
+                            for v in 0..<classes {
+                                let p: Float = s.map { h[$0 * classes + v] } ?? (v == 0 ? 1 : 0)
+                                if p == 0 { continue }
+                                let w = p * kernel[v * width + d + carry]
+                                total += w
+                                shape += w * target[v]
+                            }
+                            let sil: Float = s.map { h[$0 * classes] } ?? 1
+                            let loud: Float = s.map { ramp(levelRing[$0], Coarticulation.quietLevel, Coarticulation.quietLevel + 10) } ?? 0
+                            speech = max(speech, (1 - sil) * loud)
+                            if abs(d) <= 1, let s { pp = max(pp, h[s * classes + Viseme.pp.rawValue]) }
+                        }
+                    }
                 }
-                let sil: Float = s.map { history[$0 * classes] } ?? 1
-                let loud: Float = s.map { ramp(levelRing[$0], Coarticulation.quietLevel, Coarticulation.quietLevel + 10) } ?? 0
-                speech = max(speech, (1 - sil) * loud)
-                if abs(d) <= 1, let s { pp = max(pp, history[s * classes + Viseme.pp.rawValue]) }
             }
             let gate = ramp(speech, 0.15, 0.4)
             let base = out.values.count

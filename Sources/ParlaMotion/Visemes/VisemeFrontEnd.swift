@@ -63,12 +63,34 @@ public struct VisemeFrontEnd: Sendable {
             let clean = samples.contains(where: { !$0.isFinite }) ? samples.map { $0.isFinite ? $0 : 0 } : samples
             let n = mel.append(clean, to: &scratch)
             frames.logMel.append(contentsOf: scratch)
-            for k in 0..<n {
-                var power: Float = 0
-                for b in 0..<bands { power += exp(scratch[k * bands + b]) }
-                frames.levelDB.append(power > 1e-9 ? 10 * log10(power / 38_400) : -120)
+            scratch.withUnsafeBufferPointer { x in
+                for k in 0..<n { frames.levelDB.append(VisemeFrontEnd.level(logMel: x.baseAddress! + k * bands, bands: bands)) }
             }
             return n
         }
+    }
+
+    /// The level of one frame from its log-mel values (see ``Frames/levelDB``).
+    static func level(logMel: UnsafePointer<Float>, bands: Int) -> Float {
+        var power: Float = 0
+        for b in 0..<bands { power += exp(logMel[b]) }
+        return power > 1e-9 ? 10 * log10(power / 38_400) : -120
+    }
+
+    /// The frames ``analyse(_:)`` gives for `audio`, taken from the log-mel of its ``SpeechFeatures`` `features`
+    /// (at the front end's rate the extractor runs the same analysis on the same zero-padded signal, so the numbers
+    /// are the same bit for bit) instead of analysing the audio again; nil when `audio` is not at that rate.
+    func frames(from features: SpeechFeatures, of audio: AudioBuffer) -> Frames? {
+        let c = spectrogram.configuration
+        guard audio.sampleRate == c.sampleRate, features.bandCount == c.bandCount,
+              features.count == (audio.samples.isEmpty ? 0 : audio.samples.count / c.hopLength + 1) else { return nil }
+        let count = spectrogram.frameCount(sampleCount: audio.samples.count + padding)
+        guard count <= features.count else { return nil }
+        var frames = Frames()
+        frames.logMel = Array(features.logMel.prefix(count * c.bandCount))
+        frames.levelDB = frames.logMel.withUnsafeBufferPointer { x in
+            (0..<count).map { Self.level(logMel: x.baseAddress! + $0 * c.bandCount, bands: c.bandCount) }
+        }
+        return frames
     }
 }
