@@ -139,6 +139,51 @@ final class FrameLayoutTests: XCTestCase {
         }
     }
 
+    /// Screens wide enough for whole SIMD steps of eight pixels plus a partial one, sources with opaque, clear and
+    /// partly transparent pixels, every rotation and fit, against the scalar reference.
+    func testBlitMatchesReferenceAcrossSIMDSteps() throws {
+        var rng = SeededGenerator(seed: 0xB117)
+        let cases = [((33, 21), (101, 77)), ((64, 63), (45, 90)), ((7, 40), (83, 19)), ((50, 50), (17, 33))]
+        for ((sw, sh), (w, h)) in cases {
+            var img = RGBAImage(width: sw, height: sh)
+            for i in img.pixels.indices { img.pixels[i] = UInt8.random(in: 0...255, using: &rng) }
+            for i in stride(from: 3, to: img.pixels.count, by: 4) {
+                switch UInt8.random(in: 0...3, using: &rng) {
+                case 0: img.pixels[i] = 0
+                case 1, 2: img.pixels[i] = 255
+                default: break   // partial alpha
+                }
+            }
+            for rotation in Rotation.allCases {
+                for fit in FitMode.allCases {
+                    let bg = RGBColor(red: .random(in: 0...255, using: &rng), green: .random(in: 0...255, using: &rng),
+                                      blue: .random(in: 0...255, using: &rng))
+                    let fast = try screen(img, w, h, rotation: rotation, fit: fit, background: bg)
+                    let slow = try screen(img, w, h, rotation: rotation, fit: fit, background: bg, reference: true)
+                    if let i = fast.indices.first(where: { fast[$0] != slow[$0] }) {
+                        XCTFail("source \(sw)x\(sh) → screen \(w)x\(h), rotation \(rotation), \(fit): pixel (\(i % w), \(i / w)) fast \(String(fast[i], radix: 16)) reference \(String(slow[i], radix: 16))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The blend's division by 255 (an add and two shifts per lane) equals integer division over every value the
+    /// blend can produce, 0 … 255 · 255 + 127.
+    func testDivideBy255IsExactOverTheBlendRange() {
+        var x: UInt32 = 0
+        while x <= 255 * 255 + 127 {
+            var v = FrameBlitter.Channels()
+            for lane in 0..<16 { v[lane] = UInt16(min(x + UInt32(lane), 255 * 255 + 127)) }
+            let q = FrameBlitter.divide255(v)
+            for lane in 0..<16 where q[lane] != v[lane] / 255 {
+                XCTFail("\(v[lane]) / 255: \(q[lane])")
+                return
+            }
+            x += 16
+        }
+    }
+
     func testContentOnlyBlitLeavesTheBorderAlone() throws {
         let img = coordinateImage(4, 4)
         let layout = try FrameLayout(sourceWidth: 4, sourceHeight: 4, targetWidth: 9, targetHeight: 6, rotation: .degrees270, fit: .contain)
