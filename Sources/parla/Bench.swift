@@ -6,7 +6,7 @@ import ParlaRuntime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Parla on this machine.",
-        subcommands: [BenchRun.self, BenchRender.self, BenchDecode.self, BenchModels.self],
+        subcommands: [BenchRun.self, BenchRender.self, BenchDecode.self, BenchModels.self, BenchMotion.self],
         defaultSubcommand: BenchRun.self
     )
 }
