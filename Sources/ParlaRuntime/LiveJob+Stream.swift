@@ -26,9 +26,7 @@ extension LiveJob {
         let (display, painter) = try openDisplay()
         let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
         let source = try PCMStreamSource(endpoint: input.endpoint, format: input.format)
-        var motion = MotionOptions()
-        motion.fps = o.fps
-        motion.seed = o.seed
+        let motion = o.motionOptions
         let output: PCMOutput?
         if let device = o.audioDevice {
             let playback = try ALSAPlayback(device: device, sampleRate: AudioBuffer.analysisRate, channels: 1)

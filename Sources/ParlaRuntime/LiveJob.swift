@@ -42,6 +42,8 @@ public struct LiveOptions: Sendable {
     public var trace: URL?
     /// Motion seed (blinks, head motion).
     public var seed: UInt64 = 1
+    /// Gaze, head distance, expression, motion scale, stillness (`--gaze`, `--emotion`, `--still`, …).
+    public var controls = MotionControls()
     /// Seconds of silence composed after the clip for the idle face.
     public var idleSeconds = 20.0
     /// Which decoder draws the face (`--backend`).
@@ -228,10 +230,7 @@ public final class LiveJob {
     /// Composes the motion frames: the clip plus `idleSeconds` of silence (idle life), or the clip alone when
     /// looping.
     static func compose(speech: SpeechInput, options o: LiveOptions) throws -> ([MotionFrame], LiveTimeline) {
-        var motion = MotionOptions()
-        motion.fps = o.fps
-        motion.seed = o.seed
-        let composer = MotionComposer(options: motion)
+        let composer = MotionComposer(options: o.motionOptions)
         let clip = speech.analysis
         let speechFrames = max(1, composer.frameCount(for: clip))
         var padded = clip
@@ -284,5 +283,16 @@ public final class LiveJob {
         parts.append(ALSADeviceList.formatted(ALSADeviceList.captureDevices(), title: "ALSA capture devices (--mic)",
                                               whenNone: "no microphone"))
         return parts.joined(separator: "\n")
+    }
+}
+
+extension LiveOptions {
+    /// The composer's options: fps, seed and controls from these options.
+    var motionOptions: MotionOptions {
+        var motion = MotionOptions()
+        motion.fps = fps
+        motion.seed = seed
+        motion.controls = controls
+        return motion
     }
 }

@@ -58,6 +58,8 @@ struct Live: ParsableCommand {
     var trace: String?
     @Option(help: "Motion seed (blinks, head motion).")
     var seed: UInt64 = 1
+    @OptionGroup(title: "Motion controls")
+    var motion: MotionControlOptions
     @Option(help: "Write the screen that composed frame --preview-frame gives in --mode WIDTHxHEIGHT to this PNG and exit (no display needed).")
     var preview: String?
     @Option(name: .customLong("preview-frame"), help: "The composed frame --preview shows (frame n is due at n / fps).")
@@ -100,6 +102,7 @@ struct Live: ParsableCommand {
             options.card = card
             options.trace = trace.map { URL(fileURLWithPath: $0) }
             options.seed = seed
+            options.controls = try motion.controls()
             if let profile = try BoardProfiles.choose(board) {
                 try options.apply(profile, except: typedLongOptions())
                 FileHandle.standardError.write(Data("parla: board profile \(profile.id) (\(profile.name))\n".utf8))

@@ -39,20 +39,8 @@ struct Render: ParsableCommand {
     @Option(help: "Seed for head motion and blinks (same seed, same video).")
     var seed: UInt64 = 1
 
-    @Option(help: "Scale of head motion and expression (0 = none, 1 = natural).")
-    var motionScale: Float = 1
-
-    @Flag(help: "No head motion (mouth and blinks still move).")
-    var still = false
-
-    @Option(help: "Where the eyes look: x,y in -1…1 (x right, y up in the picture; 0,0 = the camera).")
-    var gaze: String = "0,0"
-
-    @Option(help: "Head distance from the camera relative to the portrait (0.5…3; 2 = twice as far, half the size).")
-    var headDistance: Float = 1
-
-    @Option(help: "Expression: neutral, happy, sad, angry or surprised, optionally :intensity 0…1 (happy:0.5).")
-    var emotion: String = "neutral"
+    @OptionGroup(title: "Motion controls")
+    var motion: MotionControlOptions
 
     @Option(help: "Mouth driver: visemenet (learned, default) or acoustic (loudness/spectrum).")
     var mouth: String = "visemenet"
@@ -66,12 +54,6 @@ struct Render: ParsableCommand {
     func validate() throws {
         if (portrait == nil) == (avatar == nil) { throw ValidationError("give exactly one of --portrait or --avatar") }
         _ = try parseSize(size)
-        if motionScale < 0 || motionScale > 4 { throw ValidationError("--motion-scale must be between 0 and 4") }
-        _ = try parseGaze(gaze)
-        if !(headDistance >= 0.5 && headDistance <= 3) { throw ValidationError("--head-distance must be between 0.5 and 3") }
-        if MotionEmotion.parse(emotion) == nil {
-            throw ValidationError("--emotion must be neutral, happy, sad, angry or surprised, optionally :intensity 0…1")
-        }
         if MouthDriver(rawValue: mouth) == nil { throw ValidationError("--mouth must be visemenet or acoustic") }
     }
 
@@ -87,11 +69,7 @@ struct Render: ParsableCommand {
             (request.width, request.height) = try parseSize(size)
             request.motion.fps = fps
             request.motion.seed = seed
-            request.motion.controls.motionScale = motionScale
-            request.motion.controls.still = still
-            request.motion.controls.gaze = try parseGaze(gaze)
-            request.motion.controls.headDistance = headDistance
-            (request.motion.controls.emotion, request.motion.controls.intensity) = MotionEmotion.parse(emotion) ?? (.neutral, 1)
+            request.motion.controls = try motion.controls()
             request.motion.mouthDriver = MouthDriver(rawValue: mouth) ?? .visemeNet
             request.backend = backend
             let job = try RenderJob(request: request)
@@ -119,13 +97,4 @@ func parseSize(_ text: String) throws -> (Int, Int) {
         return (w, h)
     }
     throw ValidationError("--size \(text): give N or WxH, each 16…8192")
-}
-
-/// `x,y` with both in −1…1.
-private func parseGaze(_ text: String) throws -> SIMD2<Float> {
-    let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.count == 2, let x = parts[0], let y = parts[1], abs(x) <= 1, abs(y) <= 1 else {
-        throw ValidationError("--gaze must be x,y with both between -1 and 1 (e.g. 0.3,-0.1)")
-    }
-    return SIMD2(x, y)
 }

@@ -35,4 +35,21 @@ final class LiveCompositionTests: XCTestCase {
         XCTAssertTrue(loopTimeline.loop)
         XCTAssertEqual(loopTimeline.totalFrames, expectedSpeech)
     }
+
+    func testControlsReachTheLiveFrames() throws {
+        let url = Fixtures.url("motion/speech_en_16k.wav")
+        let speech = try SpeechInput.load(url)
+        var options = LiveOptions(audio: url)
+        options.idleSeconds = 2
+        let (moving, _) = try LiveJob.compose(speech: speech, options: options)
+        XCTAssertGreaterThan(moving.map { abs($0.headYaw) + abs($0.headPitch) }.max()!, 1e-3, "the head moves by default")
+        options.controls.still = true
+        options.controls.emotion = .happy
+        let (still, _) = try LiveJob.compose(speech: speech, options: options)
+        XCTAssertEqual(still.count, moving.count)
+        XCTAssertTrue(still.allSatisfy { $0.headYaw == 0 && $0.headPitch == 0 && $0.headRoll == 0 }, "--still: no head motion")
+        XCTAssertGreaterThan(still.map { $0.blendshapes[.jawOpen] }.max()!, 0.2, "--still: the mouth still speaks")
+        XCTAssertGreaterThan(still.map { $0.blendshapes[.mouthSmileLeft] }.reduce(0, +) / Float(still.count),
+                             moving.map { $0.blendshapes[.mouthSmileLeft] }.reduce(0, +) / Float(moving.count) + 0.05, "--emotion happy smiles")
+    }
 }
