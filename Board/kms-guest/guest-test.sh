@@ -110,9 +110,10 @@ fi
 # 6. The GPU path: GBM surface + EGL, the GLES decoder drawing into the buffer that is flipped (on virtio-gpu
 #    without virgl Mesa's GBM falls back to kms_swrast: llvmpipe renders into dumb buffers; EGL_LOG_LEVEL and
 #    LIBGL_DEBUG make Mesa say which driver it loaded). Slow under TCG, hence --size 256 and --loop (speech frames
-#    keep coming); the host takes two screendumps (kms_host.py dumps-gles), then asks for the stop.
+#    keep coming) and --still (frames seconds apart would otherwise differ by head motion around the eyes as much
+#    as around the mouth); the host takes two screendumps (kms_host.py dumps-gles), then asks for the stop.
 DETAIL="$(grep -m1 'GBM/EGL' "$R/outputs-before.txt")" check gles-listed grep -q "GBM/EGL: .*GLES 3.1 compute yes" "$R/outputs-before.txt"
-EGL_LOG_LEVEL=debug LIBGL_DEBUG=verbose LP_NATIVE_VECTOR_WIDTH=128 "${LIVE[@]}" --audio-device none --backend gles \
+EGL_LOG_LEVEL=debug LIBGL_DEBUG=verbose LP_NATIVE_VECTOR_WIDTH=128 "${LIVE[@]}" --audio-device none --backend gles --still \
   --loop --size 256 --stats --trace "$R/trace-gles.csv" > "$R/live-gles.log" 2>&1 &
 pid=$!
 DETAIL="no frames presented (see live-gles.log)" check gles-presents wait_lines "$R/trace-gles.csv" 4 "$pid" 180
@@ -125,4 +126,16 @@ DETAIL="no 'restored crtc' line in live-gles.log" check gles-crtc-restored grep 
 "$PARLA_BIN" live --list-outputs > "$R/outputs-after-gles.txt" 2>&1
 DETAIL="before: $(crtc_line "$R/outputs-before.txt"); after: $(crtc_line "$R/outputs-after-gles.txt")" \
   check gles-crtc-same-after-exit test "$(crtc_line "$R/outputs-before.txt")" = "$(crtc_line "$R/outputs-after-gles.txt")"
+
+# 7. The field testers' bench where a display exists: the null-sink run, then the same 300 frames on the panel
+#    (DRM master, preferred mode, dumb buffers, one page flip per frame), the CRTC restored afterwards.
+"$PARLA_BIN" bench --json "$R/bench.json" > "$R/bench.log" 2>&1
+RC=$?
+DETAIL="exit status $RC: $(tail -c 300 "$R/bench.log" | tr '\n' ' ')" check bench-exit-0 test "$RC" -eq 0
+DETAIL="$(grep -m1 '^panel' "$R/bench.log")" check bench-panel-stage grep -Eq "^panel +[0-9.]+ +[0-9.]+ +decode \+ blit \+ page flip" "$R/bench.log"
+DETAIL="$(grep -m1 '^panel:' "$R/bench.log")" \
+  check bench-panel-flipped grep -Eq "^panel: /dev/dri/card0 Virtual-1 .*: (299|300) of 300 frames flipped .*, 0 lost" "$R/bench.log"
+"$PARLA_BIN" live --list-outputs > "$R/outputs-after-bench.txt" 2>&1
+DETAIL="before: $(crtc_line "$R/outputs-before.txt"); after: $(crtc_line "$R/outputs-after-bench.txt")" \
+  check bench-crtc-same-after-exit test "$(crtc_line "$R/outputs-before.txt")" = "$(crtc_line "$R/outputs-after-bench.txt")"
 touch "$R/guest-done"

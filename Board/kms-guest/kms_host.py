@@ -44,6 +44,8 @@ DUMP_ATTEMPTS = 16
 MOUTH_OVER_EYES = 1.3
 # The GPU path's run (guest-test.sh, run 6) draws this --size: llvmpipe inside TCG is slow.
 GLES_SIZE = 256
+# The GPU run's motion flags (guest-test.sh step 6), given to the host's --preview renders of the same frames.
+GLES_FLAGS = ("--still",)
 
 
 # MARK: - images
@@ -266,16 +268,16 @@ class Checks:
             print(f"FAIL {name}: {detail}")
 
 
-def render_expected(run, work, frame, size=None):
+def render_expected(run, work, frame, size=None, extra=()):
     sized = ["--size", str(size)] if size else []
-    path = os.path.join(work, f"expected-{frame}" + (f"-{size}" if size else "") + ".png")
+    path = os.path.join(work, f"expected-{frame}" + (f"-{size}" if size else "") + "".join(extra).replace("-", "_") + ".png")
     if not os.path.exists(path):
         subprocess.run([run["binary"], "live", "--avatar", run["avatar"], "--audio", run["audio"], "--mode", run["mode"],
-                        "--preview", path, "--preview-frame", str(frame)] + sized, check=True)
+                        "--preview", path, "--preview-frame", str(frame)] + sized + list(extra), check=True)
     return read_png(path)
 
 
-def check_dumps(work, run, checks, name="", size=None):
+def check_dumps(work, run, checks, name="", size=None, extra=()):
     """The checks of one run's dumps (dumps{name}.json); check names get the prefix "{name}/" ("-gles/" for the
     GPU path, whose picture is drawn by the GLES decoder and GL's bilinear sampling, compared with the CPU render
     of the same frame at the same --size)."""
@@ -294,7 +296,7 @@ def check_dumps(work, run, checks, name="", size=None):
             checks.report(f"{prefix}dump-not-blank", std > 20, f"luminance std {std:.1f}")
         best = None
         for c in d["candidates"]:
-            ew, eh, expected = render_expected(run, work, int(c["frame"]), size)
+            ew, eh, expected = render_expected(run, work, int(c["frame"]), size, extra)
             if (ew, eh) != (w, h):
                 checks.report(f"{prefix}dump-{k}-size", False, f"dump {w}x{h}, expected {ew}x{eh}")
                 return
@@ -407,8 +409,11 @@ def check(work):
             checks.report(f"guest/{name}", status == "PASS", detail)
     else:
         checks.report("guest-ran", False, "the guest wrote no checks (see serial.log)")
+    # A guest stopped by the timeout (or a crash) leaves its later checks unwritten: that is a failure, not fewer checks.
+    checks.report("guest-finished", os.path.exists(os.path.join(work, "results", "guest-done")),
+                  "the guest script did not reach its end (timeout or crash; see serial.log)")
     check_dumps(work, run, checks)
-    check_dumps(work, run, checks, name="-gles", size=GLES_SIZE)
+    check_dumps(work, run, checks, name="-gles", size=GLES_SIZE, extra=GLES_FLAGS)
     check_audio(work, run, checks)
     check_av_offset(work, checks)
     print(f"kms: {checks.passed} passed, {checks.failed} failed")

@@ -28,6 +28,9 @@ struct BenchRun: ParsableCommand {
     @Option(help: "An earlier --json report: print the deltas from it.")
     var compare: String?
 
+    @Flag(inversion: .prefixedNo, help: "Where a display exists, also show the frames on it (takes the display: DRM master).")
+    var panel = true
+
     @Flag(help: "Print the board profiles and exit.")
     var listBoards = false
 
@@ -46,6 +49,7 @@ struct BenchRun: ParsableCommand {
             // Read the old report first: a bad path fails before minutes of benchmarking.
             let old = try compare.map { try BenchReport.read(URL(fileURLWithPath: $0)) }
             var bench = FieldBench(profile: profile)
+            bench.panel = panel
             bench.log = { FileHandle.standardError.write(Data("bench: \($0)\n".utf8)) }
             let report = try bench.run()
             print(report.text())

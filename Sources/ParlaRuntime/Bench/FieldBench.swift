@@ -8,7 +8,8 @@ import ParlaRender
 /// `parla bench`: the field testers' benchmark. One fixed, versioned scenario, so reports from different devices
 /// compare: the bundled portrait is prepared, the first 10 s of the bundled speech drive the motion, and every
 /// frame is decoded at 512×512 and presented to the null sink through the same blit the panel path does (into
-/// an in-memory 1920×1080 XRGB8888 buffer, letterboxed). See docs/bench.md.
+/// an in-memory 1920×1080 XRGB8888 buffer, letterboxed); where a display exists they are then shown on it, one
+/// per page flip. See docs/bench.md.
 public struct FieldBench {
     /// Changes whenever the content, sizes or what is timed change; reports with different ids do not compare.
     public static let scenario = "parla-bench-2 (portrait.jpg, speech.wav 0-10 s, 512x512 @ 30 fps, seed 1, null sink via 1920x1080 blit)"
@@ -23,6 +24,9 @@ public struct FieldBench {
     public static let capturePeriodSeconds = 0.010
 
     public var profile: BoardProfile?
+    /// Where a display exists, present the same frames on it too (decode + blit + page flip on vblank); false:
+    /// null sink only.
+    public var panel = true
     /// Called with progress lines (one per stage).
     public var log: (String) -> Void = { _ in }
 
@@ -128,6 +132,21 @@ public struct FieldBench {
         stages.append(BenchStage(name: "present", ms: presentMs.reduce(0, +), perFrameMs: presentMs.reduce(0, +) / Double(frames.count),
                                  note: "null sink + letterbox blit into a 1920x1080 XRGB8888 buffer (no flip)"))
 
+        // The panel: the same frames decoded again and flipped on the display, where one exists.
+        var panelNote = Self.panelNote()
+        if panel, panelNote.hasPrefix("display present") {
+            log("panel: the same \(frames.count) frames on the display")
+            do {
+                let run = try presentOnPanel(frames, decoder: decoder, picture: &picture)
+                stages.append(run.stage)
+                panelNote = run.note
+            } catch {
+                panelNote = "display present but not usable: \(error)"
+            }
+        } else if !panel {
+            panelNote = "not measured (--no-panel)"
+        }
+
         let frameMs = zip(decodeMs, presentMs).map { $0 + $1 }
         let stats = FrameTimeStats(frameMs: frameMs, loopSeconds: loopSeconds)
         let photon = SoundToPhoton(
@@ -143,15 +162,54 @@ public struct FieldBench {
             width: Self.size, height: Self.size, fps: Self.fps, frames: frames.count,
             audioSeconds: Double(frames.count) / Self.fps, stages: stages, frameTimes: stats, soundToPhoton: photon,
             cpuLoadPercent: cpuLoad, peakRSSMiB: peakResidentMiB(), thermalStart: thermalStart, thermalEnd: ThermalState.read(),
-            panel: Self.panelNote(),
+            panel: panelNote,
             samples: sampler.samples().map { BenchSample(t: $0.time - start, frameMs: $0.frameMs, temperatureC: $0.temperatureC, cpuMHz: $0.cpuMHz) })
     }
 
-    /// What the report says about the panel run.
+    /// What the report says about the panel before trying it.
     static func panelNote() -> String {
         let cards = ((try? FileManager.default.contentsOfDirectory(atPath: DRMCard.defaultDirectory)) ?? []).filter { $0.hasPrefix("card") }
         if cards.isEmpty { return "no display (no \(DRMCard.defaultDirectory)/card*): null sink only" }
-        return "display present (\(cards.sorted().joined(separator: ", "))): measure the panel with parla live --stats; this scenario times the null sink"
+        return "display present (\(cards.sorted().joined(separator: ", ")))"
+    }
+
+    /// Takes the first connected display at its preferred mode (DRM master, atomic where the driver has it), shows
+    /// `frames` letterboxed on it one per flip — decode, blit into the back dumb buffer, page flip, wait for the
+    /// flip event — and restores the CRTC it found. Ctrl-C stops early (and restores). The stage's per-frame time is
+    /// the median interval between flips.
+    func presentOnPanel(_ frames: [MotionFrame], decoder: CPUFrameDecoder, picture: inout RGBAImage) throws -> (stage: BenchStage, note: String) {
+        let card = try DRMCard.find(connector: nil, master: true, atomic: true)
+        let black = RGBColor(red: 0, green: 0, blue: 0)
+        let display = try KMSDisplay(card: card, connector: nil, mode: .preferred, interface: .auto, background: black)
+        defer { _ = try? display.restore() }
+        let layout = try FrameLayout(sourceWidth: Self.size, sourceHeight: Self.size, targetWidth: display.width,
+                                     targetHeight: display.height, rotation: .degrees0, fit: .contain)
+        let blitter = FrameBlitter(layout: layout, background: black)
+        let stop = StopSignal(handlingSignals: true)
+        var shown = 0, lost = 0
+        var flipTimes: [Double] = []
+        flipTimes.reserveCapacity(frames.count + 1)
+        let start = MonotonicTime.seconds()
+        try display.run(stop: stop) { target, timing in
+            if timing.flips > 0 { flipTimes.append(timing.lastFlipTime) }
+            lost = timing.lost
+            guard shown < frames.count else { return .stop }
+            try decoder.decode(frames[shown], into: &picture)
+            blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: shown < 2)
+            shown += 1
+            return .present
+        }
+        let seconds = MonotonicTime.seconds() - start
+        let intervals = zip(flipTimes.dropFirst(), flipTimes).map { ($0 - $1) * 1000 }.sorted()
+        let p50 = intervals.isEmpty ? seconds * 1000 / Double(max(shown, 1)) : intervals[intervals.count / 2]
+        let fps = seconds > 0 ? Double(flipTimes.count) / seconds : 0
+        let place = "\(card.path) \(display.connector.name) \(display.mode)"
+        let stage = BenchStage(name: "panel", ms: seconds * 1000, perFrameMs: p50,
+                               note: "decode + blit + page flip on vblank, \(place) (ms/frame: median flip interval)")
+        func f(_ v: Double) -> String { String(format: "%.2f", v) }
+        let note = "\(place): \(flipTimes.count) of \(frames.count) frames flipped in \(f(seconds)) s (\(String(format: "%.1f", fps)) fps, "
+            + "median flip interval \(f(p50)) ms, refresh \(f(1000 / display.mode.refreshRate)) ms), \(lost) lost"
+        return (stage, note)
     }
 }
 
