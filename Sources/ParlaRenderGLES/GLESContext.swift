@@ -31,7 +31,7 @@ public final class GLESContext {
         let display = try Self.headlessDisplay()
         var major: EGLint = 0, minor: EGLint = 0
         guard eglInitialize(display, &major, &minor) == EGLBoolean(EGL_TRUE) else {
-            throw GLESError("eglInitialize failed (\(Self.eglErrorName()))")
+            throw GLESError("eglInitialize failed (\(String(cString: parla_egl_last_error())))")
         }
         try self.init(display: display, config: nil, ownsDisplay: true)
     }
@@ -47,17 +47,17 @@ public final class GLESContext {
         self.ownsDisplay = ownsDisplay
         guard eglBindAPI(EGLenum(EGL_OPENGL_ES_API)) == EGLBoolean(EGL_TRUE) else {
             if ownsDisplay { eglTerminate(display) }
-            throw GLESError("eglBindAPI(EGL_OPENGL_ES_API) failed (\(Self.eglErrorName()))")
+            throw GLESError("eglBindAPI(EGL_OPENGL_ES_API) failed (\(String(cString: parla_egl_last_error())))")
         }
         let attributes: [EGLint] = [EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 1, EGL_NONE]
         guard let context = eglCreateContext(display, config, nil, attributes) else {
-            let error = Self.eglErrorName()
+            let error = String(cString: parla_egl_last_error())
             if ownsDisplay { eglTerminate(display) }
             throw GLESError("eglCreateContext (OpenGL ES 3.1) failed (\(error))")
         }
         self.context = context
         guard eglMakeCurrent(display, nil, nil, context) == EGLBoolean(EGL_TRUE) else {
-            let error = Self.eglErrorName()
+            let error = String(cString: parla_egl_last_error())
             eglDestroyContext(display, context)
             if ownsDisplay { eglTerminate(display) }
             throw GLESError("eglMakeCurrent (surfaceless) failed (\(error))")
@@ -87,7 +87,7 @@ public final class GLESContext {
     /// Makes the context current on this thread, drawing to `surface` (nil: surfaceless).
     public func makeCurrent(surface: EGLSurface? = nil) throws {
         guard eglMakeCurrent(display, surface, surface, context) == EGLBoolean(EGL_TRUE) else {
-            throw GLESError("eglMakeCurrent failed (\(Self.eglErrorName()))")
+            throw GLESError("eglMakeCurrent failed (\(String(cString: parla_egl_last_error())))")
         }
     }
 
@@ -106,17 +106,5 @@ public final class GLESContext {
             }
         }
         throw GLESError("no EGL display: neither the surfaceless Mesa platform nor an EGL device is available (install libegl-mesa0)")
-    }
-
-    /// The name of the last EGL error, e.g. "EGL_BAD_MATCH".
-    static func eglErrorName() -> String {
-        let code = eglGetError()
-        let names: [EGLint: String] = [
-            EGL_SUCCESS: "EGL_SUCCESS", EGL_NOT_INITIALIZED: "EGL_NOT_INITIALIZED", EGL_BAD_ACCESS: "EGL_BAD_ACCESS",
-            EGL_BAD_ALLOC: "EGL_BAD_ALLOC", EGL_BAD_ATTRIBUTE: "EGL_BAD_ATTRIBUTE", EGL_BAD_CONFIG: "EGL_BAD_CONFIG",
-            EGL_BAD_CONTEXT: "EGL_BAD_CONTEXT", EGL_BAD_DISPLAY: "EGL_BAD_DISPLAY", EGL_BAD_MATCH: "EGL_BAD_MATCH",
-            EGL_BAD_PARAMETER: "EGL_BAD_PARAMETER", EGL_BAD_SURFACE: "EGL_BAD_SURFACE",
-        ]
-        return names[code] ?? "EGL error 0x\(String(code, radix: 16))"
     }
 }

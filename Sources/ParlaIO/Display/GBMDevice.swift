@@ -27,11 +27,11 @@ public final class GBMDevice {
         }
         guard let display = eglGetPlatformDisplay(EGLenum(EGL_PLATFORM_GBM_KHR), UnsafeMutableRawPointer(device), nil) else {
             gbm_device_destroy(device)
-            throw DisplayError("\(card.path): eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR) failed (\(Self.eglErrorName()))")
+            throw DisplayError("\(card.path): eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR) failed (\(String(cString: parla_egl_last_error())))")
         }
         var major: EGLint = 0, minor: EGLint = 0
         guard eglInitialize(display, &major, &minor) == EGLBoolean(EGL_TRUE) else {
-            let error = Self.eglErrorName()
+            let error = String(cString: parla_egl_last_error())
             gbm_device_destroy(device)
             throw DisplayError("\(card.path): eglInitialize on the GBM display failed (\(error))")
         }
@@ -58,11 +58,11 @@ public final class GBMDevice {
         ]
         var count: EGLint = 0
         guard eglChooseConfig(display, attributes, nil, 0, &count) == EGLBoolean(EGL_TRUE), count > 0 else {
-            throw DisplayError("\(card.path): no EGL config for an OpenGL ES 3 window surface with 8-bit RGB (\(Self.eglErrorName()))")
+            throw DisplayError("\(card.path): no EGL config for an OpenGL ES 3 window surface with 8-bit RGB (\(String(cString: parla_egl_last_error())))")
         }
         var configs = [EGLConfig?](repeating: nil, count: Int(count))
         guard eglChooseConfig(display, attributes, &configs, count, &count) == EGLBoolean(EGL_TRUE) else {
-            throw DisplayError("\(card.path): eglChooseConfig failed (\(Self.eglErrorName()))")
+            throw DisplayError("\(card.path): eglChooseConfig failed (\(String(cString: parla_egl_last_error())))")
         }
         for case let config? in configs.prefix(Int(count)) {
             var visual: EGLint = 0
@@ -72,18 +72,5 @@ public final class GBMDevice {
             }
         }
         throw DisplayError("\(card.path): none of \(count) EGL configs has the XRGB8888 visual GBM scans out")
-    }
-
-    /// The name of the last EGL error, e.g. "EGL_BAD_MATCH".
-    static func eglErrorName() -> String {
-        let code = eglGetError()
-        let names: [EGLint: String] = [
-            EGL_SUCCESS: "EGL_SUCCESS", EGL_NOT_INITIALIZED: "EGL_NOT_INITIALIZED", EGL_BAD_ACCESS: "EGL_BAD_ACCESS",
-            EGL_BAD_ALLOC: "EGL_BAD_ALLOC", EGL_BAD_ATTRIBUTE: "EGL_BAD_ATTRIBUTE", EGL_BAD_CONFIG: "EGL_BAD_CONFIG",
-            EGL_BAD_CONTEXT: "EGL_BAD_CONTEXT", EGL_BAD_DISPLAY: "EGL_BAD_DISPLAY", EGL_BAD_MATCH: "EGL_BAD_MATCH",
-            EGL_BAD_NATIVE_WINDOW: "EGL_BAD_NATIVE_WINDOW", EGL_BAD_PARAMETER: "EGL_BAD_PARAMETER",
-            EGL_BAD_SURFACE: "EGL_BAD_SURFACE",
-        ]
-        return names[code] ?? "EGL error 0x\(String(code, radix: 16))"
     }
 }

@@ -35,7 +35,7 @@ public final class GBMSurface {
             throw DisplayError("\(path): gbm_surface_create (\(width)x\(height) XRGB8888, scan-out + rendering) failed")
         }
         guard let eglSurface = eglCreatePlatformWindowSurface(device.display, config, UnsafeMutableRawPointer(surface), nil) else {
-            let error = GBMDevice.eglErrorName()
+            let error = String(cString: parla_egl_last_error())
             gbm_surface_destroy(surface)
             throw DisplayError("\(path): eglCreatePlatformWindowSurface on the GBM surface failed (\(error))")
         }
@@ -62,7 +62,7 @@ public final class GBMSurface {
     func swap() throws -> UInt32 {
         if pending != nil { flipFailed() }
         guard eglSwapBuffers(device.display, eglSurface) == EGLBoolean(EGL_TRUE) else {
-            throw DisplayError("\(device.card.path): eglSwapBuffers failed (\(GBMDevice.eglErrorName()))")
+            throw DisplayError("\(device.card.path): eglSwapBuffers failed (\(String(cString: parla_egl_last_error())))")
         }
         guard let bo = gbm_surface_lock_front_buffer(surface) else {
             throw DisplayError("\(device.card.path): gbm_surface_lock_front_buffer failed (no buffer free in the GBM surface)")
