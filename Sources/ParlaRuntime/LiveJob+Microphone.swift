@@ -73,9 +73,10 @@ extension LiveJob {
             return recent[recent.count / 2]
         }
         mic.start()
+        let restored: String
         do {
             defer { mic.stop() }
-            try display.present(stop: stop) { target, timing in
+            restored = try display.presentThenRestore(stop: stop) { target, timing in
                 if let error = mic.error { throw error }
                 if timing.lost != lastLost {
                     lastLost = timing.lost
@@ -116,11 +117,8 @@ extension LiveJob {
                 pending = (frame, end)
                 return .present
             }
-        } catch {
-            _ = try? display.restore()
-            throw error
         }
-        report("display: " + (try display.restore()))
+        report("display: " + restored)
         return stats.summary(at: MonotonicClock.now()).replacingOccurrences(of: "a/v", with: "mic→screen")
             .replacingOccurrences(of: "audio underruns", with: "capture overruns") + "; " + parts.line(measured: medianMeasured())
     }

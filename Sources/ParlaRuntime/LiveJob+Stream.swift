@@ -50,12 +50,13 @@ extension LiveJob {
         var lastWork = 0.0, lastLost = 0
         source.start()
         stream.start()
+        let restored: String
         do {
             defer {
                 stream.stop()
                 source.stop()
             }
-            try display.present(stop: stop) { target, timing in
+            restored = try display.presentThenRestore(stop: stop) { target, timing in
                 if let error = stream.error { throw error }
                 if let error = source.error { throw error }
                 if timing.lost != lastLost {
@@ -82,11 +83,8 @@ extension LiveJob {
                 pending = (index, now)
                 return .present
             }
-        } catch {
-            _ = try? display.restore()
-            throw error
         }
-        report("display: " + (try display.restore()))
+        report("display: " + restored)
         return stats.summary(at: MonotonicClock.now())
             + String(format: "; stream: %.1f s received, ran dry on %d reads", Double(source.queue.received) / Double(AudioBuffer.analysisRate), source.queue.underruns)
     }

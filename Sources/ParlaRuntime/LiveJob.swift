@@ -170,9 +170,10 @@ public final class LiveJob {
         var scheduler = LiveScheduler(timeline: timeline, refreshPeriod: 1 / max(1, display.mode.refreshRate))
         var pendingTrace = ""
         stream?.start()
+        let restored: String
         do {
             defer { stream?.stop() }
-            try display.present(stop: stop) { target, timing in
+            restored = try display.presentThenRestore(stop: stop) { target, timing in
                 if let error = stream?.error { throw error }
                 if timing.lost != lost {
                     lost = timing.lost
@@ -206,11 +207,8 @@ public final class LiveJob {
                     return .present
                 }
             }
-        } catch {
-            _ = try? display.restore()
-            throw error
         }
-        report("display: " + (try display.restore()))
+        report("display: " + restored)
         return stats.summary(at: MonotonicClock.now())
     }
 

@@ -145,6 +145,18 @@ public final class KMSDisplay {
         try loop.run(device: self, stop: stop) { timing in try draw(self.backTarget(), timing) }
     }
 
+    /// ``present(stop:draw:)``, then ``restore()`` — also when the loop throws (its error wins over a failed
+    /// restore) — so the CRTC found is always put back. Returns what ``restore()`` did.
+    public func presentThenRestore(stop: StopSignal, draw: (ScanoutTarget?, FlipTiming) throws -> PresentDecision) throws -> String {
+        do {
+            try present(stop: stop, draw: draw)
+        } catch {
+            _ = try? restore()
+            throw error
+        }
+        return try restore()
+    }
+
     /// Scans out `surface` (made for this mode's size) instead of the dumb buffers, which are freed. Call before
     /// ``present(stop:draw:)``, after drawing the first picture into the surface (the modeset shows it).
     public func useGBMSurface(_ surface: GBMSurface) throws {
