@@ -33,7 +33,7 @@ public struct StreamingMotionComposer: Sendable {
     public static func latency(fps: Double, net: VisemeNet? = nil,
                                mouthLookAhead: Int = Coarticulation.standardLookAhead) -> Double {
         let look = Double(net?.lookAheadFrames ?? 4)
-        let mouth = Double(Coarticulation.Stream(lookAhead: mouthLookAhead).lookAhead)
+        let mouth = Double(Coarticulation.clampedLookAhead(mouthLookAhead))
         return 0.0125 + look * 0.01 + mouth * 0.01 + max(0.5 / fps, 0.01)
     }
 

@@ -27,6 +27,8 @@ public struct Coarticulation: Sendable {
     public static let standardLookAhead = 5
     /// Hops of future context for a live microphone (the smallest that keeps the ±1-hop closure rule whole).
     public static let lowLatencyLookAhead = 1
+    /// `hops` clamped to the look-aheads the kernels cover, 0 … ``standardLookAhead``.
+    public static func clampedLookAhead(_ hops: Int) -> Int { min(max(hops, 0), standardLookAhead) }
     /// Hops of past context.
     public static let carry = 12
     /// Below this level (dBFS) a frame counts as silence whatever the posteriors say; full speech from 10 dB above.
@@ -145,7 +147,7 @@ public struct Coarticulation: Sendable {
         /// Empty history (everything before the first frame counts as silence); `lookAhead` is clamped to
         /// 0 … ``Coarticulation/standardLookAhead``.
         public init(lookAhead: Int = Coarticulation.standardLookAhead) {
-            self.lookAhead = min(max(lookAhead, 0), Coarticulation.standardLookAhead)
+            self.lookAhead = Coarticulation.clampedLookAhead(lookAhead)
             window = Coarticulation.carry + self.lookAhead + 1
             history = [Float](repeating: 0, count: window * Coarticulation.classes)
             for i in 0..<window { history[i * Coarticulation.classes] = 1 }
