@@ -246,6 +246,10 @@ public enum PCMEndpoint: Sendable, Equatable {
 }
 
 /// Reads a raw PCM stream on a thread of its own, decodes it to 16 kHz mono and fills a ``PCMSampleQueue``.
+///
+/// The thread never sleeps where ``stop()`` cannot reach it: every read and accept waits in `poll` together with a
+/// wake pipe, and the FIFO is opened read-write (Linux: the open never waits for a writer, and a writer that
+/// closes is not an end of file, so producers can come and go).
 public final class PCMStreamSource: @unchecked Sendable {
     public let endpoint: PCMEndpoint
     public let format: PCMStreamFormat
@@ -253,7 +257,11 @@ public final class PCMStreamSource: @unchecked Sendable {
     public let queue: PCMSampleQueue
     private let lock = NSLock()
     private var stopping = false
+    private var started = false
+    private let finished = DispatchSemaphore(value: 0)
     private var listenFD: Int32 = -1
+    /// `wake[0]` is polled beside every blocking descriptor; ``stop()`` writes to `wake[1]`.
+    private var wake: [Int32] = [-1, -1]
     private var failure: Error?
 
     /// Opens the endpoint (creates the FIFO or binds the socket now, so a bad path fails at once).
@@ -273,10 +281,20 @@ public final class PCMStreamSource: @unchecked Sendable {
         case .socket(let path):
             listenFD = try Self.listen(path)
         }
+        guard pipe(&wake) == 0 else {
+            if listenFD >= 0 { close(listenFD) }
+            throw RuntimeError("PCM stream: cannot create its wake pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in wake {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
     }
 
     deinit {
+        stop()
         if listenFD >= 0 { close(listenFD) }
+        for fd in wake where fd >= 0 { close(fd) }
         if case .socket(let path) = endpoint { unlink(path) }
     }
 
@@ -286,25 +304,47 @@ public final class PCMStreamSource: @unchecked Sendable {
         return failure
     }
 
-    /// Starts the reader thread.
+    /// Starts the reader thread (once).
     public func start() {
-        let thread = Thread { [self] in run() }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !started && !stopping else { return }
+        started = true
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
         thread.name = "parla-pcm-in"
         thread.start()
     }
 
-    /// Stops reading (the queue is closed; a blocked read ends when its writer sends or closes).
+    /// Stops reading and waits for the reader thread to end (the queue is closed: what it holds can still be read).
     public func stop() {
         lock.lock()
+        let wasRunning = started && !stopping
         stopping = true
         lock.unlock()
         queue.close()
-        if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
+        var byte: UInt8 = 1
+        _ = write(wake[1], &byte, 1)
+        if wasRunning { finished.wait() }
     }
 
     private var isStopping: Bool {
         lock.lock(); defer { lock.unlock() }
         return stopping
+    }
+
+    /// Waits until `fd` is readable; false once stop() was called (or polling failed).
+    private func waitReadable(_ fd: Int32) -> Bool {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)]
+        while !isStopping {
+            let r = poll(&fds, 2, -1)
+            if r < 0 && errno == EINTR { continue }
+            if r < 0 || fds[1].revents != 0 { return false }
+            if fds[0].revents != 0 { return true }
+        }
+        return false
     }
 
     private func run() {
@@ -317,17 +357,15 @@ public final class PCMStreamSource: @unchecked Sendable {
             queue.write(tail)
             queue.close()
         case .fifo(let path):
-            while !isStopping {
-                let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { fail("--pcm-fifo \(path): cannot open: \(String(cString: strerror(errno)))"); return }
-                drain(fd: fd, decoder: &decoder)
-                close(fd)
-            }
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { fail("--pcm-fifo \(path): cannot open: \(String(cString: strerror(errno)))"); return }
+            drain(fd: fd, decoder: &decoder)
+            close(fd)
         case .socket(let path):
-            while !isStopping {
+            while waitReadable(listenFD) {
                 let client = accept(listenFD, nil, nil)
                 if client < 0 {
-                    if errno == EINTR { continue }
+                    if errno == EINTR || errno == EAGAIN || errno == ECONNABORTED { continue }
                     if !isStopping { fail("--pcm-socket \(path): accept: \(String(cString: strerror(errno)))") }
                     return
                 }
@@ -341,9 +379,9 @@ public final class PCMStreamSource: @unchecked Sendable {
     private func drain(fd: Int32, decoder: inout PCMStreamDecoder) {
         var chunk = [UInt8](repeating: 0, count: 8192)
         var samples = [Float]()
-        while !isStopping {
+        while waitReadable(fd) {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if n <= 0 { return }
             samples.removeAll(keepingCapacity: true)
             chunk.withUnsafeBytes { decoder.push(UnsafeRawBufferPointer(rebasing: $0[0..<n]), into: &samples) }

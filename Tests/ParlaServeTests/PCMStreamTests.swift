@@ -105,11 +105,35 @@ final class PCMStreamTests: XCTestCase {
         let q = PCMSampleQueue(capacity: 4)
         let wrote = DispatchSemaphore(value: 0)
         Thread { q.write([1, 2, 3, 4, 5, 6]); wrote.signal() }.start()
-        while q.available < 4 { usleep(1000) }
+        let deadline = Date().addingTimeInterval(10)
+        while q.available < 4 && Date() < deadline { usleep(1000) }
         XCTAssertEqual(q.available, 4)
         XCTAssertEqual(q.take(4), [1, 2, 3, 4])
-        wrote.wait()
+        XCTAssertEqual(wrote.wait(timeout: .now() + 10), .success, "the writer never finished")
         XCTAssertEqual(q.take(2), [5, 6])
+    }
+
+    func testStopEndsAReaderWaitingOnASilentClient() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("idle.sock").path
+        let source = try PCMStreamSource(endpoint: .socket(path), format: try PCMStreamFormat(parsing: "s16le:16000:1"))
+        source.start()
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let r = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(r, 0)
+        _ = [UInt8](repeating: 0, count: 64).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        while source.queue.received < 32 { usleep(1000) }
+        // The client stays connected and sends nothing more: stop() must still end the reader, not hang in read().
+        let stopped = DispatchSemaphore(value: 0)
+        Thread { source.stop(); stopped.signal() }.start()
+        XCTAssertEqual(stopped.wait(timeout: .now() + 10), .success, "stop() hung on a silent client")
     }
 
     func testSocketAndFIFOEndpointsDeliverDecodedAudio() throws {
@@ -140,18 +164,21 @@ final class PCMStreamTests: XCTestCase {
         for i in 0..<samples.count { XCTAssertEqual(got[i], samples[i], accuracy: 1.0 / 16000) }
         source.stop()
 
-        // FIFO: created on the spot.
+        // FIFO: created on the spot; two writers one after the other (a writer that closes is not the end).
         let fifo = dir.appendingPathComponent("pcm.fifo").path
         let fromFIFO = try PCMStreamSource(endpoint: .fifo(fifo), format: format)
         fromFIFO.start()
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
-        handle.write(Data(bytes))
-        try handle.close()
+        for part in [bytes[..<777], bytes[777...]] {
+            let handle = try XCTUnwrap(FileHandle(forWritingAtPath: fifo))
+            handle.write(Data(part))
+            try handle.close()
+        }
         while fromFIFO.queue.available < samples.count { usleep(1000) }
-        XCTAssertEqual(fromFIFO.queue.take(samples.count).count, samples.count)
+        let fromPipe = fromFIFO.queue.take(samples.count)
+        for i in 0..<samples.count { XCTAssertEqual(fromPipe[i], samples[i], accuracy: 1.0 / 16000) }
+        // stop() ends the reader thread while it waits for the next writer (it returns only once the thread is gone).
         fromFIFO.stop()
-        // Unblock the reader waiting in open() for the next writer, so its thread ends.
-        if let h = FileHandle(forWritingAtPath: fifo) { try? h.close() }
+        XCTAssertTrue(fromFIFO.queue.isClosed)
 
         // A regular file where the FIFO should be is refused in one line.
         let plain = dir.appendingPathComponent("plain").path
