@@ -1,7 +1,11 @@
 /// What every file Parla writes says about itself: the machine-readable mark that the picture is synthetic.
 public enum VideoMetadata {
-    /// Stored in the MP4 `comment` tag and as a Y4M `X` parameter; tools can test for the prefix `parla-synthetic`.
+    /// The prefix every mark starts with; tools test for it.
+    public static let syntheticTag = "parla-synthetic"
+
+    /// Stored in the MP4 `comment` tag and in `synthetic.txt` beside PNG frames. (A Y4M header has no room for it:
+    /// it carries ``syntheticTag`` only.)
     public static func syntheticMark(version: String) -> String {
-        "parla-synthetic: AI-generated talking face (Parla \(version)); not a recording of a real person speaking"
+        "\(syntheticTag): AI-generated talking face (Parla \(version)); not a recording of a real person speaking"
     }
 }

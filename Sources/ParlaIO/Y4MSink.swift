@@ -2,7 +2,8 @@ import Foundation
 import ParlaMedia
 
 /// Writes a YUV4MPEG2 (.y4m) stream: 4:2:0, BT.601 limited range, no external tools needed.
-/// The synthetic mark travels as the header's `XPARLA=` parameter.
+/// The synthetic mark travels as the header's `XPARLA=parla-synthetic` parameter: the tag only, because readers cap
+/// the header line (ffmpeg 5.1 refuses one longer than 96 bytes) and the whole sentence would not fit.
 public final class Y4MSink: FrameSink {
     public let width: Int
     public let height: Int
@@ -11,7 +12,16 @@ public final class Y4MSink: FrameSink {
     private var yuv: [UInt8]
     private var finished = false
 
-    public init(url: URL, width: Int, height: Int, fps: Double, comment: String) throws {
+    /// Longest header line (with its newline) ffmpeg 5.1's demuxer reads.
+    public static let headerLimit = 96
+
+    /// The stream header for these dimensions and rate.
+    public static func header(width: Int, height: Int, fps: Double) -> String {
+        let (num, den) = FrameRate.fraction(fps)
+        return "YUV4MPEG2 W\(width) H\(height) F\(num):\(den) Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XPARLA=\(VideoMetadata.syntheticTag)\n"
+    }
+
+    public init(url: URL, width: Int, height: Int, fps: Double) throws {
         self.width = width
         self.height = height
         destination = AtomicDestination(url)
@@ -23,9 +33,7 @@ public final class Y4MSink: FrameSink {
         handle = h
         let (luma, chroma) = YUV420.planeSizes(width: width, height: height)
         yuv = [UInt8](repeating: 0, count: luma + 2 * chroma)
-        let (num, den) = FrameRate.fraction(fps)
-        let mark = comment.replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "\n", with: "_")
-        let header = "YUV4MPEG2 W\(width) H\(height) F\(num):\(den) Ip A1:1 C420jpeg XCOLORRANGE=LIMITED XPARLA=\(mark)\n"
+        let header = Self.header(width: width, height: height, fps: fps)
         do { try handle.write(contentsOf: Data(header.utf8)) } catch {
             destination.discard()
             throw SinkError("\(url.path): cannot write: \(error.localizedDescription)")

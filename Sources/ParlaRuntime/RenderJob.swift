@@ -182,7 +182,7 @@ extension OutputFormat {
         case .mp4:
             return try FFmpegMP4Sink(url: output, width: width, height: height, fps: fps, audio: audio, comment: mark)
         case .y4m:
-            return try Y4MSink(url: output, width: width, height: height, fps: fps, comment: mark)
+            return try Y4MSink(url: output, width: width, height: height, fps: fps)
         case .png:
             return try PNGSequenceSink(directory: output, comment: mark)
         case .null:
