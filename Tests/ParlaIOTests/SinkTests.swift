@@ -133,6 +133,38 @@ final class SinkTests: XCTestCase {
         XCTAssertTrue(text.contains("TAG:comment=parla-synthetic: t"), text)
     }
 
+    /// Decoded the way its tags say (BT.709, limited range), the MP4 shows the colours that were written.
+    func testFFmpegSinkColoursMatchTheirTags() throws {
+        guard let ffmpeg = FFmpegMP4Sink.findExecutable("ffmpeg") else { throw XCTSkip("ffmpeg is not installed") }
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("flat.mp4")
+        let colours: [(UInt8, UInt8, UInt8)] = [(30, 200, 40), (220, 170, 140), (40, 60, 210), (128, 128, 128)]
+        let sink = try FFmpegMP4Sink(url: url, width: 64, height: 48, fps: 25, audio: nil, comment: "parla-synthetic: t")
+        for (r, g, b) in colours {
+            let image = RGBAImage(width: 64, height: 48, fill: (r, g, b, 255))
+            for _ in 0..<3 { try sink.write(image) }
+        }
+        try sink.finish()
+        let decode = Process()
+        decode.executableURL = URL(fileURLWithPath: ffmpeg)
+        decode.arguments = ["-v", "error", "-i", url.path, "-vf", "scale=in_color_matrix=bt709:in_range=tv,format=rgb24",
+                            "-f", "rawvideo", "-"]
+        let pipe = Pipe()
+        decode.standardOutput = pipe
+        try decode.run()
+        let rgb = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        decode.waitUntilExit()
+        XCTAssertEqual(rgb.count, colours.count * 3 * 64 * 48 * 3)
+        guard rgb.count == colours.count * 3 * 64 * 48 * 3 else { return }
+        for (k, (r, g, b)) in colours.enumerated() {
+            let centre = (k * 3 + 1) * 64 * 48 * 3 + (24 * 64 + 32) * 3
+            for (got, want) in zip(rgb[centre..<(centre + 3)], [r, g, b]) {
+                XCTAssertLessThanOrEqual(abs(Int(got) - Int(want)), 4, "colour \(k): \(Array(rgb[centre..<(centre + 3)])) for \([r, g, b])")
+            }
+        }
+    }
+
     func testFFmpegSinkRejectsOddSizes() {
         XCTAssertThrowsError(try FFmpegMP4Sink(url: URL(fileURLWithPath: "/tmp/x.mp4"), width: 63, height: 48, fps: 25,
                                                audio: nil, comment: "m"))
