@@ -47,6 +47,11 @@ public enum WAVFile {
         try readWithInfo(data: data, name: name).audio
     }
 
+    /// Reads a WAV file and also returns what the header said.
+    public static func readWithInfo(contentsOf url: URL) throws -> (audio: AudioBuffer, info: Info) {
+        try readWithInfo(data: MediaFileIO.readBytes(of: url), name: url.path)
+    }
+
     /// Reads WAV bytes and also returns what the header said.
     public static func readWithInfo(data: [UInt8], name: String) throws -> (audio: AudioBuffer, info: Info) {
         let layout = try WAVLayout.parse(data, name: name)

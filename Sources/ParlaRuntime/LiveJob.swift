@@ -139,6 +139,7 @@ public final class LiveJob {
         let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
 
         let speech = try SpeechInput.load(o.audio)
+        if let warning = speech.warning { report("warning: \(warning)") }
         let (frames, timeline) = try Self.compose(speech: speech, options: o)
         let drawer = try makeDrawer(display: display, painter: painter, scanout: scanout, makeDecoder: makeDecoder,
                                     makeScanoutDecoder: makeScanoutDecoder)

@@ -99,6 +99,8 @@ public struct RenderSummary: Codable, Sendable {
     public var realtimeFactor: Double
     /// Wall-clock seconds per stage.
     public var stageSeconds: [String: Double]
+    /// Problems with the input that did not stop the render (e.g. a WAV cut short), one line each.
+    public var warnings: [String]
 }
 
 /// Runs portrait/avatar + speech → frames → sink, stage by stage, with the audio clock as master:
@@ -147,7 +149,8 @@ public final class RenderJob {
             output: request.output.path, format: request.format, width: request.width, height: request.height,
             fps: request.motion.fps, frames: frames.count, audioSeconds: speech.duration, videoSeconds: videoSeconds,
             wallSeconds: wall, fpsAchieved: Double(frames.count) / wall, realtimeFactor: videoSeconds / wall,
-            stageSeconds: Dictionary(uniqueKeysWithValues: Stage.allCases.map { ($0.rawValue, timer.seconds[$0] ?? 0) })
+            stageSeconds: Dictionary(uniqueKeysWithValues: Stage.allCases.map { ($0.rawValue, timer.seconds[$0] ?? 0) }),
+            warnings: speech.warning.map { [$0] } ?? []
         )
     }
 

@@ -105,7 +105,8 @@ public final class SayJob {
             output: r.output.path, format: r.format, width: r.width, height: r.height, fps: r.motion.fps,
             frames: frames.count, audioSeconds: speech.audio.duration, videoSeconds: videoSeconds, wallSeconds: wall,
             fpsAchieved: Double(frames.count) / wall, realtimeFactor: videoSeconds / wall,
-            stageSeconds: Dictionary(uniqueKeysWithValues: Stage.allCases.map { ($0.rawValue, timer.seconds[$0] ?? 0) }))
+            stageSeconds: Dictionary(uniqueKeysWithValues: Stage.allCases.map { ($0.rawValue, timer.seconds[$0] ?? 0) }),
+            warnings: [])
         return SaySummary(render: render, voice: speech.voice, phonemes: speech.phonemes.count,
                           closures: speech.lipClosures().map { .init(phoneme: $0.phoneme, start: $0.start, end: $0.end) })
     }

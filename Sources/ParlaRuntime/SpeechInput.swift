@@ -8,10 +8,12 @@ public struct SpeechInput: Sendable {
     public let duration: Double
     /// 16 kHz mono samples for analysis.
     public let analysis: AudioBuffer
+    /// Something the user should hear about that does not stop the job (a WAV cut short), as one line.
+    public let warning: String?
 
     /// Decodes and resamples `url`; refuses empty audio, implausible rates and audio over `maxSeconds`.
     public static func load(_ url: URL, maxSeconds: Double = 3 * 3600) throws -> SpeechInput {
-        let audio = try WAVFile.read(contentsOf: url)
+        let (audio, info) = try WAVFile.readWithInfo(contentsOf: url)
         guard (4000...384_000).contains(audio.sampleRate) else {
             throw RuntimeError("\(url.path): sample rate \(audio.sampleRate) Hz is outside 4000…384000 Hz")
         }
@@ -19,6 +21,10 @@ public struct SpeechInput: Sendable {
         guard audio.duration <= maxSeconds else {
             throw RuntimeError("\(url.path): \(Int(audio.duration)) s of audio is more than the \(Int(maxSeconds)) s limit")
         }
-        return SpeechInput(url: url, duration: audio.duration, analysis: audio.resampledForAnalysis())
+        let warning = info.isTruncated
+            ? "\(url.path): the WAV is cut short (its header promises more audio than the file holds); using the "
+                + String(format: "%.2f s present", audio.duration)
+            : nil
+        return SpeechInput(url: url, duration: audio.duration, analysis: audio.resampledForAnalysis(), warning: warning)
     }
 }

@@ -75,6 +75,7 @@ struct Render: ParsableCommand {
             let job = try RenderJob(request: request)
             let bar = ProgressBar(label: "render", enabled: !json && isatty(STDERR_FILENO) != 0)
             let summary = try job.run(progress: bar.update)
+            for warning in summary.warnings { FileHandle.standardError.write(Data("parla: warning: \(warning)\n".utf8)) }
             if json {
                 try printJSON(summary)
             } else {

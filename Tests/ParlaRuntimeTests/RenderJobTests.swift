@@ -156,6 +156,25 @@ final class RenderJobTests: XCTestCase {
         XCTAssertEqual(left, ["bad.wav", "flat.png"], "no output, no temporary files")
     }
 
+    /// A WAV cut short renders what is there, and says so in one line (the summary carries it to the CLI).
+    func testACutShortWAVRendersWhatIsThereWithOneWarning() throws {
+        let dir = try tmp()
+        let whole = try Data(contentsOf: Self.speech)
+        let cut = dir.appendingPathComponent("cut.wav")
+        try whole.prefix(whole.count / 3).write(to: cut)
+        XCTAssertNil(try SpeechInput.load(Self.speech).warning)
+        let speech = try SpeechInput.load(cut)
+        let warning = try XCTUnwrap(speech.warning)
+        XCTAssertTrue(warning.hasPrefix(cut.path + ": the WAV is cut short"), warning)
+        XCTAssertFalse(warning.contains("\n"), warning)
+        XCTAssertEqual(speech.duration, Double(whole.count / 3 - 44) / 2 / 16000, accuracy: 0.01)
+        var request = RenderRequest(face: .portrait(Self.portrait), audio: cut, output: dir.appendingPathComponent("x"),
+                                    format: .null)
+        request.width = 64
+        request.height = 64
+        XCTAssertEqual(try RenderJob(request: request).run().warnings, [warning])
+    }
+
     static func correlation(_ a: [Double], _ b: [Double]) -> Double {
         let n = Double(a.count)
         let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
