@@ -54,37 +54,8 @@ public struct CausalConv1D: Sendable {
                 let w = UnsafeRawPointer(wb.baseAddress!), b = UnsafeRawPointer(bb.baseAddress!)
                 var t = 0
                 while t + 4 <= count {
-                    #if arch(x86_64)
-                    // 4 frames × 8 outputs: 8 accumulator registers (SSE has 16; 4 × 16 outputs would spill).
-                    let tileOutputs = m / 8 * 8
                     var o = 0
-                    while o < tileOutputs {
-                        let b0 = b.loadUnaligned(fromByteOffset: o * 4, as: SIMD8<Float>.self)
-                        var a0 = b0, c0 = b0, e0 = b0, g0 = b0
-                        for tap in 0..<kernel {
-                            let x0 = input + (t + tap * d) * n
-                            let x1 = x0 + n, x2 = x1 + n, x3 = x2 + n
-                            var wo = (tap * n * m + o) * 4
-                            for i in 0..<n {
-                                let w0 = w.loadUnaligned(fromByteOffset: wo, as: SIMD8<Float>.self)
-                                wo += m * 4
-                                a0 += SIMD8<Float>(repeating: x0[i]) * w0
-                                c0 += SIMD8<Float>(repeating: x1[i]) * w0
-                                e0 += SIMD8<Float>(repeating: x2[i]) * w0
-                                g0 += SIMD8<Float>(repeating: x3[i]) * w0
-                            }
-                        }
-                        store(a0, output + t * m + o)
-                        store(c0, output + (t + 1) * m + o)
-                        store(e0, output + (t + 2) * m + o)
-                        store(g0, output + (t + 3) * m + o)
-                        o += 8
-                    }
-                    #else
-                    // 4 frames × 16 outputs: 16 accumulator registers (NEON has 32).
-                    let tileOutputs = vectorOutputs
-                    var o = 0
-                    while o < tileOutputs {
+                    while o < vectorOutputs {
                         let b0 = b.loadUnaligned(fromByteOffset: o * 4, as: SIMD8<Float>.self)
                         let b1 = b.loadUnaligned(fromByteOffset: (o + 8) * 4, as: SIMD8<Float>.self)
                         var a0 = b0, a1 = b1, c0 = b0, c1 = b1, e0 = b0, e1 = b1, g0 = b0, g1 = b1
@@ -110,8 +81,7 @@ public struct CausalConv1D: Sendable {
                         store(g0, g1, output + (t + 3) * m + o)
                         o += 16
                     }
-                    #endif
-                    for f in t..<(t + 4) { scalar(input: input, frame: f, from: tileOutputs, output: output, w: wb, b: bb) }
+                    for f in t..<(t + 4) { scalar(input: input, frame: f, from: vectorOutputs, output: output, w: wb, b: bb) }
                     t += 4
                 }
                 // Two frames per weight load (the streaming composer's 20 ms pushes bring two frames at a time).
@@ -164,13 +134,6 @@ public struct CausalConv1D: Sendable {
                 }
             }
         }
-    }
-
-    @inline(__always)
-    private func store(_ a: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        var a = a
-        if relu { a.replace(with: SIMD8<Float>(repeating: 0), where: a .< 0) }
-        UnsafeMutableRawPointer(p).storeBytes(of: a, as: SIMD8<Float>.self)
     }
 
     @inline(__always)
