@@ -26,15 +26,8 @@ final class LiveStreamTests: XCTestCase {
     /// Connects to the UNIX socket at `path` and sends `bytes` in chunks whose sizes cycle through odd values
     /// (1 byte: half a sample; several thousand: many samples at once).
     func write(_ bytes: [UInt8], toSocket path: String) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try UnixSocketClient.connect(path)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let r = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        XCTAssertEqual(r, 0, "connect: \(String(cString: strerror(errno)))")
         let sizes = [1, 3, 7, 333, 1001, 4097, 65, 12_345, 2]
         var offset = 0, k = 0
         while offset < bytes.count {

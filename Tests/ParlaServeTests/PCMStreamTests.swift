@@ -119,15 +119,8 @@ final class PCMStreamTests: XCTestCase {
         let path = dir.appendingPathComponent("idle.sock").path
         let source = try PCMStreamSource(endpoint: .socket(path), format: try PCMStreamFormat(parsing: "s16le:16000:1"))
         source.start()
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try UnixSocketClient.connect(path)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        let r = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        XCTAssertEqual(r, 0)
         _ = [UInt8](repeating: 0, count: 64).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         while source.queue.received < 32 { usleep(1000) }
         // The client stays connected and sends nothing more: stop() must still end the reader, not hang in read().
@@ -148,14 +141,7 @@ final class PCMStreamTests: XCTestCase {
         let source = try PCMStreamSource(endpoint: .socket(path), format: format)
         source.start()
         for part in [bytes[..<1001], bytes[1001...]] {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-            let r = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            XCTAssertEqual(r, 0)
+            let fd = try UnixSocketClient.connect(path)
             _ = Array(part).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             close(fd)
         }
