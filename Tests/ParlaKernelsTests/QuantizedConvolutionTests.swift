@@ -72,7 +72,17 @@ final class QuantizedConvolutionTests: XCTestCase {
                             }
                         }
                     }
-                    assertBitExact(fast, reference, count: count, label)
+                    assertBitExact(fast, reference, count: count, label + " (\(Int8KernelPath.best))")
+                    // Every GEMM this CPU runs, forced: the Swift SIMD tile, and the AVX2 GEMM where the CPU has it.
+                    for tile in [QuantizedConv2D.Tile.swiftSIMD] + (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : []) {
+                        let forced = int8Output(count) { out in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,
+                                                     scratch: UnsafeMutableBufferPointer(rebasing: s[0..<per]), rows: nil, tile: tile)
+                            }
+                        }
+                        assertBitExact(forced, reference, count: count, label + " (\(tile))")
+                    }
                     // The CParlaDot tile (sdot on dotprod CPUs, its portable C version elsewhere).
                     let dot = int8Output(count) { out in
                         scratch.withUnsafeMutableBufferPointer { s in
@@ -166,13 +176,15 @@ final class QuantizedConvolutionTests: XCTestCase {
                     let packed = QuantizedDepthwiseConv2D.PackedWeights(weights: wt, bias: b, channels: c,
                                                                         kernelHeight: window.kernelHeight,
                                                                         kernelWidth: window.kernelWidth)
-                    let fast = int8Output(count) { out in
-                        ParallelFor.run(window.outputHeight, threads: threads) { _, rows in
-                            QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: inZp, packed: packed, output: out,
-                                                          window: window, requantizer: requantizer, rows: rows)
+                    for path in Int8KernelPath.available {
+                        let fast = int8Output(count) { out in
+                            ParallelFor.run(window.outputHeight, threads: threads) { _, rows in
+                                QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: inZp, packed: packed, output: out,
+                                                              window: window, requantizer: requantizer, rows: rows, path: path)
+                            }
                         }
+                        assertBitExact(fast, reference, count: count, label + " (\(path))")
                     }
-                    assertBitExact(fast, reference, count: count, label)
                 }
             }
         }

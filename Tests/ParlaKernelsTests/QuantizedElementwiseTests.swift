@@ -18,8 +18,10 @@ final class QuantizedElementwiseTests: XCTestCase {
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     let reference = int8Output(65_535) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
-                    let fast = int8Output(65_535) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters) }
-                    assertBitExact(fast, reference, count: 65_535, "add round \(round)")
+                    for path in Int8KernelPath.available {
+                        let fast = int8Output(65_535) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
+                        assertBitExact(fast, reference, count: 65_535, "add round \(round) (\(path))")
+                    }
                     let range = po.activationRange(activation)
                     for i in 0..<65_535 {
                         let real = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
@@ -46,8 +48,10 @@ final class QuantizedElementwiseTests: XCTestCase {
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     let reference = int8Output(count) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
-                    let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters) }
-                    assertBitExact(fast, reference, count: count, "add+prelu c\(channels)")
+                    for path in Int8KernelPath.available {
+                        let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
+                        assertBitExact(fast, reference, count: count, "add+prelu c\(channels) (\(path))")
+                    }
                     for i in 0..<count {
                         let sum = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
                         let real = sum >= 0 ? sum : sum * slopes[i % channels]
@@ -56,6 +60,31 @@ final class QuantizedElementwiseTests: XCTestCase {
                             XCTFail("add+prelu: \(a[i]) + \(b[i]) c\(i % channels) gave \(reference[i]), real \(ideal)"); return
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// A standalone PReLU whose channels carry arbitrary fixed-point multipliers (any sign, every shift -31...30,
+    /// left shifts that wrap) over every int8 input: each kernel path's table-driven epilogue equals the scalar one.
+    func testPReLUWithArbitraryMultipliers() {
+        var rng = SeededGenerator(seed: 0x9F)
+        for channels in [5, 8, 19, 64] {
+            func random() -> QuantizedMultiplier {
+                QuantizedMultiplier(multiplier: Int.random(in: 0..<8, using: &rng) == 0 ? .min : Int32.random(in: .min ... .max, using: &rng),
+                                    shift: Int32.random(in: -31...30, using: &rng))
+            }
+            let positive = (0..<channels).map { _ in random() }, negative = (0..<channels).map { _ in random() }
+            let requantizer = Requantizer(positive: positive, negative: negative, outputZeroPoint: Int32.random(in: -128...127, using: &rng))
+            let zeroPoint = Int32.random(in: -128...127, using: &rng)
+            let input = (0..<256 * channels).map { Int8(truncatingIfNeeded: $0 / channels) }
+            input.withUnsafeBufferPointer { x in
+                let reference = int8Output(x.count) { QuantizedPReLU.reference(input: x, inputZeroPoint: zeroPoint, output: $0, requantizer: requantizer) }
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(x.count) {
+                        QuantizedPReLU.fast(input: x, inputZeroPoint: zeroPoint, output: $0, requantizer: requantizer, path: path)
+                    }
+                    assertBitExact(fast, reference, count: x.count, "prelu arbitrary multipliers c\(channels) (\(path))")
                 }
             }
         }
@@ -71,8 +100,12 @@ final class QuantizedElementwiseTests: XCTestCase {
             let input = randomInt8(count, &rng)
             input.withUnsafeBufferPointer { x in
                 let reference = int8Output(count) { QuantizedPReLU.reference(input: x, inputZeroPoint: pIn.zeroPoint, output: $0, requantizer: requantizer) }
-                let fast = int8Output(count) { QuantizedPReLU.fast(input: x, inputZeroPoint: pIn.zeroPoint, output: $0, requantizer: requantizer) }
-                assertBitExact(fast, reference, count: count, "prelu c\(channels)")
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(count) {
+                        QuantizedPReLU.fast(input: x, inputZeroPoint: pIn.zeroPoint, output: $0, requantizer: requantizer, path: path)
+                    }
+                    assertBitExact(fast, reference, count: count, "prelu c\(channels) (\(path))")
+                }
                 for i in 0..<count {
                     let v = pIn.scale * Float(Int32(input[i]) - pIn.zeroPoint)
                     let real = v >= 0 ? v : v * slopes[i % channels]

@@ -1,4 +1,5 @@
 @testable import ParlaKernels
+import CParlaDot
 import ParlaTestSupport
 import XCTest
 
@@ -115,6 +116,40 @@ final class QuantizedFixedPointTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(saturating, 1000, "the saturating case must be exercised")
+    }
+
+    /// The AVX2 kernels' 8-lane MBQM (CParlaQS8) against the scalar form on the same extremes: every shift, ties,
+    /// wrapping left shifts and Int32.min². Runs where the CPU has AVX2 (this x86-64 machine does).
+    func testAVX2MultiplyMatchesScalarOnExtremes() throws {
+        #if arch(x86_64)
+        try XCTSkipUnless(Int8KernelPath.isAvailable(.avx2), "no AVX2 on this CPU")
+        var rng = SeededGenerator(seed: 2027)
+        let specials: [Int32] = [.min, .min + 1, .max, .max - 1, 0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30),
+                                 (1 << 30) + 1, -(1 << 30) - 1, 1 << 15, -(1 << 15), 0x4000_0001, 1_717_986_918]
+        func pick(_ rng: inout SeededGenerator) -> Int32 {
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return specials.randomElement(using: &rng)!
+            case 1: return Int32.random(in: -70_000...70_000, using: &rng)
+            case 2: return Int32(truncatingIfNeeded: Int64(Int32.random(in: -4...4, using: &rng)) << Int.random(in: 0...31, using: &rng))
+            default: return Int32.random(in: .min ... .max, using: &rng)
+            }
+        }
+        let n = 400_003  // not a multiple of 8: the partial last group is checked too
+        var x = [Int32](), m = [Int32](), s = [Int32]()
+        for i in 0..<n {
+            if i % 17 == 0 { x.append(.min); m.append(.min) } else { x.append(pick(&rng)); m.append(pick(&rng)) }
+            s.append(Int32.random(in: -31...30, using: &rng))
+        }
+        var out = [Int32](repeating: 0x5A5A_5A5A, count: n + 1)
+        parla_qs8_mbqm_avx2(x, m, s, &out, n)
+        for i in 0..<n where out[i] != FixedPoint.multiplyByQuantizedMultiplier(x[i], m[i], s[i]) {
+            XCTFail("x \(x[i]) m \(m[i]) s \(s[i]): avx2 \(out[i]) vs \(FixedPoint.multiplyByQuantizedMultiplier(x[i], m[i], s[i]))")
+            return
+        }
+        XCTAssertEqual(out[n], 0x5A5A_5A5A, "wrote past the end")
+        #else
+        throw XCTSkip("x86-64 only")
+        #endif
     }
 
     /// TFLite's activation ranges for ReLU and ReLU6.

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CParlaQS8.h"  // the AVX2 kernels (x86-64)
+
 /// 1 when this CPU has the dot-product instructions (aarch64 HWCAP_ASIMDDP), else 0.
 int parla_cpu_has_dotprod(void);
 

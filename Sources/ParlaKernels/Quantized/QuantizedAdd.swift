@@ -1,3 +1,5 @@
+import CParlaDot
+
 /// Int8 elementwise addition of two tensors with different scales, TFLite's ADD int8 formulation: both inputs
 /// are shifted left by 20 bits, scaled to a common scale `2·max(s1, s2)` with Q31 multipliers, added, and
 /// scaled to the output. With `preluSlopes` a PReLU is fused: a negative sum uses `output·slope[c]` as its
@@ -64,11 +66,32 @@ public enum QuantizedAdd {
 
     /// SIMD version, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel); bit-exact with
     /// `reference`.
+    /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
-                            output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters) {
+                            output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
+                            path: Int8KernelPath = .best) {
         let channels = checkSizes(a.count, b.count, output.count, p)
+        precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         let n = output.count
+        #if arch(x86_64)
+        if path == .avx2 {
+            p.negativeMultipliers.withUnsafeBufferPointer { nm in
+                p.negativeShifts.withUnsafeBufferPointer { ns in
+                    var c = parla_qs8_add(
+                        input1_offset: p.input1Offset, input2_offset: p.input2Offset, output_offset: p.outputOffset,
+                        input1_multiplier: p.input1.multiplier, input1_shift: p.input1.shift,
+                        input2_multiplier: p.input2.multiplier, input2_shift: p.input2.shift,
+                        output_multiplier: p.output.multiplier, output_shift: p.output.shift,
+                        activation_min: p.activationMin, activation_max: p.activationMax,
+                        negative_multipliers: p.negative == nil ? nil : nm.baseAddress,
+                        negative_shifts: p.negative == nil ? nil : ns.baseAddress, channels: channels)
+                    parla_qs8_add_avx2(x, y, z, n, &c)
+                }
+            }
+            return
+        }
+        #endif
         let o1 = SIMD4<Int32>(repeating: p.input1Offset), o2 = SIMD4<Int32>(repeating: p.input2Offset)
         let m1 = p.input1.multiplier, s1 = p.input1.shift, m2 = p.input2.multiplier, s2 = p.input2.shift
         let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)

@@ -86,8 +86,11 @@ extension QuantizedConv2D {
 
     /// Which register tile runs the GEMM.
     enum Tile {
-        /// The C `sdot` tile on CPUs with dot-product instructions, else the Swift SIMD tile.
+        /// `Int8KernelPath.best`: the AVX2 GEMM on x86-64 CPUs with AVX2, the C `sdot` tile on CPUs with
+        /// dot-product instructions, else the Swift SIMD tile.
         case automatic
+        /// CParlaQS8's AVX2 GEMM with its epilogue (only where `Int8KernelPath.isAvailable(.avx2)`).
+        case avx2
         /// The Swift SIMD tile (int16 products).
         case swiftSIMD
         /// The CParlaDot tile: `sdot` when the CPU has it, else its portable C version (tests force this).
@@ -129,6 +132,27 @@ extension QuantizedConv2D {
                      scratch: UnsafeMutablePointer<Int16>, tile: Tile, fill16: (Int, UnsafeMutablePointer<Int16>) -> Void,
                      fill8: (Int, UnsafeMutablePointer<Int8>) -> Void) {
         let kp = packed.paddedTaps
+        precondition(tile != .avx2 || Int8KernelPath.isAvailable(.avx2), "qconv2d: this CPU has no AVX2")
+        #if arch(x86_64)
+        if tile == .avx2 || (tile == .automatic && Int8KernelPath.best == .avx2) {
+            packed.values.withUnsafeBufferPointer { weights in
+                packed.bias.withUnsafeBufferPointer { bias in
+                    requantizer.withCRequantizer { rq in
+                        let co = packed.outputChannels
+                        var p = pixels.lowerBound
+                        while p < pixels.upperBound {
+                            let count = min(tilePixels, pixels.upperBound - p)
+                            for i in 0..<tilePixels { fill16(p + min(i, count - 1), scratch + i * kp) }
+                            parla_qs8_gemm4_avx2(scratch, kp, weights.baseAddress!, packed.blockCount, bias.baseAddress!, rq,
+                                                 output + p * co, co, count)
+                            p += count
+                        }
+                    }
+                }
+            }
+            return
+        }
+        #endif
         if tile == .cDot || (tile == .automatic && hasDotProduct) {
             let dot = hasDotProduct ? parla_qs8_tile4x8c4_dotprod : parla_qs8_tile4x8c4_portable
             packed.bytes.withUnsafeBufferPointer { weightBuffer in

@@ -1,3 +1,5 @@
+import CParlaDot
+
 extension QuantizedDepthwiseConv2D {
     /// Depthwise weights repacked once at model load for `fast`: widened to int16, `[tap][channel]` with the
     /// channel count padded to a multiple of 16 (zero weights), and the bias padded the same way. Inside each
@@ -12,6 +14,8 @@ extension QuantizedDepthwiseConv2D {
         public let kernelWidth: Int
         let paddedChannels: Int
         let values: [Int16]
+        /// The same int16 weights in channel order (`[tap][paddedChannels]`), for the AVX2 kernel.
+        let channelOrder: [Int16]
         let bias: [Int32]
 
         /// Repacks 1HWC int8 `weights` and the optional int32 `bias`.
@@ -25,14 +29,17 @@ extension QuantizedDepthwiseConv2D {
             self.kernelWidth = kernelWidth
             paddedChannels = (channels + 15) / 16 * 16
             var packed = [Int16](repeating: 0, count: kernelHeight * kernelWidth * paddedChannels)
+            var ordered = packed
             let full = channels / 16 * 16
             for tap in 0..<kernelHeight * kernelWidth {
                 for c in 0..<channels {
                     let slot = c < full ? c / 16 * 16 + (c % 2) * 8 + (c % 16) / 2 : c
                     packed[tap * paddedChannels + slot] = Int16(weights[tap * channels + c])
+                    ordered[tap * paddedChannels + c] = Int16(weights[tap * channels + c])
                 }
             }
             values = packed
+            channelOrder = ordered
             self.bias = (0..<paddedChannels).map { $0 < channels ? (bias?[$0] ?? 0) : 0 }
         }
     }
@@ -42,9 +49,11 @@ extension QuantizedDepthwiseConv2D {
     /// products are sign-extended pairwise into four int32 accumulators; border pixels clip the kernel like `reference`;
     /// the last `channels % 16` channels go 4 at a time, then one by one. Bit-exact with `reference`.
     /// - Parameter rows: the output rows to compute (default all).
+    /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func fast(
         input: UnsafeBufferPointer<Int8>, inputZeroPoint: Int32, packed: PackedWeights,
-        output: UnsafeMutableBufferPointer<Int8>, window: Window2D, requantizer: Requantizer, rows: Range<Int>? = nil
+        output: UnsafeMutableBufferPointer<Int8>, window: Window2D, requantizer: Requantizer, rows: Range<Int>? = nil,
+        path: Int8KernelPath = .best
     ) {
         precondition(window.kernelHeight == packed.kernelHeight && window.kernelWidth == packed.kernelWidth,
                      "qdepthwise: packed kernel size differs from the window")
@@ -52,7 +61,27 @@ extension QuantizedDepthwiseConv2D {
                    channels: packed.channels, requantizer: requantizer)
         let rows = rows ?? 0..<window.outputHeight
         precondition(rows.lowerBound >= 0 && rows.upperBound <= window.outputHeight, "qdepthwise: rows out of range")
+        precondition(Int8KernelPath.isAvailable(path), "qdepthwise: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        #if arch(x86_64)
+        if path == .avx2 {
+            packed.channelOrder.withUnsafeBufferPointer { w in
+                packed.bias.withUnsafeBufferPointer { b in
+                    requantizer.withCRequantizer { rq in
+                        var d = parla_qs8_depthwise(
+                            input: x, output: y, weights: w.baseAddress!, bias: b.baseAddress!, channels: packed.channels,
+                            padded_channels: packed.paddedChannels, input_height: window.inputHeight,
+                            input_width: window.inputWidth, output_width: window.outputWidth,
+                            kernel_height: window.kernelHeight, kernel_width: window.kernelWidth,
+                            stride_y: window.strideY, stride_x: window.strideX, pad_top: window.padTop,
+                            pad_left: window.padLeft, input_zero_point: inputZeroPoint)
+                        parla_qs8_depthwise_avx2(&d, rq, rows.lowerBound, rows.upperBound)
+                    }
+                }
+            }
+            return
+        }
+        #endif
         packed.values.withUnsafeBufferPointer { wb in
             packed.bias.withUnsafeBufferPointer { bb in
                 requantizer.withTables { pm, ps, nm, ns in

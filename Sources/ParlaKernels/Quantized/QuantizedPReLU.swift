@@ -1,3 +1,5 @@
+import CParlaDot
+
 /// Standalone int8 PReLU with per-channel slopes (last dimension), using `Requantizer.prelu`:
 /// `v = x - inZp; q = clamp(outZp + (v >= 0 ? MBQM(v, inScale/outScale) : MBQM(v, slope[c]·inScale/outScale)))`.
 /// After a convolution prefer fusing the slopes into the conv's requantizer (`Requantizer.convolution(preluSlopes:)`).
@@ -13,11 +15,20 @@ public enum QuantizedPReLU {
     }
 
     /// SIMD version, 4 channels per step per pixel; bit-exact with `reference`.
+    /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func fast(input: UnsafeBufferPointer<Int8>, inputZeroPoint: Int32,
-                            output: UnsafeMutableBufferPointer<Int8>, requantizer: Requantizer) {
+                            output: UnsafeMutableBufferPointer<Int8>, requantizer: Requantizer,
+                            path: Int8KernelPath = .best) {
         let c = requantizer.channels
         precondition(output.count % c == 0 && input.count >= output.count, "qprelu: sizes do not match channels")
+        precondition(Int8KernelPath.isAvailable(path), "qprelu: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
+        #if arch(x86_64)
+        if path == .avx2 {
+            requantizer.withCRequantizer { rq in parla_qs8_prelu_avx2(x, inputZeroPoint, y, output.count, c, rq) }
+            return
+        }
+        #endif
         let zp = SIMD4<Int32>(repeating: inputZeroPoint)
         requantizer.withTables { pm, ps, nm, ns in
             for pixel in 0..<output.count / c {

@@ -1,3 +1,5 @@
+import CParlaDot
+
 /// The per-output-channel epilogue of every int8 op that produces new scales (conv, depthwise, fully connected,
 /// PReLU): an int32 value `v` (the accumulator `Σ (x - inZp)·w + bias`, or `x - inZp` for a standalone PReLU) becomes
 ///
@@ -25,6 +27,9 @@ public struct Requantizer: Sendable, Equatable {
     public let hasNegativeBranch: Bool
     // Split copies for SIMD loads, padded with the last channel's values to a multiple of 16.
     let positiveMultipliers: [Int32], positiveShifts: [Int32], negativeMultipliers: [Int32], negativeShifts: [Int32]
+    /// The C kernels' table (`parla_qs8_requant`): 6 rows of the padded channel count — positive multiplier,
+    /// max(shift, 0), max(-shift, 0), then the negative branch's three.
+    let cTable: [Int32]
 
     /// A requantizer from explicit fixed-point multipliers.
     public init(positive: [QuantizedMultiplier], negative: [QuantizedMultiplier]? = nil, outputZeroPoint: Int32,
@@ -49,6 +54,8 @@ public struct Requantizer: Sendable, Equatable {
         positiveShifts = split(positive) { $0.shift }
         negativeMultipliers = split(self.negative) { $0.multiplier }
         negativeShifts = split(self.negative) { $0.shift }
+        cTable = positiveMultipliers + positiveShifts.map { max($0, 0) } + positiveShifts.map { max(-$0, 0) }
+            + negativeMultipliers + negativeShifts.map { max($0, 0) } + negativeShifts.map { max(-$0, 0) }
     }
 
     /// The requantizer of a convolution (dense, depthwise or fully connected) with per-channel weight scales:
@@ -96,6 +103,17 @@ extension Requantizer {
             s ^= (s ^ load(ns)) & negative
         }
         return clamped(v.multipliedByQuantized(m, shift: s) &+ SIMD4(repeating: outputZeroPoint), activationMin, activationMax)
+    }
+
+    /// Runs `body` with the C kernels' view of this requantizer (valid only inside `body`).
+    @inline(__always)
+    func withCRequantizer<R>(_ body: (UnsafePointer<parla_qs8_requant>) -> R) -> R {
+        cTable.withUnsafeBufferPointer { table in
+            var rq = parla_qs8_requant(table: table.baseAddress!, stride: table.count / 6, zero_point: outputZeroPoint,
+                                       activation_min: activationMin, activation_max: activationMax,
+                                       has_negative: hasNegativeBranch ? 1 : 0)
+            return withUnsafePointer(to: &rq) { body($0) }
+        }
     }
 
     /// Runs `body` with pointers to the padded multiplier/shift arrays (positive m, s, negative m, s).

@@ -1,0 +1,72 @@
+// CParlaQS8: int8 kernels for x86-64 CPUs with AVX2 (selected at run time with CPUID; the Swift SIMD kernels
+// stay the portable default and the scalar references stay the definition). Bit-exact with
+// ParlaKernels' scalar references: integer arithmetic only, TFLite's fixed-point rounding.
+#ifndef CPARLAQS8_H
+#define CPARLAQS8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The per-output-channel requantization epilogue (Swift `Requantizer`):
+///   q = clamp(zero_point + MBQM(v, v >= 0 ? positive[c] : negative[c]), activation_min, activation_max)
+/// `table` holds 6 rows of `stride` int32 values (channels padded to `stride`, a multiple of 16): positive
+/// multiplier, positive left shift max(shift, 0), positive right shift max(-shift, 0), then the same three for
+/// the negative branch (equal to the positive rows when `has_negative` is 0).
+typedef struct {
+    const int32_t *table;
+    ptrdiff_t stride;
+    int32_t zero_point, activation_min, activation_max, has_negative;
+} parla_qs8_requant;
+
+/// One int8 depthwise convolution (channel multiplier 1, NHWC, batch 1); border windows are clipped.
+typedef struct {
+    const int8_t *input;
+    int8_t *output;
+    /// int16 weights `[kernel_height·kernel_width][padded_channels]` in channel order, zero padded.
+    const int16_t *weights;
+    /// int32 bias, `padded_channels` values.
+    const int32_t *bias;
+    ptrdiff_t channels, padded_channels;
+    ptrdiff_t input_height, input_width, output_width, kernel_height, kernel_width, stride_y, stride_x, pad_top, pad_left;
+    int32_t input_zero_point;
+} parla_qs8_depthwise;
+
+/// TFLite's int8 ADD (inputs << 20, uniform multipliers, output multiplier) with an optional fused per-channel PReLU
+/// (`negative_multipliers`/`negative_shifts`, `channels` values each, or NULL).
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift, output_multiplier, output_shift;
+    int32_t activation_min, activation_max;
+    const int32_t *negative_multipliers, *negative_shifts;
+    ptrdiff_t channels;
+} parla_qs8_add;
+
+#if defined(__x86_64__)
+/// 1 when the CPU and the OS support AVX2 (CPUID + XGETBV), else 0.
+int parla_qs8_cpu_avx2(void);
+
+/// out[i] = MultiplyByQuantizedMultiplier(x[i], multiplier[i], shift[i]) with the kernels' 8-lane code (any count);
+/// the tests compare it with the scalar form on extreme values.
+void parla_qs8_mbqm_avx2(const int32_t *x, const int32_t *multiplier, const int32_t *shift, int32_t *out, ptrdiff_t count);
+
+/// `count` (1...4) output pixels of a convolution or fully connected layer, all output channels:
+/// `rows` holds 4 rows of `kp` int16 inputs (kp a multiple of 4, rows beyond `count` are read but not stored),
+/// `weights` the int16 blocks `[block][kp/2][8 channels][2 taps]` (QuantizedConv2D.PackedWeights.values),
+/// `bias` blocks·8 values; pixel i is stored at `out + i·out_channels`.
+void parla_qs8_gemm4_avx2(const int16_t *rows, ptrdiff_t kp, const int16_t *weights, ptrdiff_t blocks,
+                          const int32_t *bias, const parla_qs8_requant *rq, int8_t *out, ptrdiff_t out_channels,
+                          ptrdiff_t count);
+
+/// Output rows [row_begin, row_end) of a depthwise convolution.
+void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                              ptrdiff_t row_end);
+
+/// `count` values of an int8 ADD (with a fused PReLU, `count` is a whole number of pixels of `channels`).
+void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p);
+
+/// Standalone PReLU / requantization of int8 values: out[i] = requantize(in[i] - input_zero_point, channel i % channels).
+void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count, ptrdiff_t channels,
+                          const parla_qs8_requant *rq);
+#endif
+
+#endif

@@ -1,0 +1,32 @@
+import CParlaDot
+
+/// Which implementation the int8 `fast` kernels (conv, fully connected, depthwise, ADD, PReLU) run. All paths are
+/// bit-exact with the scalar references; the tests run every path this CPU can execute.
+public enum Int8KernelPath: Sendable, CaseIterable {
+    /// The Swift SIMD kernels: the portable default (NEON on aarch64, SSE2 on baseline x86-64).
+    case swiftSIMD
+    /// CParlaQS8's AVX2 kernels (x86-64 CPUs with AVX2, checked with CPUID at first use).
+    case avx2
+
+    /// The fastest path this CPU runs (checked once).
+    public static let best: Int8KernelPath = isAvailable(.avx2) ? .avx2 : .swiftSIMD
+
+    /// True when this CPU (and build) can run `path`.
+    public static func isAvailable(_ path: Int8KernelPath) -> Bool {
+        switch path {
+        case .swiftSIMD: return true
+        case .avx2: return hasAVX2
+        }
+    }
+
+    /// The paths this CPU can run.
+    public static var available: [Int8KernelPath] { allCases.filter(isAvailable) }
+
+    private static let hasAVX2: Bool = {
+        #if arch(x86_64)
+        return parla_qs8_cpu_avx2() != 0
+        #else
+        return false
+        #endif
+    }()
+}
