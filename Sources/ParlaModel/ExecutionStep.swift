@@ -52,8 +52,7 @@ struct ExecutionStep {
     /// Int16 scratch values one thread needs for `op` (int8 dense convolutions only).
     static func scratchCount(_ op: Operation, model: Model) -> Int {
         guard case let .quantizedConv2d(_, _, _, _, window, inputChannels, _, _, _) = op else { return 0 }
-        let taps = window.kernelHeight * window.kernelWidth * inputChannels
-        return 4 * ((taps + 1) / 2 * 2) + 64  // QuantizedConv2D.scratchCount, checked against it at init
+        return QuantizedConv2D.scratchCount(taps: window.kernelHeight * window.kernelWidth * inputChannels)
     }
 
     init(_ op: Operation, model: Model, resolver: BufferResolver, threads: Int, scratch: UnsafeMutablePointer<Int16>,

@@ -73,8 +73,10 @@ final class QuantizedConvolutionTests: XCTestCase {
                         }
                     }
                     assertBitExact(fast, reference, count: count, label + " (\(Int8KernelPath.best))")
-                    // Every GEMM this CPU runs, forced: the Swift SIMD tile, and the AVX2 GEMM where the CPU has it.
-                    for tile in [QuantizedConv2D.Tile.swiftSIMD] + (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : []) {
+                    // Every GEMM this CPU runs, forced: the Swift SIMD tile, and the AVX2 / AVX-VNNI GEMMs where the CPU has them.
+                    let x86: [QuantizedConv2D.Tile] = (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : [])
+                        + (Int8KernelPath.isAvailable(.avxVNNI) ? [.avxVNNI] : [])
+                    for tile in [QuantizedConv2D.Tile.swiftSIMD] + x86 {
                         let forced = int8Output(count) { out in
                             scratch.withUnsafeMutableBufferPointer { s in
                                 QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,

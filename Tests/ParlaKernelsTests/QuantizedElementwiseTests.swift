@@ -213,6 +213,20 @@ final class QuantizedElementwiseTests: XCTestCase {
         }
     }
 
+    /// Quantize on every tie: with a power-of-two scale `x / scale` is exact, so k/8 with scale 1/4 hits ±0.5,
+    /// ±1.5, ±2.5, ... steps (odd and even neighbours, both signs) and runs past the ±512 clamp.
+    func testQuantizeFastOnTies() {
+        for p in [QuantizationParameters(scale: 0.25, zeroPoint: 3), QuantizationParameters(scale: 1, zeroPoint: -128),
+                  QuantizationParameters(scale: 0.125, zeroPoint: 127)] {
+            let values = (-5000...5000).map { Float($0) / 8 } + [0.49999997, -0.49999997, 0.50000006, -0.50000006, -0.0]
+            values.withUnsafeBufferPointer { x in
+                let reference = int8Output(x.count) { QuantizedConversion.quantizeReference(x, output: $0, parameters: p) }
+                let fast = int8Output(x.count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p) }
+                assertBitExact(fast, reference, count: x.count, "quantize ties \(p)")
+            }
+        }
+    }
+
     func testQuantizeDequantizeFastMatchReference() {
         var rng = SeededGenerator(seed: 0x0A)
         for _ in 0..<6 {

@@ -49,13 +49,23 @@ int parla_qs8_cpu_avx2(void);
 /// the tests compare it with the scalar form on extreme values.
 void parla_qs8_mbqm_avx2(const int32_t *x, const int32_t *multiplier, const int32_t *shift, int32_t *out, ptrdiff_t count);
 
-/// `count` (1...4) output pixels of a convolution or fully connected layer, all output channels:
-/// `rows` holds 4 rows of `kp` int16 inputs (kp a multiple of 4, rows beyond `count` are read but not stored),
-/// `weights` the int16 blocks `[block][kp/2][8 channels][2 taps]` (QuantizedConv2D.PackedWeights.values),
-/// `bias` blocks·8 values; pixel i is stored at `out + i·out_channels`.
-void parla_qs8_gemm4_avx2(const int16_t *rows, ptrdiff_t kp, const int16_t *weights, ptrdiff_t blocks,
-                          const int32_t *bias, const parla_qs8_requant *rq, int8_t *out, ptrdiff_t out_channels,
-                          ptrdiff_t count);
+/// `count` (1...4) output pixels of a convolution or fully connected layer, all output channels, with vpmaddwd:
+/// `rows[0...3]` point at `k` int8 inputs each (rows beyond `count` are read but not stored), widened here into
+/// `scratch` (4·kp int16, kp = k rounded up to 4); `weights` are the int16 blocks `[block][kp/2][8 channels][2 taps]`
+/// (QuantizedConv2D.PackedWeights.values), `bias` blocks·8 values; pixel i is stored at `out + i·out_channels`.
+void parla_qs8_gemm4_avx2(const int8_t *const *rows, ptrdiff_t k, int16_t *scratch, const int16_t *weights,
+                          ptrdiff_t blocks, const int32_t *bias, const parla_qs8_requant *rq, int8_t *out,
+                          ptrdiff_t out_channels, ptrdiff_t count);
+
+/// 1 when the CPU has AVX-VNNI (vpdpbusd with a VEX encoding) besides AVX2, else 0.
+int parla_qs8_cpu_avxvnni(void);
+
+/// The same GEMM with AVX-VNNI `vpdpbusd` on the int8 rows read in place (no scratch): inputs are made unsigned
+/// (x + 128) and `bias` is the folded bias minus 128·Σw; `weights` are the int8 blocks
+/// `[block][kp/4][8 channels][4 taps]` (PackedWeights.bytes).
+void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, const int8_t *weights, ptrdiff_t blocks,
+                             const int32_t *bias, const parla_qs8_requant *rq, int8_t *out, ptrdiff_t out_channels,
+                             ptrdiff_t count);
 
 /// Output rows [row_begin, row_end) of a depthwise convolution.
 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,

@@ -7,17 +7,23 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     case swiftSIMD
     /// CParlaQS8's AVX2 kernels (x86-64 CPUs with AVX2, checked with CPUID at first use).
     case avx2
+    /// The AVX2 kernels with the conv / fully connected GEMM on AVX-VNNI `vpdpbusd` (x86-64 CPUs with AVX-VNNI).
+    case avxVNNI
 
     /// The fastest path this CPU runs (checked once).
-    public static let best: Int8KernelPath = isAvailable(.avx2) ? .avx2 : .swiftSIMD
+    public static let best: Int8KernelPath = isAvailable(.avxVNNI) ? .avxVNNI : isAvailable(.avx2) ? .avx2 : .swiftSIMD
 
     /// True when this CPU (and build) can run `path`.
     public static func isAvailable(_ path: Int8KernelPath) -> Bool {
         switch path {
         case .swiftSIMD: return true
         case .avx2: return hasAVX2
+        case .avxVNNI: return hasAVXVNNI
         }
     }
+
+    /// True for the paths that run CParlaQS8's AVX2 kernels (for every op but the GEMM, both x86 paths do).
+    var usesAVX2: Bool { self == .avx2 || self == .avxVNNI }
 
     /// The paths this CPU can run.
     public static var available: [Int8KernelPath] { allCases.filter(isAvailable) }
@@ -25,6 +31,14 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     private static let hasAVX2: Bool = {
         #if arch(x86_64)
         return parla_qs8_cpu_avx2() != 0
+        #else
+        return false
+        #endif
+    }()
+
+    private static let hasAVXVNNI: Bool = {
+        #if arch(x86_64)
+        return parla_qs8_cpu_avxvnni() != 0
         #else
         return false
         #endif

@@ -75,7 +75,7 @@ public enum QuantizedAdd {
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         let n = output.count
         #if arch(x86_64)
-        if path == .avx2 {
+        if path.usesAVX2 {
             p.negativeMultipliers.withUnsafeBufferPointer { nm in
                 p.negativeShifts.withUnsafeBufferPointer { ns in
                     var c = parla_qs8_add(

@@ -29,6 +29,8 @@ extension QuantizedConv2D {
         /// The same weights as int8 in the `sdot` layout `[block][tap quad][8 channels][4 taps]` (CParlaDot).
         let bytes: [Int8]
         let bias: [Int32]
+        /// `bias` for inputs made unsigned (x + 128, AVX-VNNI `vpdpbusd`): `bias[c] - 128·Σ w[c]`.
+        let unsignedInputBias: [Int32]
 
         /// Repacks OHWI int8 `weights` and the optional int32 `bias`.
         public init(weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>?, outputChannels: Int,
@@ -50,6 +52,7 @@ extension QuantizedConv2D {
             var packed = [Int16](repeating: 0, count: blockCount * paddedTaps * tileChannels)
             var quads = [Int8](repeating: 0, count: blockCount * paddedTaps * tileChannels)
             var folded = [Int32](repeating: 0, count: blockCount * tileChannels)
+            var unsignedFolded = folded
             for oc in 0..<outputChannels {
                 let (block, lane) = (oc / tileChannels, oc % tileChannels)
                 var sum: Int32 = 0
@@ -60,15 +63,21 @@ extension QuantizedConv2D {
                     quads[block * paddedTaps * tileChannels + (tap / 4) * 4 * tileChannels + lane * 4 + tap % 4] = w
                 }
                 folded[oc] = (bias?[oc] ?? 0) &- inputZeroPoint &* sum
+                unsignedFolded[oc] = folded[oc] &- 128 &* sum
             }
             values = packed
             bytes = quads
             self.bias = folded
+            unsignedInputBias = unsignedFolded
         }
     }
 
     /// Int16 scratch values `fast` needs per call (per thread when rows are split).
-    public static func scratchCount(packed: PackedWeights) -> Int { tilePixels * packed.paddedTaps }
+    public static func scratchCount(packed: PackedWeights) -> Int { scratchCount(taps: packed.taps) }
+
+    /// Int16 scratch values `fast` needs for `taps` taps per output (kH·kW·inC): 4 int8 rows (the im2col of 4
+    /// pixels) and 4 int16 rows (the same widened), each padded to a multiple of 4 taps.
+    public static func scratchCount(taps: Int) -> Int { 6 * tilePixels / 4 * ((taps + 3) / 4 * 4) }
 
     /// Fast convolution: per group of 4 output pixels the input windows are widened to int16 (im2col of 4 rows,
     /// padding = input zero point), then a 4-pixel × 8-channel register tile of int32 accumulators runs over every
@@ -91,6 +100,8 @@ extension QuantizedConv2D {
         case automatic
         /// CParlaQS8's AVX2 GEMM with its epilogue (only where `Int8KernelPath.isAvailable(.avx2)`).
         case avx2
+        /// CParlaQS8's AVX-VNNI GEMM (only where `Int8KernelPath.isAvailable(.avxVNNI)`).
+        case avxVNNI
         /// The Swift SIMD tile (int16 products).
         case swiftSIMD
         /// The CParlaDot tile: `sdot` when the CPU has it, else its portable C version (tests force this).
@@ -116,6 +127,10 @@ extension QuantizedConv2D {
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress, !rows.isEmpty else { return }
         let pixels = rows.lowerBound * window.outputWidth..<rows.upperBound * window.outputWidth
         let ow = window.outputWidth
+        let ci = packed.inputChannels
+        let inPlace = window.kernelHeight == 1 && window.kernelWidth == 1 && window.strideX == 1 && window.strideY == 1
+            && window.padTop == 0 && window.padLeft == 0 && window.outputWidth == window.inputWidth
+            && window.outputHeight == window.inputHeight
         gemm(packed: packed, requantizer: requantizer, pixels: pixels, output: outputBase, scratch: scratch.baseAddress!,
              tile: tile, fill16: { pixel, row in
                  fillWindow(input: inputBase, window: window, ci: packed.inputChannels, zeroPoint: Int16(packed.inputZeroPoint),
@@ -123,33 +138,57 @@ extension QuantizedConv2D {
              }, fill8: { pixel, row in
                  fillWindow(input: inputBase, window: window, ci: packed.inputChannels, zeroPoint: Int8(packed.inputZeroPoint),
                             oy: pixel / ow, ox: pixel % ow, taps: packed.taps, paddedTaps: packed.paddedTaps, into: row)
-             })
+             }, direct: inPlace ? (UnsafePointer(inputBase), ci) : nil)
     }
 
     /// Runs the GEMM with the chosen tile: int16 rows for the Swift tile, int8 rows (in the same scratch) for C.
+    /// `direct`, when given, says pixel p's `taps` inputs lie in place at `base + p·stride` (1×1 stride-1 unpadded convolutions,
+    /// fully connected rows): the AVX2/AVX-VNNI paths then copy nothing.
     @inline(__always)
     static func gemm(packed: PackedWeights, requantizer: Requantizer, pixels: Range<Int>, output: UnsafeMutablePointer<Int8>,
                      scratch: UnsafeMutablePointer<Int16>, tile: Tile, fill16: (Int, UnsafeMutablePointer<Int16>) -> Void,
-                     fill8: (Int, UnsafeMutablePointer<Int8>) -> Void) {
+                     fill8: (Int, UnsafeMutablePointer<Int8>) -> Void,
+                     direct: (base: UnsafePointer<Int8>, stride: Int)? = nil) {
         let kp = packed.paddedTaps
         precondition(tile != .avx2 || Int8KernelPath.isAvailable(.avx2), "qconv2d: this CPU has no AVX2")
+        precondition(tile != .avxVNNI || Int8KernelPath.isAvailable(.avxVNNI), "qconv2d: this CPU has no AVX-VNNI")
         #if arch(x86_64)
-        if tile == .avx2 || (tile == .automatic && Int8KernelPath.best == .avx2) {
-            packed.values.withUnsafeBufferPointer { weights in
-                packed.bias.withUnsafeBufferPointer { bias in
-                    requantizer.withCRequantizer { rq in
-                        let co = packed.outputChannels
-                        var p = pixels.lowerBound
-                        while p < pixels.upperBound {
-                            let count = min(tilePixels, pixels.upperBound - p)
-                            for i in 0..<tilePixels { fill16(p + min(i, count - 1), scratch + i * kp) }
-                            parla_qs8_gemm4_avx2(scratch, kp, weights.baseAddress!, packed.blockCount, bias.baseAddress!, rq,
-                                                 output + p * co, co, count)
-                            p += count
+        let vnni = tile == .avxVNNI || (tile == .automatic && Int8KernelPath.best == .avxVNNI)
+        if vnni || tile == .avx2 || (tile == .automatic && Int8KernelPath.best == .avx2) {
+            // im2col rows as int8 in the first 2·kp int16 of scratch (unless `direct` points into the input),
+            // the AVX2 GEMM's int16 copies after them.
+            let wide = scratch + tilePixels * kp / 2
+            let (co, k, blocks) = (packed.outputChannels, packed.taps, packed.blockCount)
+            packed.bytes.withUnsafeBufferPointer { bytes in packed.unsignedInputBias.withUnsafeBufferPointer { unsignedBias in
+            packed.values.withUnsafeBufferPointer { values in packed.bias.withUnsafeBufferPointer { bias in
+            let (bytes, unsignedBias) = (bytes.baseAddress!, unsignedBias.baseAddress!)
+            let (values, bias) = (values.baseAddress!, bias.baseAddress!)
+            scratch.withMemoryRebound(to: Int8.self, capacity: tilePixels * kp) { int8Rows in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Int8>?.self, capacity: tilePixels) { rowPointers in
+                let rows = rowPointers.baseAddress!
+                requantizer.withCRequantizer { rq in
+                    var p = pixels.lowerBound
+                    while p < pixels.upperBound {
+                        let count = min(tilePixels, pixels.upperBound - p)
+                        for i in 0..<tilePixels {
+                            let pixel = p + min(i, count - 1)
+                            if let direct {
+                                rows[i] = direct.base + pixel * direct.stride
+                            } else {
+                                fill8(pixel, int8Rows + i * kp)
+                                rows[i] = UnsafePointer(int8Rows + i * kp)
+                            }
                         }
+                        if vnni {
+                            parla_qs8_gemm4_avxvnni(rows, k, bytes, blocks, unsignedBias, rq, output + p * co, co, count)
+                        } else {
+                            parla_qs8_gemm4_avx2(rows, k, wide, values, blocks, bias, rq, output + p * co, co, count)
+                        }
+                        p += count
                     }
                 }
             }
+            }}}}}
             return
         }
         #endif
@@ -321,6 +360,6 @@ extension QuantizedFullyConnected {
         }, fill8: { b, row in
             (row).update(from: inputBase + b * n, count: n)
             for t in n..<packed.paddedTaps { row[t] = 0 }
-        })
+        }, direct: (UnsafePointer(inputBase), n))
     }
 }

@@ -23,22 +23,26 @@ public enum QuantizedConversion {
         return Int8(min(max(Int32(clamped) + p.zeroPoint, -128), 127))
     }
 
-    /// SIMD quantize, 8 values per step; bit-exact with `quantizeReference`.
+    /// Fast quantize, bit-exact with `quantizeReference`: a branch-free loop the compiler vectorizes. The rounding
+    /// needs no `roundf` call and no float→int conversion: for |c| ≤ 512, `c + 1.5·2^23` is rounded by the float
+    /// add to the nearest integer (ties to even) and that integer sits in the low mantissa bits; the ties that went
+    /// toward zero (`c - r == ±0.5` on the side of `c`) get one more step away from zero. NaN is mapped to 0 first.
     public static func quantizeFast(_ input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Int8>,
                                     parameters p: QuantizationParameters) {
         precondition(input.count >= output.count, "quantize: input too small")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
-        let n = output.count
-        let scale = SIMD8<Float>(repeating: p.scale), zp = SIMD8<Int32>(repeating: p.zeroPoint)
-        var i = 0
-        while i + 8 <= n {
-            var r = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) / scale).rounded(.toNearestOrAwayFromZero)
-            r.replace(with: 0, where: r .!= r)  // NaN → 0 → zero point
-            let q = clamped(toInt32(clamped(r, -512, 512)) &+ zp, -128, 127)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: narrow(q), as: SIMD8<Int8>.self)
-            i += 8
+        let scale = p.scale, zp = p.zeroPoint
+        for i in 0..<output.count {
+            let q = x[i] / scale
+            let c: Float = q.isNaN ? 0 : Swift.min(Swift.max(q, -512), 512)
+            let magic: Float = 12_582_912  // 1.5·2^23, bit pattern 0x4B40_0000
+            let s = c + magic
+            let r = s - magic
+            var v = Int32(bitPattern: s.bitPattern) &- 0x4B40_0000
+            v &+= (c > 0 && c - r == 0.5) ? 1 : 0
+            v &-= (c < 0 && c - r == -0.5) ? 1 : 0
+            y[i] = Int8(truncatingIfNeeded: Swift.min(Swift.max(v &+ zp, -128), 127))
         }
-        while i < n { y[i] = quantize(x[i], p); i += 1 }
     }
 
     /// SIMD dequantize, 8 values per step; bit-exact with `dequantizeReference`.

@@ -64,7 +64,7 @@ extension QuantizedDepthwiseConv2D {
         precondition(Int8KernelPath.isAvailable(path), "qdepthwise: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         #if arch(x86_64)
-        if path == .avx2 {
+        if path.usesAVX2 {
             packed.channelOrder.withUnsafeBufferPointer { w in
                 packed.bias.withUnsafeBufferPointer { b in
                     requantizer.withCRequantizer { rq in

@@ -24,7 +24,7 @@ public enum QuantizedPReLU {
         precondition(Int8KernelPath.isAvailable(path), "qprelu: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         #if arch(x86_64)
-        if path == .avx2 {
+        if path.usesAVX2 {
             requantizer.withCRequantizer { rq in parla_qs8_prelu_avx2(x, inputZeroPoint, y, output.count, c, rq) }
             return
         }

@@ -27,11 +27,6 @@
     SIMD8(Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
 }
 
-/// Float lanes already rounded and clamped to a small range → Int32.
-@inline(__always) func toInt32(_ v: SIMD8<Float>) -> SIMD8<Int32> {
-    SIMD8(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
-}
-
 /// Sign-extends the low and high int16 halves of each int32 lane: `(even, odd)` lanes of the int16 view.
 @inline(__always) func splitPairs(_ v: SIMD4<Int32>) -> (even: SIMD4<Int32>, odd: SIMD4<Int32>) {
     ((v &<< 16) &>> 16, v &>> 16)
@@ -49,12 +44,6 @@
 
 @inline(__always) func clamped(_ v: SIMD8<Int32>, _ lo: Int32, _ hi: Int32) -> SIMD8<Int32> {
     SIMD8(lowHalf: clamped(v.lowHalf, lo, hi), highHalf: clamped(v.highHalf, lo, hi))
-}
-
-@inline(__always) func clamped(_ v: SIMD8<Float>, _ lo: Float, _ hi: Float) -> SIMD8<Float> {
-    var r = v
-    for l in 0..<8 { r[l] = min(max(v[l], lo), hi) }
-    return r
 }
 
 @inline(__always) func lanewiseMax(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
