@@ -70,12 +70,26 @@ PARLA_AVX2 void parla_qs8_mbqm_avx2(const int32_t *x, const int32_t *multiplier,
     }
 }
 
+/// mbqm8 without the left shift and the saturation fix, for multipliers that are never INT32_MIN and shifts <= 0
+/// (then SRDHM cannot saturate). Bit-identical to mbqm8 under those conditions.
+PARLA_AVX2_INLINE __m256i mbqm8_right(__m256i x, __m256i m, __m256i right) {
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m), round);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), round);
+    __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(h, 31));
+    __m256i above = _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), threshold);
+    return _mm256_sub_epi32(_mm256_srav_epi32(h, right), above);
+}
+
 /// The epilogue's constant vectors.
 typedef struct {
     __m256i zero_point, minimum, maximum;
     const int32_t *table;
     ptrdiff_t stride;
-    int negative;
+    int negative, simple;
 } rq_vectors;
 
 PARLA_AVX2_INLINE rq_vectors rq_load(const parla_qs8_requant *rq) {
@@ -86,20 +100,33 @@ PARLA_AVX2_INLINE rq_vectors rq_load(const parla_qs8_requant *rq) {
     v.table = rq->table;
     v.stride = rq->stride;
     v.negative = rq->has_negative;
+    v.simple = rq->simple;
     return v;
 }
 
 /// Requantizes 8 accumulators of channels c...c+7 to int8 values held in int32 lanes.
 PARLA_AVX2_INLINE __m256i requantize8(__m256i v, const rq_vectors *r, ptrdiff_t c) {
     const int32_t *t = r->table + c;
-    __m256i m = load8(t), left = load8(t + r->stride), right = load8(t + 2 * r->stride);
-    if (r->negative) {
-        __m256i negative = _mm256_srai_epi32(v, 31);
-        m = _mm256_blendv_epi8(m, load8(t + 3 * r->stride), negative);
-        left = _mm256_blendv_epi8(left, load8(t + 4 * r->stride), negative);
-        right = _mm256_blendv_epi8(right, load8(t + 5 * r->stride), negative);
+    __m256i q;
+    if (r->simple) {
+        __m256i m = load8(t), right = load8(t + 2 * r->stride);
+        if (r->negative) {
+            __m256i negative = _mm256_srai_epi32(v, 31);
+            m = _mm256_blendv_epi8(m, load8(t + 3 * r->stride), negative);
+            right = _mm256_blendv_epi8(right, load8(t + 5 * r->stride), negative);
+        }
+        q = mbqm8_right(v, m, right);
+    } else {
+        __m256i m = load8(t), left = load8(t + r->stride), right = load8(t + 2 * r->stride);
+        if (r->negative) {
+            __m256i negative = _mm256_srai_epi32(v, 31);
+            m = _mm256_blendv_epi8(m, load8(t + 3 * r->stride), negative);
+            left = _mm256_blendv_epi8(left, load8(t + 4 * r->stride), negative);
+            right = _mm256_blendv_epi8(right, load8(t + 5 * r->stride), negative);
+        }
+        q = mbqm8(v, m, left, right);
     }
-    __m256i q = _mm256_add_epi32(mbqm8(v, m, left, right), r->zero_point);
+    q = _mm256_add_epi32(q, r->zero_point);
     return _mm256_min_epi32(_mm256_max_epi32(q, r->minimum), r->maximum);
 }
 
@@ -279,58 +306,68 @@ PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, 
 
 // MARK: Depthwise
 
+/// Per output pixel the kernel taps' input pointers are gathered first (taps outside the image point at a row of
+/// zero points, which adds (zp - zp)·w = 0 like the reference's clipping), so the channel loop is the same for
+/// border and interior pixels. The zero point is folded into the bias (bias - zp·Σw); per block of 16 channels
+/// and pair of taps the two int8 vectors are widened, interleaved (vpunpcklwd/hwd) and multiplied by the
+/// interleaved weights with vpmaddwd: 32 multiply-adds in 8 instructions.
 PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
                                          ptrdiff_t row_end) {
-    const ptrdiff_t C = d->channels, cp = d->padded_channels, kw = d->kernel_width;
+    const ptrdiff_t C = d->channels, cp = d->padded_channels, kh = d->kernel_height, kw = d->kernel_width;
     const ptrdiff_t ih = d->input_height, iw = d->input_width, ow = d->output_width;
-    const __m256i zp16 = _mm256_set1_epi16((int16_t)d->input_zero_point);
-    const __m256i zp32 = _mm256_set1_epi32(d->input_zero_point);
+    const ptrdiff_t taps = kh * kw, pairs = (taps + 1) / 2;
+    const int8_t *const end = d->input + ih * iw * C;
+    int8_t zero_row[cp + 32];
+    memset(zero_row, (int)(int8_t)d->input_zero_point, sizeof zero_row);
+    int32_t bias[cp];
+    for (ptrdiff_t c = 0; c < cp; c++) bias[c] = (int32_t)((uint32_t)d->bias[c] - (uint32_t)d->input_zero_point * (uint32_t)d->weight_sums[c]);
+    const int8_t *ptr[2 * pairs];
+    ptrdiff_t offsets[taps];  // of each tap from the window's corner, for windows inside the image
+    for (ptrdiff_t ky = 0; ky < kh; ky++) {
+        for (ptrdiff_t kx = 0; kx < kw; kx++) offsets[ky * kw + kx] = (ky * iw + kx) * C;
+    }
+    int8_t tail[2 * pairs][16];
     rq_vectors r = rq_load(rq);
     for (ptrdiff_t oy = row_begin; oy < row_end; oy++) {
         const ptrdiff_t iy0 = oy * d->stride_y - d->pad_top;
-        const ptrdiff_t ky0 = iy0 < 0 ? -iy0 : 0;
-        const ptrdiff_t ky1 = ih - iy0 < d->kernel_height ? ih - iy0 : d->kernel_height;
         for (ptrdiff_t ox = 0; ox < ow; ox++) {
             const ptrdiff_t ix0 = ox * d->stride_x - d->pad_left;
-            const ptrdiff_t kx0 = ix0 < 0 ? -ix0 : 0;
-            const ptrdiff_t kx1 = iw - ix0 < kw ? iw - ix0 : kw;
-            int8_t *out = d->output + (oy * ow + ox) * C;
-            const int8_t *in = d->input + (iy0 * iw + ix0) * C;
-            ptrdiff_t c = 0;
-            // 16 channels per step: (x - zp)·w in int16 (|.| <= 255·127), widened into two int32 accumulators.
-            for (; c + 16 <= C; c += 16) {
-                __m256i lo = load8(d->bias + c), hi = load8(d->bias + c + 8);
-                for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *xi = in + ky * iw * C + c;
-                    const int16_t *wi = d->weights + ky * kw * cp + c;
-                    for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
-                        __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(xi + kx * C)));
-                        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(wi + kx * cp));
-                        __m256i p = _mm256_mullo_epi16(_mm256_sub_epi16(x, zp16), w);
-                        lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(p)));
-                        hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(p, 1)));
+            if (iy0 >= 0 && iy0 + kh <= ih && ix0 >= 0 && ix0 + kw <= iw) {
+                const int8_t *base = d->input + (iy0 * iw + ix0) * C;
+                for (ptrdiff_t t = 0; t < taps; t++) ptr[t] = base + offsets[t];
+            } else {
+                for (ptrdiff_t ky = 0, t = 0; ky < kh; ky++) {
+                    const ptrdiff_t iy = iy0 + ky;
+                    for (ptrdiff_t kx = 0; kx < kw; kx++, t++) {
+                        const ptrdiff_t ix = ix0 + kx;
+                        ptr[t] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? d->input + (iy * iw + ix) * C : zero_row;
                     }
                 }
-                store8(out + c, requantize8(lo, &r, c), 8);
-                store8(out + c + 8, requantize8(hi, &r, c + 8), 8);
             }
-            // 8 (or fewer) channels per step; a partial group is read through a buffer padded with the zero point.
-            for (; c < C; c += 8) {
-                const ptrdiff_t lanes = C - c < 8 ? C - c : 8;
-                __m256i acc = load8(d->bias + c);
-                for (ptrdiff_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *xi = in + ky * iw * C + c;
-                    const int16_t *wi = d->weights + ky * kw * cp + c;
-                    for (ptrdiff_t kx = kx0; kx < kx1; kx++) {
-                        int8_t tmp[8];
-                        memset(tmp, (int)(int8_t)d->input_zero_point, 8);
-                        memcpy(tmp, xi + kx * C, (size_t)lanes);
-                        __m256i x = _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)tmp)), zp32);
-                        __m256i w = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(wi + kx * cp)));
-                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, w));
+            if (taps % 2) ptr[taps] = ptr[taps - 1];  // its weights are 0
+            int8_t *out = d->output + (oy * ow + ox) * C;
+            for (ptrdiff_t c = 0; c < C; c += 16) {
+                const int whole = c + 16 <= C;
+                const int16_t *w = d->weights + (c / 16) * pairs * 32;
+                __m256i lo = _mm256_setzero_si256(), hi = lo;
+                for (ptrdiff_t p = 0; p < pairs; p++) {
+                    const int8_t *s0 = ptr[2 * p] + c, *s1 = ptr[2 * p + 1] + c;
+                    if (!whole) {  // never read past the input: the channels beyond C have zero weights
+                        if (s0 + 16 > end && ptr[2 * p] != zero_row) { memcpy(tail[2 * p], s0, (size_t)(C - c)); s0 = tail[2 * p]; }
+                        if (s1 + 16 > end && ptr[2 * p + 1] != zero_row) { memcpy(tail[2 * p + 1], s1, (size_t)(C - c)); s1 = tail[2 * p + 1]; }
                     }
+                    __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)s0));
+                    __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)s1));
+                    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1),
+                                                                 _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32))));
+                    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1),
+                                                                 _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32 + 16))));
                 }
-                store8(out + c, requantize8(acc, &r, c), lanes);
+                __m256i a0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), load8(bias + c));
+                __m256i a1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), load8(bias + c + 8));
+                const ptrdiff_t left = C - c;
+                store8(out + c, requantize8(a0, &r, c), left < 8 ? left : 8);
+                if (left > 8) store8(out + c + 8, requantize8(a1, &r, c + 8), left < 16 ? left - 8 : 8);
             }
         }
     }
@@ -341,7 +378,10 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
 PARLA_AVX2_INLINE __m256i splat_left(int32_t shift) { return _mm256_set1_epi32(shift > 0 ? shift : 0); }
 PARLA_AVX2_INLINE __m256i splat_right(int32_t shift) { return _mm256_set1_epi32(shift > 0 ? 0 : -shift); }
 
-PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
+/// The ADD loop; `simple` (a literal at each call, so each call is compiled on its own) says no multiplier is
+/// INT32_MIN and no shift is positive.
+PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
+                                const int simple) {
     const __m256i o1 = _mm256_set1_epi32(p->input1_offset), o2 = _mm256_set1_epi32(p->input2_offset);
     const __m256i m1 = _mm256_set1_epi32(p->input1_multiplier), l1 = splat_left(p->input1_shift), s1 = splat_right(p->input1_shift);
     const __m256i m2 = _mm256_set1_epi32(p->input2_multiplier), l2 = splat_left(p->input2_shift), s2 = splat_right(p->input2_shift);
@@ -349,10 +389,11 @@ PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out
     const __m256i oo = _mm256_set1_epi32(p->output_offset);
     const __m256i minimum = _mm256_set1_epi32(p->activation_min), maximum = _mm256_set1_epi32(p->activation_max);
     const __m256i zero = _mm256_setzero_si256();
+#define PARLA_MBQM(x, m, l, r) (simple ? mbqm8_right(x, m, r) : mbqm8(x, m, l, r))
     // Sums of 8 values: both inputs shifted left by 20 and scaled to the common scale.
 #define PARLA_ADD_SUM(xa, xb) _mm256_add_epi32(                                                                   \
-        mbqm8(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xa), o1), 20), m1, l1, s1),                   \
-        mbqm8(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xb), o2), 20), m2, l2, s2))
+        PARLA_MBQM(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xa), o1), 20), m1, l1, s1),              \
+        PARLA_MBQM(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xb), o2), 20), m2, l2, s2))
     if (!p->negative_multipliers) {
         ptrdiff_t i = 0;
         for (; i < count; i += 8) {
@@ -368,7 +409,7 @@ PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out
                 xa = _mm_loadl_epi64((const __m128i *)(const void *)ta);
                 xb = _mm_loadl_epi64((const __m128i *)(const void *)tb);
             }
-            __m256i q = _mm256_add_epi32(mbqm8(PARLA_ADD_SUM(xa, xb), mo, lo, so), oo);
+            __m256i q = _mm256_add_epi32(PARLA_MBQM(PARLA_ADD_SUM(xa, xb), mo, lo, so), oo);
             store8(out + i, _mm256_min_epi32(_mm256_max_epi32(q, minimum), maximum), lanes);
         }
         return;
@@ -400,13 +441,27 @@ PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out
             __m256i v = PARLA_ADD_SUM(xa, xb);
             __m256i negative = _mm256_srai_epi32(v, 31);
             __m256i m = _mm256_blendv_epi8(mo, nm, negative);
-            __m256i left = _mm256_blendv_epi8(lo, _mm256_max_epi32(ns, zero), negative);
             __m256i right = _mm256_blendv_epi8(so, _mm256_max_epi32(_mm256_sub_epi32(zero, ns), zero), negative);
-            __m256i q = _mm256_add_epi32(mbqm8(v, m, left, right), oo);
+            __m256i left = simple ? zero : _mm256_blendv_epi8(lo, _mm256_max_epi32(ns, zero), negative);
+            __m256i q = _mm256_add_epi32(PARLA_MBQM(v, m, left, right), oo);
             store8(out + pixel + c, _mm256_min_epi32(_mm256_max_epi32(q, minimum), maximum), lanes);
         }
     }
 #undef PARLA_ADD_SUM
+#undef PARLA_MBQM
+}
+
+PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
+    int simple = p->input1_multiplier != INT32_MIN && p->input2_multiplier != INT32_MIN && p->output_multiplier != INT32_MIN
+        && p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_shift <= 0;
+    for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
+        if (p->negative_multipliers[c] == INT32_MIN || p->negative_shifts[c] > 0) simple = 0;
+    }
+    if (simple) {
+        add_loop(a, b, out, count, p, 1);
+    } else {
+        add_loop(a, b, out, count, p, 0);
+    }
 }
 
 // MARK: PReLU

@@ -12,20 +12,24 @@
 /// `table` holds 6 rows of `stride` int32 values (channels padded to `stride`, a multiple of 16): positive
 /// multiplier, positive left shift max(shift, 0), positive right shift max(-shift, 0), then the same three for
 /// the negative branch (equal to the positive rows when `has_negative` is 0).
+/// `simple` is 1 when every shift is <= 0 and no multiplier is INT32_MIN (what QuantizeMultiplier gives for real
+/// scales below 1): the kernels then skip the left shift and the INT32_MIN² saturation fix.
 typedef struct {
     const int32_t *table;
     ptrdiff_t stride;
-    int32_t zero_point, activation_min, activation_max, has_negative;
+    int32_t zero_point, activation_min, activation_max, has_negative, simple;
 } parla_qs8_requant;
 
 /// One int8 depthwise convolution (channel multiplier 1, NHWC, batch 1); border windows are clipped.
 typedef struct {
     const int8_t *input;
     int8_t *output;
-    /// int16 weights `[kernel_height·kernel_width][padded_channels]` in channel order, zero padded.
+    /// int16 weights for vpmaddwd on tap pairs: per block of 16 channels, per pair of taps (2p, 2p+1), 32 values:
+    /// `lo[16]` then `hi[16]`, lane j of lo holding channel 8·(j/8) + (j%8)/2 of tap 2p + j%2, hi the same
+    /// 4 channels further (the lane order of vpunpcklwd/vpunpckhwd); zero for padded channels and the odd last tap.
     const int16_t *weights;
-    /// int32 bias, `padded_channels` values.
-    const int32_t *bias;
+    /// int32 bias and Σ over taps of the weights, `padded_channels` values each.
+    const int32_t *bias, *weight_sums;
     ptrdiff_t channels, padded_channels;
     ptrdiff_t input_height, input_width, output_width, kernel_height, kernel_width, stride_y, stride_x, pad_top, pad_left;
     int32_t input_zero_point;

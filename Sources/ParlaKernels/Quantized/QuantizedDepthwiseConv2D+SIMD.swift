@@ -14,8 +14,11 @@ extension QuantizedDepthwiseConv2D {
         public let kernelWidth: Int
         let paddedChannels: Int
         let values: [Int16]
-        /// The same int16 weights in channel order (`[tap][paddedChannels]`), for the AVX2 kernel.
-        let channelOrder: [Int16]
+        /// The int16 weights for the AVX2 kernel: per block of 16 channels and pair of taps, the interleaved
+        /// vpmaddwd layout of `parla_qs8_depthwise.weights`.
+        let tapPairs: [Int16]
+        /// Σ over taps of each channel's weights (padded), for folding the input zero point into the bias.
+        let weightSums: [Int32]
         let bias: [Int32]
 
         /// Repacks 1HWC int8 `weights` and the optional int32 `bias`.
@@ -29,17 +32,25 @@ extension QuantizedDepthwiseConv2D {
             self.kernelWidth = kernelWidth
             paddedChannels = (channels + 15) / 16 * 16
             var packed = [Int16](repeating: 0, count: kernelHeight * kernelWidth * paddedChannels)
-            var ordered = packed
             let full = channels / 16 * 16
-            for tap in 0..<kernelHeight * kernelWidth {
+            let taps = kernelHeight * kernelWidth, pairs = (taps + 1) / 2
+            var interleaved = [Int16](repeating: 0, count: paddedChannels / 16 * pairs * 32)
+            var sums = [Int32](repeating: 0, count: paddedChannels)
+            for tap in 0..<taps {
                 for c in 0..<channels {
+                    let w = weights[tap * channels + c]
                     let slot = c < full ? c / 16 * 16 + (c % 2) * 8 + (c % 16) / 2 : c
-                    packed[tap * paddedChannels + slot] = Int16(weights[tap * channels + c])
-                    ordered[tap * paddedChannels + c] = Int16(weights[tap * channels + c])
+                    packed[tap * paddedChannels + slot] = Int16(w)
+                    sums[c] += Int32(w)
+                    // Lane of channel c (within its block: half h = k/8, i = k%8) and tap parity in lo or hi.
+                    let k = c % 16, (h, i) = (k / 8, k % 8)
+                    let lane = h * 8 + (i % 4) * 2 + tap % 2
+                    interleaved[((c / 16) * pairs + tap / 2) * 32 + (i < 4 ? 0 : 16) + lane] = Int16(w)
                 }
             }
             values = packed
-            channelOrder = ordered
+            tapPairs = interleaved
+            weightSums = sums
             self.bias = (0..<paddedChannels).map { $0 < channels ? (bias?[$0] ?? 0) : 0 }
         }
     }
@@ -65,11 +76,13 @@ extension QuantizedDepthwiseConv2D {
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         #if arch(x86_64)
         if path.usesAVX2 {
-            packed.channelOrder.withUnsafeBufferPointer { w in
+            packed.tapPairs.withUnsafeBufferPointer { w in
                 packed.bias.withUnsafeBufferPointer { b in
+                  packed.weightSums.withUnsafeBufferPointer { sums in
                     requantizer.withCRequantizer { rq in
                         var d = parla_qs8_depthwise(
-                            input: x, output: y, weights: w.baseAddress!, bias: b.baseAddress!, channels: packed.channels,
+                            input: x, output: y, weights: w.baseAddress!, bias: b.baseAddress!,
+                            weight_sums: sums.baseAddress!, channels: packed.channels,
                             padded_channels: packed.paddedChannels, input_height: window.inputHeight,
                             input_width: window.inputWidth, output_width: window.outputWidth,
                             kernel_height: window.kernelHeight, kernel_width: window.kernelWidth,
@@ -77,6 +90,7 @@ extension QuantizedDepthwiseConv2D {
                             pad_left: window.padLeft, input_zero_point: inputZeroPoint)
                         parla_qs8_depthwise_avx2(&d, rq, rows.lowerBound, rows.upperBound)
                     }
+                  }
                 }
             }
             return

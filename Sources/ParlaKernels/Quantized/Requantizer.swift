@@ -30,6 +30,9 @@ public struct Requantizer: Sendable, Equatable {
     /// The C kernels' table (`parla_qs8_requant`): 6 rows of the padded channel count — positive multiplier,
     /// max(shift, 0), max(-shift, 0), then the negative branch's three.
     let cTable: [Int32]
+    /// No shift is positive and no multiplier is Int32.min: the C kernels then skip the left shift and the
+    /// saturation fix (QuantizeMultiplier of a real scale below 1 always gives this).
+    let isSimple: Bool
 
     /// A requantizer from explicit fixed-point multipliers.
     public init(positive: [QuantizedMultiplier], negative: [QuantizedMultiplier]? = nil, outputZeroPoint: Int32,
@@ -54,6 +57,7 @@ public struct Requantizer: Sendable, Equatable {
         positiveShifts = split(positive) { $0.shift }
         negativeMultipliers = split(self.negative) { $0.multiplier }
         negativeShifts = split(self.negative) { $0.shift }
+        isSimple = (positive + self.negative).allSatisfy { $0.shift <= 0 && $0.multiplier != Int32.min }
         cTable = positiveMultipliers + positiveShifts.map { max($0, 0) } + positiveShifts.map { max(-$0, 0) }
             + negativeMultipliers + negativeShifts.map { max($0, 0) } + negativeShifts.map { max(-$0, 0) }
     }
@@ -111,7 +115,7 @@ extension Requantizer {
         cTable.withUnsafeBufferPointer { table in
             var rq = parla_qs8_requant(table: table.baseAddress!, stride: table.count / 6, zero_point: outputZeroPoint,
                                        activation_min: activationMin, activation_max: activationMax,
-                                       has_negative: hasNegativeBranch ? 1 : 0)
+                                       has_negative: hasNegativeBranch ? 1 : 0, simple: isSimple ? 1 : 0)
             return withUnsafePointer(to: &rq) { body($0) }
         }
     }
