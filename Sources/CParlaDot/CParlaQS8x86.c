@@ -233,17 +233,26 @@ int parla_qs8_cpu_avxvnni(void) {
 
 #define PARLA_VNNI __attribute__((target("avx2,avxvnni")))
 
-/// 4 taps of row `r` at tap j made unsigned (x + 128) and broadcast; the last partial quad is read byte by byte
-/// (zero padded: its weights are 0) so no row is read past its k values.
+/// The last partial quad of taps (k - j < 4 values) of a row made unsigned (x + 128) and broadcast, read byte by
+/// byte (zero padded: its weights are 0) so no row is read past its k values.
 static inline __attribute__((target("avx2,avxvnni"), always_inline)) __m256i quad(const int8_t *row, ptrdiff_t j, ptrdiff_t k) {
     int32_t v = 0;
-    if (j + 4 <= k) {
-        memcpy(&v, row + j, 4);
-    } else {
-        memcpy(&v, row + j, (size_t)(k - j));
-    }
+    memcpy(&v, row + j, (size_t)(k - j));
     return _mm256_xor_si256(_mm256_set1_epi32(v), _mm256_set1_epi8((char)0x80));
 }
+
+/// One step of the 4 x 16 VNNI tile: 4 taps of each of the 4 pixels (already unsigned and broadcast) times the
+/// 8-channel x 4-tap weight blocks u and v.
+#define PARLA_VNNI_STEP16(x0, x1, x2, x3, u, v)                                                                     \
+    a00 = _mm256_dpbusd_avx_epi32(a00, x0, u); a01 = _mm256_dpbusd_avx_epi32(a01, x0, v);                          \
+    a10 = _mm256_dpbusd_avx_epi32(a10, x1, u); a11 = _mm256_dpbusd_avx_epi32(a11, x1, v);                          \
+    a20 = _mm256_dpbusd_avx_epi32(a20, x2, u); a21 = _mm256_dpbusd_avx_epi32(a21, x2, v);                          \
+    a30 = _mm256_dpbusd_avx_epi32(a30, x3, u); a31 = _mm256_dpbusd_avx_epi32(a31, x3, v);
+#define PARLA_VNNI_STEP8(x0, x1, x2, x3, u)                                                                         \
+    a0 = _mm256_dpbusd_avx_epi32(a0, x0, u); a1 = _mm256_dpbusd_avx_epi32(a1, x1, u);                              \
+    a2 = _mm256_dpbusd_avx_epi32(a2, x2, u); a3 = _mm256_dpbusd_avx_epi32(a3, x3, u);
+#define PARLA_LOAD256(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define PARLA_UNSIGNED_QUAD(row, j) _mm256_xor_si256(_mm256_set1_epi32(load32((row) + (j))), flip)
 
 PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, const int8_t *weights, ptrdiff_t blocks,
                                         const int32_t *bias, const parla_qs8_requant *rq, int8_t *out,
@@ -253,31 +262,22 @@ PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, 
     const __m256i flip = _mm256_set1_epi8((char)0x80);
     rq_vectors r = rq_load(rq);
     ptrdiff_t b = 0;
-    // 4 pixels x 16 channels x 4 taps per step: 2 weight loads, 4 broadcasts, 8 vpdpbusd.
+    // 4 pixels x 16 channels x 4 taps per step: 2 weight loads, 4 broadcasts, 8 vpdpbusd. The last partial quad of
+    // taps (k not a multiple of 4) is read byte by byte after the loop.
     for (; b + 2 <= blocks; b += 2) {
         const int8_t *w0 = weights + b * kp * 8, *w1 = w0 + kp * 8;
         __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00;
         __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (ptrdiff_t j = 0; j < kp; j += 4) {
-            __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)(w0 + j * 8));
-            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w1 + j * 8));
-            __m256i x0, x1, x2, x3;
-            if (j < full) {
-                x0 = _mm256_xor_si256(_mm256_set1_epi32(load32(r0 + j)), flip);
-                x1 = _mm256_xor_si256(_mm256_set1_epi32(load32(r1 + j)), flip);
-                x2 = _mm256_xor_si256(_mm256_set1_epi32(load32(r2 + j)), flip);
-                x3 = _mm256_xor_si256(_mm256_set1_epi32(load32(r3 + j)), flip);
-            } else {
-                x0 = quad(r0, j, k); x1 = quad(r1, j, k); x2 = quad(r2, j, k); x3 = quad(r3, j, k);
-            }
-            a00 = _mm256_dpbusd_avx_epi32(a00, x0, u);
-            a01 = _mm256_dpbusd_avx_epi32(a01, x0, v);
-            a10 = _mm256_dpbusd_avx_epi32(a10, x1, u);
-            a11 = _mm256_dpbusd_avx_epi32(a11, x1, v);
-            a20 = _mm256_dpbusd_avx_epi32(a20, x2, u);
-            a21 = _mm256_dpbusd_avx_epi32(a21, x2, v);
-            a30 = _mm256_dpbusd_avx_epi32(a30, x3, u);
-            a31 = _mm256_dpbusd_avx_epi32(a31, x3, v);
+        for (ptrdiff_t j = 0; j < full; j += 4) {
+            __m256i u = PARLA_LOAD256(w0 + j * 8), v = PARLA_LOAD256(w1 + j * 8);
+            __m256i x0 = PARLA_UNSIGNED_QUAD(r0, j), x1 = PARLA_UNSIGNED_QUAD(r1, j);
+            __m256i x2 = PARLA_UNSIGNED_QUAD(r2, j), x3 = PARLA_UNSIGNED_QUAD(r3, j);
+            PARLA_VNNI_STEP16(x0, x1, x2, x3, u, v)
+        }
+        if (full < k) {
+            __m256i u = PARLA_LOAD256(w0 + full * 8), v = PARLA_LOAD256(w1 + full * 8);
+            __m256i x0 = quad(r0, full, k), x1 = quad(r1, full, k), x2 = quad(r2, full, k), x3 = quad(r3, full, k);
+            PARLA_VNNI_STEP16(x0, x1, x2, x3, u, v)
         }
         __m256i acc[8] = {a00, a01, a10, a11, a20, a21, a30, a31};
         store_tile16(acc, bias, &r, out, out_channels, count, b * 8);
@@ -285,24 +285,25 @@ PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, 
     for (; b < blocks; b++) {
         const int8_t *w = weights + b * kp * 8;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (ptrdiff_t j = 0; j < kp; j += 4) {
-            __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)(w + j * 8));
-            if (j < full) {
-                a0 = _mm256_dpbusd_avx_epi32(a0, _mm256_xor_si256(_mm256_set1_epi32(load32(r0 + j)), flip), u);
-                a1 = _mm256_dpbusd_avx_epi32(a1, _mm256_xor_si256(_mm256_set1_epi32(load32(r1 + j)), flip), u);
-                a2 = _mm256_dpbusd_avx_epi32(a2, _mm256_xor_si256(_mm256_set1_epi32(load32(r2 + j)), flip), u);
-                a3 = _mm256_dpbusd_avx_epi32(a3, _mm256_xor_si256(_mm256_set1_epi32(load32(r3 + j)), flip), u);
-            } else {
-                a0 = _mm256_dpbusd_avx_epi32(a0, quad(r0, j, k), u);
-                a1 = _mm256_dpbusd_avx_epi32(a1, quad(r1, j, k), u);
-                a2 = _mm256_dpbusd_avx_epi32(a2, quad(r2, j, k), u);
-                a3 = _mm256_dpbusd_avx_epi32(a3, quad(r3, j, k), u);
-            }
+        for (ptrdiff_t j = 0; j < full; j += 4) {
+            __m256i u = PARLA_LOAD256(w + j * 8);
+            __m256i x0 = PARLA_UNSIGNED_QUAD(r0, j), x1 = PARLA_UNSIGNED_QUAD(r1, j);
+            __m256i x2 = PARLA_UNSIGNED_QUAD(r2, j), x3 = PARLA_UNSIGNED_QUAD(r3, j);
+            PARLA_VNNI_STEP8(x0, x1, x2, x3, u)
+        }
+        if (full < k) {
+            __m256i u = PARLA_LOAD256(w + full * 8);
+            __m256i x0 = quad(r0, full, k), x1 = quad(r1, full, k), x2 = quad(r2, full, k), x3 = quad(r3, full, k);
+            PARLA_VNNI_STEP8(x0, x1, x2, x3, u)
         }
         __m256i acc[4] = {a0, a1, a2, a3};
         store_tile8(acc, bias, &r, out, out_channels, count, b * 8);
     }
 }
+#undef PARLA_VNNI_STEP16
+#undef PARLA_VNNI_STEP8
+#undef PARLA_LOAD256
+#undef PARLA_UNSIGNED_QUAD
 
 // MARK: Depthwise
 
