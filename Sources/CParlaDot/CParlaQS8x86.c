@@ -307,6 +307,22 @@ PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, 
 
 // MARK: Depthwise
 
+/// Sums over tap pairs of 16 channels at offset c: lo gets channels 0-3 and 8-11, hi 4-7 and 12-15.
+PARLA_AVX2_INLINE void depthwise_pairs(const int8_t *const *ptr, ptrdiff_t c, ptrdiff_t pairs, const int16_t *w,
+                                       __m256i *lo_out, __m256i *hi_out) {
+    __m256i lo = _mm256_setzero_si256(), hi = lo;
+    for (ptrdiff_t p = 0; p < pairs; p++) {
+        __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(ptr[2 * p] + c)));
+        __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(ptr[2 * p + 1] + c)));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1),
+                                                     _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32))));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1),
+                                                     _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32 + 16))));
+    }
+    *lo_out = lo;
+    *hi_out = hi;
+}
+
 /// Per output pixel the kernel taps' input pointers are gathered first (taps outside the image point at a row of
 /// zero points, which adds (zp - zp)·w = 0 like the reference's clipping), so the channel loop is the same for
 /// border and interior pixels. The zero point is folded into the bias (bias - zp·Σw); per block of 16 channels
@@ -348,21 +364,21 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
             if (taps % 2) ptr[taps] = ptr[taps - 1];  // its weights are 0
             int8_t *out = d->output + (oy * ow + ox) * C;
             for (ptrdiff_t c = 0; c < C; c += 16) {
-                const int whole = c + 16 <= C;
                 const int16_t *w = d->weights + (c / 16) * pairs * 32;
-                __m256i lo = _mm256_setzero_si256(), hi = lo;
-                for (ptrdiff_t p = 0; p < pairs; p++) {
-                    const int8_t *s0 = ptr[2 * p] + c, *s1 = ptr[2 * p + 1] + c;
-                    if (!whole) {  // never read past the input: the channels beyond C have zero weights
-                        if (s0 + 16 > end && ptr[2 * p] != zero_row) { memcpy(tail[2 * p], s0, (size_t)(C - c)); s0 = tail[2 * p]; }
-                        if (s1 + 16 > end && ptr[2 * p + 1] != zero_row) { memcpy(tail[2 * p + 1], s1, (size_t)(C - c)); s1 = tail[2 * p + 1]; }
+                __m256i lo, hi;
+                if (c + 16 <= C) {
+                    depthwise_pairs(ptr, c, pairs, w, &lo, &hi);
+                } else {
+                    // The last partial block: never read past the input (the channels beyond C have zero weights).
+                    const int8_t *part[2 * pairs];
+                    for (ptrdiff_t t = 0; t < 2 * pairs; t++) {
+                        part[t] = ptr[t] + c;
+                        if (ptr[t] != zero_row && part[t] + 16 > end) {
+                            memcpy(tail[t], part[t], (size_t)(C - c));
+                            part[t] = tail[t];
+                        }
                     }
-                    __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)s0));
-                    __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)s1));
-                    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1),
-                                                                 _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32))));
-                    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1),
-                                                                 _mm256_loadu_si256((const __m256i *)(const void *)(w + p * 32 + 16))));
+                    depthwise_pairs(part, 0, pairs, w, &lo, &hi);
                 }
                 __m256i a0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), load8(bias + c));
                 __m256i a1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), load8(bias + c + 8));
