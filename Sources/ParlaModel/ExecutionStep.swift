@@ -23,6 +23,19 @@ struct ExecutionStep {
         case quantizedPad(inputShape: [Int], outputShape: [Int], before: [Int], value: Int8)
         case quantizedConcat(inputs: [UnsafeBufferPointer<Int8>], [QuantizedConcat.InputRescale], pixels: Int)
         case copyBytes(Int)
+        case hardSwish
+        case logistic
+        case mul(UnsafeBufferPointer<Float>, FusedActivation)
+        case averagePool2d(Window2D, channels: Int, FusedActivation)
+        case resizeBilinear(QuantizedResize.Geometry)
+        case transposeConv2d(weights: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>?, TransposedWindow2D,
+                             inputChannels: Int, outputChannels: Int)
+        case quantizedLookup(Int8LookupTable)
+        case quantizedMul(UnsafeBufferPointer<Int8>, QuantizedMul.Parameters)
+        case quantizedAveragePool2d(Window2D, channels: Int, ClosedRange<Int32>)
+        case quantizedResizeBilinear(QuantizedResize.Geometry)
+        case quantizedTransposeConv2d(weights: [Int8], bias: [Int32], inputZeroPoint: Int32, TransposedWindow2D,
+                                      inputChannels: Int, outputChannels: Int, Requantizer)
     }
 
     /// The op and its shape, for profiles.
@@ -193,6 +206,59 @@ struct ExecutionStep {
             name = "int8 reshape"
             kernel = .copyBytes(model.tensors[out].count)
             source = x
+        case let .hardSwish(x, _):
+            name = "hard_swish"
+            kernel = .hardSwish
+            source = x
+        case let .logistic(x, _):
+            name = "logistic"
+            kernel = .logistic
+            source = x
+        case let .mul(a, b, _, activation):
+            name = model.tensors[b].count == model.tensors[a].count ? "mul" : "mul (per channel)"
+            kernel = .mul(resolver.buffer(b), activation)
+            source = a
+        case let .averagePool2d(x, _, window, channels, activation):
+            name = "average_pool2d \(window.kernelHeight)x\(window.kernelWidth)"
+            kernel = .averagePool2d(window, channels: channels, activation)
+            source = x
+        case let .resizeBilinear(x, _, geometry):
+            name = "resize_bilinear \(geometry.inputHeight)x\(geometry.inputWidth)->\(geometry.outputHeight)x\(geometry.outputWidth)"
+            kernel = .resizeBilinear(geometry)
+            source = x
+        case let .transposeConv2d(x, weights, bias, _, window, inputChannels, outputChannels):
+            name = "conv2d_transpose \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(inputChannels)->\(outputChannels)"
+            kernel = .transposeConv2d(weights: resolver.buffer(weights), bias: bias.map(resolver.buffer), window,
+                                      inputChannels: inputChannels, outputChannels: outputChannels)
+            source = x
+        case let .quantizedLookup(x, _, function):
+            name = "int8 \(function.rawValue)"
+            kernel = .quantizedLookup(function == .logistic ? Int8LookupTable.logistic(input: params(x), output: params(out))
+                                                            : Int8LookupTable.hardSwish(input: params(x), output: params(out)))
+            source = x
+        case let .quantizedMul(a, b, _, activation):
+            name = model.tensors[b].count == model.tensors[a].count ? "int8 mul" : "int8 mul (per channel)"
+            kernel = .quantizedMul(resolver.int8(b), QuantizedMul.Parameters(input1: params(a), input2: params(b),
+                                                                              output: params(out), activation: activation))
+            source = a
+        case let .quantizedAveragePool2d(x, _, window, channels, activation):
+            name = "int8 average_pool2d \(window.kernelHeight)x\(window.kernelWidth)"
+            kernel = .quantizedAveragePool2d(window, channels: channels, params(out).activationRange(activation))
+            source = x
+        case let .quantizedResizeBilinear(x, _, geometry):
+            name = "int8 resize_bilinear \(geometry.inputHeight)x\(geometry.inputWidth)->\(geometry.outputHeight)x\(geometry.outputWidth)"
+            kernel = .quantizedResizeBilinear(geometry)
+            source = x
+        case let .quantizedTransposeConv2d(x, weights, bias, _, window, inputChannels, outputChannels):
+            name = "int8 conv2d_transpose \(window.kernelHeight)x\(window.kernelWidth)/\(window.strideY) \(inputChannels)->\(outputChannels)"
+            let input = params(x)
+            let requantizer = Requantizer.convolution(
+                inputScale: input.scale, weightScales: model.tensors[weights].quantization!.scales, output: params(out),
+                activation: .none, preluSlopes: nil)
+            kernel = .quantizedTransposeConv2d(weights: model.withInt8Constant(weights) { Array($0) },
+                                               bias: model.int32Constant(bias), inputZeroPoint: input.zeroPoint, window,
+                                               inputChannels: inputChannels, outputChannels: outputChannels, requantizer)
+            source = x
         }
         input = raw(source)
         inputCount = model.tensors[source].count
@@ -249,6 +315,36 @@ struct ExecutionStep {
                                   before: before, value: value)
         case let .quantizedConcat(inputs, rescales, pixels):
             QuantizedConcat.fast(inputs: inputs, rescales: rescales, pixels: pixels, output: int8Output)
+        case .hardSwish:
+            HardSwish.fast(input: floatInput, output: floatOutput)
+        case .logistic:
+            Logistic.fast(input: floatInput, output: floatOutput)
+        case let .mul(other, activation):
+            Mul.fast(a: floatInput, b: other, output: floatOutput, activation: activation)
+        case let .averagePool2d(window, channels, activation):
+            AveragePool2D.fast(input: floatInput, output: floatOutput, window: window, channels: channels, activation: activation)
+        case let .resizeBilinear(geometry):
+            ResizeBilinear.fast(input: floatInput, output: floatOutput, geometry: geometry)
+        case let .transposeConv2d(weights, bias, window, inputChannels, outputChannels):
+            TransposeConv2D.fast(input: floatInput, weights: weights, bias: bias, output: floatOutput, window: window,
+                                 inputChannels: inputChannels, outputChannels: outputChannels)
+        case let .quantizedLookup(table):
+            table.fast(int8Input, output: int8Output)
+        case let .quantizedMul(other, parameters):
+            QuantizedMul.fast(int8Input, other, output: int8Output, parameters: parameters)
+        case let .quantizedAveragePool2d(window, channels, range):
+            QuantizedPool2D.averageFast(input: int8Input, output: int8Output, window: window, channels: channels,
+                                        activationRange: range)
+        case let .quantizedResizeBilinear(geometry):
+            QuantizedResize.bilinearFast(input: int8Input, output: int8Output, geometry: geometry)
+        case let .quantizedTransposeConv2d(weights, bias, zeroPoint, window, inputChannels, outputChannels, requantizer):
+            weights.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    QuantizedTransposeConv2D.fast(input: int8Input, inputZeroPoint: zeroPoint, weights: w, bias: b,
+                                                  output: int8Output, window: window, inputChannels: inputChannels,
+                                                  outputChannels: outputChannels, requantizer: requantizer)
+                }
+            }
         }
     }
 

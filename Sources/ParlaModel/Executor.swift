@@ -207,7 +207,10 @@ extension Operation {
         case let .prelu(input, slopes, _, _): return [input, slopes]
         case let .concat(inputs, _, _): return inputs
         case let .activation(input, _, _), let .maxPool2d(input, _, _, _, _), let .pad(input, _, _, _),
-             let .reshape(input, _): return [input]
+             let .reshape(input, _), let .hardSwish(input, _), let .logistic(input, _),
+             let .averagePool2d(input, _, _, _, _), let .resizeBilinear(input, _, _): return [input]
+        case let .mul(a, b, _, _): return [a, b]
+        case let .transposeConv2d(input, weights, bias, _, _, _, _): return [input, weights] + (bias.map { [$0] } ?? [])
         default: return []  // int8 ops prepare their constants at init
         }
     }
@@ -225,7 +228,12 @@ extension Operation {
         case let .activation(input, _, _), let .maxPool2d(input, _, _, _, _), let .pad(input, _, _, _),
              let .reshape(input, _), let .quantize(input, _), let .dequantize(input, _),
              let .quantizedMaxPool2d(input, _, _, _, _), let .quantizedPad(input, _, _, _),
-             let .quantizedReshape(input, _): return [input]
+             let .quantizedReshape(input, _), let .hardSwish(input, _), let .logistic(input, _),
+             let .averagePool2d(input, _, _, _, _), let .resizeBilinear(input, _, _), let .quantizedLookup(input, _, _),
+             let .quantizedAveragePool2d(input, _, _, _, _), let .quantizedResizeBilinear(input, _, _): return [input]
+        case let .mul(a, b, _, _), let .quantizedMul(a, b, _, _): return [a, b]
+        case let .transposeConv2d(input, weights, bias, _, _, _, _): return [input, weights] + (bias.map { [$0] } ?? [])
+        case let .quantizedTransposeConv2d(input, weights, bias, _, _, _, _): return [input, weights, bias]
         case let .prelu(input, slopes, _, _), let .quantizedPReLU(input, slopes, _, _): return [input, slopes]
         case let .concat(inputs, _, _), let .quantizedConcat(inputs, _, _): return inputs
         }
@@ -241,7 +249,13 @@ extension Operation {
              let .quantizedConv2d(_, _, _, output, _, _, _, _, _), let .quantizedDepthwiseConv2d(_, _, _, output, _, _, _, _),
              let .quantizedAdd(_, _, output, _, _), let .quantizedPReLU(_, _, output, _),
              let .quantizedMaxPool2d(_, output, _, _, _), let .quantizedPad(_, output, _, _),
-             let .quantizedConcat(_, output, _), let .quantizedReshape(_, output): return output
+             let .quantizedConcat(_, output, _), let .quantizedReshape(_, output),
+             let .hardSwish(_, output), let .logistic(_, output), let .mul(_, _, output, _),
+             let .averagePool2d(_, output, _, _, _), let .resizeBilinear(_, output, _),
+             let .transposeConv2d(_, _, _, output, _, _, _), let .quantizedLookup(_, output, _),
+             let .quantizedMul(_, _, output, _), let .quantizedAveragePool2d(_, output, _, _, _),
+             let .quantizedResizeBilinear(_, output, _), let .quantizedTransposeConv2d(_, _, _, output, _, _, _):
+            return output
         }
     }
 }

@@ -250,6 +250,43 @@ struct GraphValidator {
                 throw fail("\(label): cannot reshape \(shape(inputs[0])) to \(attributes.shape ?? outputTensor.shape)")
             }
             return .reshape(input: inputs[0], output: output)
+        case "hard_swish", "logistic":
+            try arity(1...1)
+            try expectOutput(shape(inputs[0]))
+            return entry.type == "logistic" ? .logistic(input: inputs[0], output: output)
+                                            : .hardSwish(input: inputs[0], output: output)
+        case "mul":
+            try arity(2...2)
+            try checkBroadcast(shape(inputs[0]), shape(inputs[1]), label)
+            try expectOutput(shape(inputs[0]))
+            return .mul(a: inputs[0], b: inputs[1], output: output, activation: activation)
+        case "average_pool2d":
+            try arity(1...1)
+            let x = try image(inputs[0])
+            guard let filter = attributes.filter, filter.count == 2 else {
+                throw fail("\(label): attribute 'filter' must be [height, width]")
+            }
+            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
+            return .averagePool2d(input: inputs[0], output: output, window: window, channels: x.c, activation: activation)
+        case "resize_bilinear":
+            try arity(1...1)
+            let geometry = try resizeGeometry(try image(inputs[0]), outputTensor.shape, attributes, label)
+            return .resizeBilinear(input: inputs[0], output: output, geometry: geometry)
+        case "conv2d_transpose":
+            try arity(2...3)
+            let x = try image(inputs[0])
+            try constant(inputs[1], "weight")
+            var bias: Int?
+            if inputs.count == 3 {
+                try constant(inputs[2], "bias")
+                bias = inputs[2]
+            }
+            let (window, outChannels) = try transposedWindow(x, weights: shape(inputs[1]), bias: bias.map { tensors[$0].count },
+                                                             attributes, label)
+            try expectOutput([1, window.outputHeight, window.outputWidth, outChannels])
+            return .transposeConv2d(input: inputs[0], weights: inputs[1], bias: bias, output: output, window: window,
+                                    inputChannels: x.c, outputChannels: outChannels)
         default:
             throw fail("\(label): unknown op type '\(entry.type)'")
         }
@@ -417,9 +454,115 @@ struct GraphValidator {
                 throw fail("\(label): cannot reshape \(shape(inputs[0])) to \(attributes.shape ?? shape(output))")
             }
             return .quantizedReshape(input: inputs[0], output: output)
+        case "hard_swish", "logistic":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try expectOutput(shape(inputs[0]))
+            return .quantizedLookup(input: inputs[0], output: output,
+                                    function: entry.type == "logistic" ? .logistic : .hardSwish)
+        case "mul":
+            try arity(2)
+            for index in inputs + [output] { try activationTensor(index) }
+            try checkBroadcast(shape(inputs[0]), shape(inputs[1]), label)
+            try expectOutput(shape(inputs[0]))
+            return .quantizedMul(a: inputs[0], b: inputs[1], output: output, activation: activation)
+        case "average_pool2d":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try sameQuantization(inputs[0], output)
+            let x = try image(inputs[0])
+            guard let filter = attributes.filter, filter.count == 2 else {
+                throw fail("\(label): attribute 'filter' must be [height, width]")
+            }
+            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            guard window.kernelHeight * window.kernelWidth <= 1 << 23 else {
+                throw fail("\(label): pooling window \(filter) is too large for int32 sums")
+            }
+            try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
+            return .quantizedAveragePool2d(input: inputs[0], output: output, window: window, channels: x.c,
+                                           activation: activation)
+        case "resize_bilinear":
+            try arity(1)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            try sameQuantization(inputs[0], output)
+            let geometry = try resizeGeometry(try image(inputs[0]), shape(output), attributes, label)
+            return .quantizedResizeBilinear(input: inputs[0], output: output, geometry: geometry)
+        case "conv2d_transpose":
+            try arity(3)
+            try activationTensor(inputs[0])
+            try activationTensor(output)
+            let x = try image(inputs[0])
+            let w = tensors[inputs[1]]
+            guard w.isConstant, w.dataType == .i8, w.shape.count == 4, w.shape[3] == x.c else {
+                throw fail("\(label): weight '\(w.name)' must be an i8 constant matching input channels \(x.c), found \(w.shape)")
+            }
+            guard let wq = w.quantization, wq.axis == 0, wq.scales.count == w.shape[0],
+                  wq.zeroPoints.allSatisfy({ $0 == 0 }) else {
+                throw fail("\(label): weight '\(w.name)' needs \(w.shape[0]) per-channel scales on axis 0 with zero points 0")
+            }
+            let b = tensors[inputs[2]]
+            guard b.isConstant, b.dataType == .i32 else {
+                throw fail("\(label): bias '\(b.name)' must be an i32 constant of \(w.shape[0]) values")
+            }
+            let (window, outChannels) = try transposedWindow(x, weights: w.shape, bias: b.count, attributes, label)
+            try expectOutput([1, window.outputHeight, window.outputWidth, outChannels])
+            return .quantizedTransposeConv2d(input: inputs[0], weights: inputs[1], bias: inputs[2], output: output,
+                                             window: window, inputChannels: x.c, outputChannels: outChannels)
         default:
             throw fail("\(label): op type '\(entry.type)' has no int8 form")
         }
+    }
+
+    /// `b` is the shape of `a`, or `[1, …, 1, C]` of the same rank with `C` = `a`'s last dimension.
+    private func checkBroadcast(_ a: [Int], _ b: [Int], _ label: String) throws {
+        let perChannel = b.count == a.count && b.last == a.last && b.dropLast().allSatisfy { $0 == 1 }
+        guard a == b || perChannel else {
+            throw fail("\(label): input shapes \(a) and \(b) cannot be multiplied (same shape or [1, ..., 1, C] only)")
+        }
+    }
+
+    /// The geometry of a resize from an NHWC input to the declared NHWC output (channels unchanged).
+    private func resizeGeometry(_ x: (h: Int, w: Int, c: Int), _ out: [Int], _ attributes: ModelDocument.Attributes,
+                                _ label: String) throws -> QuantizedResize.Geometry {
+        guard out.count == 4, out[0] == 1, out[3] == x.c,
+              let g = QuantizedResize.Geometry(inputHeight: x.h, inputWidth: x.w, outputHeight: out[1], outputWidth: out[2],
+                                               channels: x.c, alignCorners: attributes.alignCorners ?? false,
+                                               halfPixelCenters: attributes.halfPixelCenters ?? false) else {
+            throw fail("\(label): cannot resize [1, \(x.h), \(x.w), \(x.c)] to \(out) (alignCorners and halfPixelCenters exclude each other)")
+        }
+        return g
+    }
+
+    /// The window and output channels of a transposed convolution with OHWI weights of shape `weights`.
+    private func transposedWindow(_ x: (h: Int, w: Int, c: Int), weights w: [Int], bias: Int?,
+                                  _ attributes: ModelDocument.Attributes, _ label: String) throws -> (TransposedWindow2D, Int) {
+        guard w.count == 4, w[3] == x.c else {
+            throw fail("\(label): weight shape \(w) does not match input channels \(x.c)")
+        }
+        guard bias.map({ $0 == w[0] }) ?? true else {
+            throw fail("\(label): bias does not hold \(w[0]) values (one per output channel)")
+        }
+        guard (attributes.activation ?? "none") == "none" else {
+            throw fail("\(label): a transposed convolution takes no fused activation")
+        }
+        guard let strides = attributes.strides, strides.count == 2 else {
+            throw fail("\(label): attribute 'strides' must be [y, x]")
+        }
+        let mode: PaddingMode
+        switch attributes.padding {
+        case "same": mode = .same
+        case "valid": mode = .valid
+        default: throw fail("\(label): attribute 'padding' must be same or valid, not \(attributes.padding ?? "(missing)")")
+        }
+        guard let window = TransposedWindow2D(inputHeight: x.h, inputWidth: x.w, kernelHeight: w[1], kernelWidth: w[2],
+                                              strideY: strides[0], strideX: strides[1], padding: mode),
+              window.outputHeight * window.outputWidth * w[0] <= Self.maximumElements else {
+            throw fail("\(label): kernel \(w[1])x\(w[2]) stride \(strides) does not fit input \(x.h)x\(x.w)")
+        }
+        return (window, w[0])
     }
 
     private func parseActivation(_ text: String?, _ label: String) throws -> FusedActivation {

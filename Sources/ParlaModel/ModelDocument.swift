@@ -42,6 +42,8 @@ struct ModelDocument: Decodable {
         var paddings: [Int]?
         var shape: [Int]?
         var axis: Int?
+        var alignCorners: Bool?
+        var halfPixelCenters: Bool?
     }
 }
 
@@ -115,6 +117,14 @@ enum Operation: Sendable {
     case pad(input: Int, output: Int, before: [Int], after: [Int])
     case concat(inputs: [Int], output: Int, axis: Int)
     case reshape(input: Int, output: Int)
+    case hardSwish(input: Int, output: Int)
+    case logistic(input: Int, output: Int)
+    /// `b` has the shape of `a` or one value per channel (broadcast over pixels).
+    case mul(a: Int, b: Int, output: Int, activation: FusedActivation)
+    case averagePool2d(input: Int, output: Int, window: Window2D, channels: Int, activation: FusedActivation)
+    case resizeBilinear(input: Int, output: Int, geometry: QuantizedResize.Geometry)
+    case transposeConv2d(input: Int, weights: Int, bias: Int?, output: Int, window: TransposedWindow2D,
+                         inputChannels: Int, outputChannels: Int)
 
     // int8 ops (format version 2); quantization parameters come from the tensors.
     case quantize(input: Int, output: Int)
@@ -130,4 +140,16 @@ enum Operation: Sendable {
     case quantizedPad(input: Int, output: Int, before: [Int], after: [Int])
     case quantizedConcat(inputs: [Int], output: Int, axis: Int)
     case quantizedReshape(input: Int, output: Int)
+    /// HARD_SWISH or LOGISTIC through a 256-entry table built at load.
+    case quantizedLookup(input: Int, output: Int, function: LookupFunction)
+    case quantizedMul(a: Int, b: Int, output: Int, activation: FusedActivation)
+    case quantizedAveragePool2d(input: Int, output: Int, window: Window2D, channels: Int, activation: FusedActivation)
+    case quantizedResizeBilinear(input: Int, output: Int, geometry: QuantizedResize.Geometry)
+    case quantizedTransposeConv2d(input: Int, weights: Int, bias: Int, output: Int, window: TransposedWindow2D,
+                                  inputChannels: Int, outputChannels: Int)
+
+    /// The element-wise functions int8 graphs tabulate.
+    enum LookupFunction: String, Sendable {
+        case hardSwish = "hard_swish", logistic
+    }
 }

@@ -72,6 +72,11 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    func testSelfieSegmentationMatchesTFLite() throws {
+        // Person probabilities (after the model's sigmoid) over 256x256 pixels.
+        for (key, error) in try parity("selfie_segmentation") { XCTAssertLessThan(error, 1e-3, key) }
+    }
+
     func testIrisLandmarkMatchesTFLite() throws {
         for (key, error) in try parity("iris_landmark") { XCTAssertLessThan(error, 0.01, key) }
     }

@@ -61,10 +61,12 @@ final class QuantizedModelTests: XCTestCase {
     func testFaceLandmarkInt8IsBitExact() throws { try checkGolden("face_landmark") }
     func testIrisLandmarkInt8IsBitExact() throws { try checkGolden("iris_landmark") }
     func testFaceDetectorInt8IsBitExact() throws { try checkGolden("face_detection_short_range") }
+    func testSelfieSegmentationInt8IsBitExact() throws { try checkGolden("selfie_segmentation") }
 
     func testThreadsGiveIdenticalResults() throws {
         try checkGolden("face_landmark", threads: 3)
         try checkGolden("face_detection_short_range", threads: 2)
+        try checkGolden("selfie_segmentation", threads: 2)
     }
 
     /// The int8 face mesh on the test portrait's face crop stays within 1 % of the inter-ocular distance of the

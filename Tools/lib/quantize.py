@@ -19,6 +19,7 @@ Requantization multipliers are derived from the stored float32 scales in float64
 (docs/model-format.md), so the Swift executor computes identical integers.
 """
 import copy
+import math
 
 import numpy as np
 
@@ -65,6 +66,61 @@ def _max_pool(x, attrs, pad_value):
     return win.max(axis=(2, 3))[None]
 
 
+def _avg_pool(x, attrs):
+    """Average over the window clipped to the image (padding never counted), float."""
+    kh, kw = attrs["filter"]
+    win = _windows(x, kh, kw, attrs["strides"], attrs["padding"], np.nan)
+    return np.nanmean(win, axis=(2, 3))[None]
+
+
+def _transpose_out(size, k, stride, padding):
+    """Output size and leading padding of a transposed convolution (TFLite's rule, input/output swapped)."""
+    out = size * stride if padding == "same" else (size - 1) * stride + k
+    total = max((size - 1) * stride + k - out, 0)
+    return out, total // 2
+
+
+def _conv_transpose(x, w, strides, padding, acc=np.float32):
+    """x [1,H,W,Ci], w [Co,kh,kw,Ci] -> [1,OH,OW,Co]: each input pixel scatters w·x at (iy·s - pad + ky, ...)."""
+    _, h, wd, _ = x.shape
+    co, kh, kw, _ = w.shape
+    oh, top = _transpose_out(h, kh, strides[0], padding)
+    ow, left = _transpose_out(wd, kw, strides[1], padding)
+    full = np.zeros(((h - 1) * strides[0] + kh, (wd - 1) * strides[1] + kw, co), acc)
+    for ky in range(kh):
+        for kx in range(kw):
+            part = np.tensordot(x[0].astype(acc), w[:, ky, kx, :].astype(acc), axes=([2], [1]))  # [H, W, Co]
+            full[ky:ky + (h - 1) * strides[0] + 1:strides[0], kx:kx + (wd - 1) * strides[1] + 1:strides[1]] += part
+    return full[top:top + oh, left:left + ow][None]
+
+
+def resize_coordinates(in_size, out_size, align_corners, half_pixel):
+    """TFLite's float bilinear source coordinates: (lower index, upper index, fraction) per output index."""
+    scale = (in_size - 1) / (out_size - 1) if align_corners and out_size > 1 else in_size / out_size
+    scale = np.float32(scale)
+    v = np.arange(out_size, dtype=np.float32)
+    pos = ((v + np.float32(0.5)) * scale - np.float32(0.5)) if half_pixel else v * scale
+    lower = np.maximum(np.floor(pos), 0).astype(np.int64)
+    upper = np.minimum(np.ceil(pos), in_size - 1).astype(np.int64)
+    return lower, upper, (pos - lower).astype(np.float32)
+
+
+def _resize_bilinear(x, out_h, out_w, align_corners, half_pixel):
+    _, h, w, _ = x.shape
+    y0, y1, fy = resize_coordinates(h, out_h, align_corners, half_pixel)
+    x0, x1, fx = resize_coordinates(w, out_w, align_corners, half_pixel)
+    img = x[0]
+    fy = fy[:, None, None]
+    fx = fx[None, :, None]
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bottom = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    return (top * (1 - fy) + bottom * fy)[None]
+
+
+def hard_swish(x):
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
 def _act(y, activation):
     if activation == "relu":
         return np.maximum(y, 0)
@@ -83,12 +139,13 @@ def run_float(graph, feeds):
     values = {name: t["data"] for name, t in graph.tensors.items() if t["data"] is not None}
     values.update({k: np.asarray(v, dtype=np.float32) for k, v in feeds.items()})
     for op in graph.ops:
-        values[op["outputs"][0]] = _float_op(op, [values[n] for n in op["inputs"]])
+        out = op["outputs"][0]
+        values[out] = _float_op(op, [values[n] for n in op["inputs"]], graph.tensors[out]["shape"])
     return values
 
 
-def _float_op(op, x):
-    """One float op on numpy inputs."""
+def _float_op(op, x, out_shape=None):
+    """One float op on numpy inputs (`out_shape`: the output tensor's shape, for resizes)."""
     a = op["attributes"]
     kind = op["type"]
     if kind == "conv2d":
@@ -107,6 +164,18 @@ def _float_op(op, x):
         y = _act(_max_pool(x[0], a, -np.inf), a.get("activation"))
     elif kind == "pad":
         y = _pad(x[0], a["paddings"], 0)
+    elif kind == "average_pool2d":
+        y = _act(_avg_pool(x[0], a), a.get("activation"))
+    elif kind == "mul":
+        y = _act(x[0] * x[1], a.get("activation"))
+    elif kind == "hard_swish":
+        y = hard_swish(x[0])
+    elif kind == "logistic":
+        y = 1 / (1 + np.exp(-np.clip(x[0].astype(np.float64), -80, 80)))
+    elif kind == "resize_bilinear":
+        y = _resize_bilinear(x[0], out_shape[1], out_shape[2], a["alignCorners"], a["halfPixelCenters"])
+    elif kind == "conv2d_transpose":
+        y = _conv_transpose(x[0], x[1], a["strides"], a["padding"]) + (x[2] if len(x) > 2 else 0)
     elif kind == "reshape":
         y = x[0].reshape(a["shape"])
     elif kind == "concat":
@@ -199,7 +268,62 @@ def equalize(graph, inputs, strength=0.5):
     return g
 
 
+def equalize_relu_depthwise(graph, inputs):
+    """Equalization of conv -> ReLU -> depthwise chains; returns a new graph with the same float function.
+
+    Where a conv or depthwise conv (no fused activation) feeds only a RELU whose output feeds only a depthwise conv,
+    channel c of the ReLU tensor is divided by s[c] = peak[c] / max(peak) (the producer's weights and bias: ReLU
+    commutes with a positive scale) and the depthwise weights of channel c are multiplied by s[c]. Both weights are
+    quantized per channel, so neither pays for it, and the int8 ReLU tensor, quantized per tensor, then spends its
+    256 levels on every channel alike (peak[c] = max value over the calibration `inputs`).
+    """
+    g = copy.copy(graph)
+    g.tensors = {n: dict(t) for n, t in graph.tensors.items()}
+    consumers = {}
+    for op in g.ops:
+        for n in op["inputs"]:
+            consumers.setdefault(n, []).append(op)
+    chains = []
+    for op in g.ops:
+        if op["type"] not in ("conv2d", "depthwise_conv2d") or op["attributes"].get("activation", "none") != "none":
+            continue
+        out = op["outputs"][0]
+        users = consumers.get(out, [])
+        if len(users) != 1 or users[0]["type"] != "relu" or out in g.outputs:
+            continue
+        relu_out = users[0]["outputs"][0]
+        after = consumers.get(relu_out, [])
+        if len(after) != 1 or after[0]["type"] != "depthwise_conv2d" or after[0]["inputs"][0] != relu_out \
+                or relu_out in g.outputs or len(consumers[op["inputs"][1]]) != 1 \
+                or len(consumers[after[0]["inputs"][1]]) != 1 \
+                or (len(op["inputs"]) > 2 and len(consumers[op["inputs"][2]]) != 1):
+            continue
+        chains.append((op, relu_out, after[0]))
+    peak = {}
+    for feeds in inputs:
+        values = run_float(graph, feeds)
+        for _, relu_out, _ in chains:
+            v = values[relu_out]
+            peak[relu_out] = np.maximum(peak.get(relu_out, 0), v.reshape(-1, v.shape[-1]).max(0))
+    for producer, relu_out, dw in chains:
+        r = peak[relu_out].astype(np.float64)
+        r = np.maximum(r, r.max() * 1e-3)  # dead channels: no huge factors
+        s = r / r.max()
+        axis_shape = (-1, 1, 1, 1) if producer["type"] == "conv2d" else (1, 1, 1, -1)
+        w = g.tensors[producer["inputs"][1]]
+        g.tensors[producer["inputs"][1]] = dict(w, data=(w["data"] / s.reshape(axis_shape)).astype(np.float32))
+        if len(producer["inputs"]) > 2:
+            b = g.tensors[producer["inputs"][2]]
+            g.tensors[producer["inputs"][2]] = dict(b, data=(b["data"] / s).astype(np.float32))
+        w = g.tensors[dw["inputs"][1]]
+        g.tensors[dw["inputs"][1]] = dict(w, data=(w["data"] * s.reshape(1, 1, 1, -1)).astype(np.float32))
+    return g
+
+
 # ----------------------------------------------------------------------------------------- quantization
+
+LOGISTIC_OUTPUT = (np.float32(1.0 / 256.0), -128)
+
 
 def activation_params(lo, hi):
     """(scale, zero point) for int8 asymmetric over [lo, hi] (which contains 0); scale is float32."""
@@ -223,7 +347,7 @@ def quantize_weights(w, axis):
 
 
 def head_ops(ops, producer, outputs):
-    """Indices of the convs that produce graph outputs (through reshape/concat) and of those reshapes/concats."""
+    """Indices of the convs that produce graph outputs (through reshape/concat/logistic) and of those ops."""
     heads, stack = set(), list(outputs)
     while stack:
         p = producer.get(stack.pop())
@@ -233,7 +357,11 @@ def head_ops(ops, producer, outputs):
         if op["type"] in ("reshape", "concat"):
             heads.add(p)
             stack += op["inputs"]
-        elif op["type"] in ("conv2d", "depthwise_conv2d") and op["attributes"].get("activation", "none") == "none":
+        elif op["type"] == "logistic":
+            heads.add(p)
+            stack += op["inputs"]
+        elif op["type"] in ("conv2d", "depthwise_conv2d", "conv2d_transpose") \
+                and op["attributes"].get("activation", "none") == "none":
             heads.add(p)
     return heads
 
@@ -245,8 +373,9 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
     inputs without one use the calibrated range. percentile: e.g. 99.99 to clip activation ranges.
     fuse_add_prelu: fold PReLU into the preceding ADD's output requantization (per-channel negative output
     multipliers, ParlaKernels QuantizedAdd with preluSlopes): the sum is rounded to int8 once, not twice.
-    float_heads: the convs producing the graph outputs (and reshapes/concats after them) stay float32, fed by a
-    DEQUANTIZE of their int8 input, so the outputs (e.g. landmark pixels) are not rounded to 256 levels.
+    float_heads: the convs producing the graph outputs (and reshapes/concats/logistics after them) stay float32, fed
+    by a DEQUANTIZE of their int8 input, so the outputs (e.g. landmark pixels, a mask's logits, whose range spans
+    hundreds) are not rounded to 256 levels.
     """
     input_ranges = input_ranges or {}
     consumers = {}
@@ -283,7 +412,7 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
     for name in graph.inputs:
         lo, hi = input_ranges.get(name) or ranges.range(name, percentile)
         params[name] = activation_params(lo, hi)
-    share = {"max_pool2d", "pad", "reshape"}
+    share = {"max_pool2d", "pad", "reshape", "average_pool2d", "resize_bilinear"}
     # Concat: one range over all inputs and the output, pushed back through reshapes to the real producers.
     unified = {}
     for op in ops:
@@ -308,6 +437,8 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
             params[out] = params[op["inputs"][0]]
         elif op["type"] == "concat":
             params[out] = unified[out]
+        elif op["type"] == "logistic":
+            params[out] = LOGISTIC_OUTPUT  # TFLite's fixed int8 sigmoid output: [0, 1) in steps of 1/256
         else:
             params[out] = activation_params(*ranges.range(out, percentile))
     for op in ops:
@@ -340,7 +471,7 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
         if k in floats:
             if kind != "concat" and kind != "reshape" and ins[0] not in tensors:
                 activation(ins[0], graph.tensors[ins[0]]["shape"])
-            if kind in ("conv2d", "depthwise_conv2d"):
+            if kind in ("conv2d", "depthwise_conv2d", "conv2d_transpose"):
                 x = ins[0] + "/dequantized"
                 if x not in tensors:
                     tensors[x] = {"shape": graph.tensors[ins[0]]["shape"], "dtype": "f32", "data": None}
@@ -354,9 +485,9 @@ def quantize_graph(graph, ranges, input_ranges=None, percentile=None, float_head
         if kind == "prelu":
             slope = graph.tensors[ins[1]]["data"].reshape(-1).astype(np.float32)
             tensors[ins[1]] = {"shape": [slope.size], "dtype": "f32", "data": slope}
-        if kind in ("conv2d", "depthwise_conv2d"):
+        if kind in ("conv2d", "depthwise_conv2d", "conv2d_transpose"):
             w = graph.tensors[op["inputs"][1]]["data"]
-            axis = 0 if kind == "conv2d" else 3
+            axis = 3 if kind == "depthwise_conv2d" else 0
             wq, ws = quantize_weights(w, axis)
             s_in = params[ins[0]][0]
             wname = op["inputs"][1] + "/int8"
@@ -445,6 +576,98 @@ def add_multipliers(s1, s2, s_out, alpha=None):
     return m1, m2, out, neg
 
 
+def mul_multiplier(s1, s2, s_out):
+    """TFLite int8 MUL: (x1 - z1)(x2 - z2) scaled by s1·s2/s_out (float64, in this order)."""
+    return fp.quantize_multiplier(float(s1) * float(s2) / float(s_out))
+
+
+def _round_half_away_f64(v):
+    """std::round of float64 values (exact: no float32 double rounding)."""
+    v = np.asarray(v, np.float64)
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def exp_deterministic(x):
+    """e^x from + - * / only (ParlaKernels Int8LookupTable.exponential, same operations in the same order), so
+    the int8 LOGISTIC table is identical on every platform: x = k·ln2 + r, Taylor series of e^r (degree 13,
+    |r| <= ln2/2), times 2^k by exact doublings. x is clamped to [-40, 40]."""
+    x = min(max(float(x), -40.0), 40.0)
+    ln2 = 0.6931471805599453
+    v = x / ln2
+    f = float(math.floor(v))
+    k = f + 1.0 if v - f >= 0.5 else f
+    r = x - k * ln2
+    p = 1.0
+    for i in range(13, 0, -1):
+        p = 1.0 + r * p / float(i)
+    for _ in range(int(abs(k))):
+        p = p * 2.0 if k > 0 else p * 0.5
+    return p
+
+
+def lookup_table(kind, input_params, output_params):
+    """The 256-entry int8 table of HARD_SWISH or LOGISTIC (ParlaKernels Int8LookupTable): input value in float32
+    s·(q - z), the function (float32 for hard swish, float64 through exp_deterministic for the sigmoid, rounded to
+    float32), quantized as QuantizedConversion.quantize (float32 division, round half away, clamp)."""
+    s_in, z_in = np.float32(input_params[0]), int(input_params[1])
+    s_out, z_out = np.float32(output_params[0]), int(output_params[1])
+    table = np.zeros(256, np.int8)
+    for q in range(-128, 128):
+        x = np.float32(s_in * np.float32(q - z_in))
+        if kind == "hard_swish":
+            f = np.float32(np.float32(x * np.minimum(np.maximum(x + np.float32(3), np.float32(0)), np.float32(6)))
+                           / np.float32(6))
+        else:
+            f = np.float32(1.0 / (1.0 + exp_deterministic(-float(x))))
+        r = float(_round_half_away_f64(np.float32(f / s_out)))
+        r = min(max(r, -512.0), 512.0)
+        table[q + 128] = int(min(max(int(r) + z_out, -128), 127))
+    return table
+
+
+def _average_pool_int8(x, attrs):
+    """QuantizedPool2D.averageReference: int32 window sum (window clipped to the image), divided with rounding
+    half away from zero ((sum ± count/2) / count truncated)."""
+    kh, kw = attrs["filter"]
+    win = _windows(x.astype(np.float64), kh, kw, attrs["strides"], attrs["padding"], np.nan)
+    count = np.sum(~np.isnan(win), axis=(2, 3)).astype(np.int64)
+    total = np.nansum(win, axis=(2, 3)).astype(np.int64)
+    half = count // 2
+    avg = np.where(total > 0, (total + half) // count, -((-total + half) // count))
+    return avg[None]
+
+
+def resize_bilinear_int8(x, out_h, out_w, align_corners, half_pixel):
+    """TFLite ResizeBilinearInteger (ParlaKernels QuantizedResize.bilinearReference): 10-bit fixed-point source
+    coordinates, int64 weighted sum of the four neighbours, divided by 2^20 rounding half away from zero."""
+    _, h, w, _ = x.shape
+
+    def coords(in_size, out_size):
+        if align_corners and out_size > 1:
+            scale = ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+        else:
+            scale = ((1 << 10) * in_size + out_size // 2) // out_size
+        v = np.arange(out_size, dtype=np.int64)
+        scaled = v * scale + scale // 2 - (1 << 9) if half_pixel else v * scale
+        # C division truncates toward zero.
+        lower = np.maximum(np.where(scaled >= 0, scaled // 1024, -((-scaled) // 1024)), 0)
+        up = scaled + 1023
+        upper = np.minimum(np.where(up >= 0, up // 1024, -((-up) // 1024)), in_size - 1)
+        return scaled, lower, upper
+
+    iy, y0, y1 = coords(h, out_h)
+    ix, x0, x1 = coords(w, out_w)
+    one = 1 << 10
+    fy = (iy - one * y0)[:, None, None]
+    fx = (ix - one * x0)[None, :, None]
+    img = x[0].astype(np.int64)
+    total = img[y0][:, x0] * (one - fy) * (one - fx) + img[y1][:, x0] * fy * (one - fx) + \
+        img[y0][:, x1] * (one - fy) * fx + img[y1][:, x1] * fy * fx
+    rounded = np.where(total > 0, total + (1 << 19), total - (1 << 19))
+    q = np.where(rounded >= 0, rounded // (1 << 20), -((-rounded) // (1 << 20)))
+    return q.astype(np.int8)[None]
+
+
 def simulate(qgraph, feeds, keep_all=False):
     """Runs the int8 graph with the executor's integer arithmetic; returns outputs (float) by name, or
     every tensor (int8 activations as int8 arrays) with keep_all."""
@@ -495,6 +718,31 @@ def simulate(qgraph, feeds, keep_all=False):
             pos = _multipliers(np.full(values[ins[1]].size, identity))
             neg = _multipliers(identity * values[ins[1]].astype(np.float64))
             y = _epilogue(values[ins[0]].astype(np.int64) - z_in, pos, neg, z_out, -128, 127)
+        elif kind == "conv2d_transpose":
+            s_in, z_in = qp(ins[0])
+            s_out, z_out = qp(out)
+            x = values[ins[0]].astype(np.int64) - z_in
+            acc = _conv_transpose(x, values[ins[1]].astype(np.int64), a["strides"], a["padding"], np.int64) + \
+                values[ins[2]].astype(np.int64)
+            pos, _ = requant_multipliers(s_in, np.asarray(T[ins[1]]["scales"], np.float32), s_out)
+            lo, hi = _clamp_bounds(a.get("activation"), s_out, z_out)
+            y = _epilogue(acc, pos, None, z_out, lo, hi)
+        elif kind == "mul":
+            (s1, z1), (s2, z2), (s_out, z_out) = qp(ins[0]), qp(ins[1]), qp(out)
+            m = mul_multiplier(s1, s2, s_out)
+            acc = (values[ins[0]].astype(np.int64) - z1) * (values[ins[1]].astype(np.int64) - z2)
+            lo, hi = _clamp_bounds(a.get("activation"), s_out, z_out)
+            y = np.clip(fp.multiply_by_quantized_multiplier(acc, m[0], m[1]) + z_out, lo, hi).astype(np.int8)
+        elif kind in ("hard_swish", "logistic"):
+            table = lookup_table(kind, qp(ins[0]), qp(out))
+            y = table[values[ins[0]].astype(np.int64) + 128]
+        elif kind == "average_pool2d":
+            y = _average_pool_int8(values[ins[0]], a)
+            lo, hi = _clamp_bounds(a.get("activation"), *qp(out))
+            y = np.clip(y, lo, hi).astype(np.int8)
+        elif kind == "resize_bilinear":
+            shape = T[out]["shape"]
+            y = resize_bilinear_int8(values[ins[0]], shape[1], shape[2], a["alignCorners"], a["halfPixelCenters"])
         elif kind == "max_pool2d":
             y = _max_pool(values[ins[0]], a, -128)
         elif kind == "pad":

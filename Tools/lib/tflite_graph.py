@@ -4,8 +4,11 @@ Parsing uses the PyPI package `tflite` (pinned by Tools/convert-models). What ha
   * the real op code is max(builtin_code, deprecated_builtin_code) (older files only fill the deprecated byte);
   * DEQUANTIZE ops that turn fp16 constants into fp32 are folded: their outputs become fp32 constants;
   * PAD paddings and RESHAPE target shapes are read from their constant inputs into attributes;
+  * RESIZE_BILINEAR sizes and flags, and MediaPipe's custom Convolution2DTransposeBias options (padding, strides)
+    are read into attributes; MUL broadcasts only a [1, 1, 1, C] (or same-shape) second operand;
   * fused activations and padding modes are translated; anything else is refused with a clear message.
-Layouts stay TFLite's: activations NHWC, conv weights OHWI, depthwise weights 1HWC, PReLU slopes [..., C].
+Layouts stay TFLite's: activations NHWC, conv weights OHWI (also the transposed conv's), depthwise weights 1HWC,
+PReLU slopes [..., C].
 """
 import numpy as np
 import tflite
@@ -15,6 +18,8 @@ from tflite.TensorType import TensorType
 OP_NAMES = {v: k for k, v in BuiltinOperator.__dict__.items() if not k.startswith("_")}
 ACTIVATIONS = {0: "none", 1: "relu", 3: "relu6"}
 PADDINGS = {0: "same", 1: "valid"}
+# TfLitePadding of MediaPipe's custom ops (TfLiteTransposeConvParams): 0 unknown, 1 same, 2 valid.
+CUSTOM_PADDINGS = {1: "same", 2: "valid"}
 NUMPY_TYPES = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16, TensorType.INT32: np.int32}
 
 
@@ -85,6 +90,8 @@ def read_tflite(data: bytes) -> Graph:
         op = sg.Operators(k)
         code_table = model.OperatorCodes(op.OpcodeIndex())
         code = OP_NAMES.get(max(code_table.BuiltinCode(), code_table.DeprecatedBuiltinCode()), "?")
+        if code == "CUSTOM":
+            code = "CUSTOM:" + code_table.CustomCode().decode()
         ins = [int(i) for i in op.InputsAsNumpy()]
         outs = [int(i) for i in op.OutputsAsNumpy()]
         where = f"op {k} {code}"
@@ -144,6 +151,39 @@ def read_tflite(data: bytes) -> Graph:
             rank = len(shapes[outs[0]])
             kind = "concat"
             attrs = {"axis": o.Axis() % rank, "activation": _activation(o.FusedActivationFunction(), where)}
+        elif code in ("HARD_SWISH", "LOGISTIC"):
+            kind = code.lower()
+        elif code == "MUL":
+            o = _options(op, tflite.MulOptions)
+            a, b = shapes[ins[0]], shapes[ins[1]]
+            channel = len(b) == len(a) and b[-1] == a[-1] and all(d == 1 for d in b[:-1])
+            if a != b and not channel:
+                raise ConversionError(f"{where}: MUL broadcasts only a [1, ..., 1, C] second operand, found {a} x {b}")
+            kind = "mul"
+            attrs = {"activation": _activation(o.FusedActivationFunction(), where)}
+        elif code == "AVERAGE_POOL_2D":
+            o = _options(op, tflite.Pool2DOptions)
+            kind = "average_pool2d"
+            attrs = {"filter": [o.FilterHeight(), o.FilterWidth()], "strides": [o.StrideH(), o.StrideW()],
+                     "padding": PADDINGS[o.Padding()], "activation": _activation(o.FusedActivationFunction(), where)}
+        elif code == "RESIZE_BILINEAR":
+            o = _options(op, tflite.ResizeBilinearOptions)
+            size = constants.get(ins[1])
+            if size is None or [int(v) for v in size] != shapes[outs[0]][1:3]:
+                raise ConversionError(f"{where}: the size must be a constant equal to the output's height and width")
+            kind = "resize_bilinear"
+            attrs = {"alignCorners": bool(o.AlignCorners()), "halfPixelCenters": bool(o.HalfPixelCenters())}
+            ins = ins[:1]
+        elif code == "CUSTOM:Convolution2DTransposeBias":
+            raw = bytes(op.CustomOptionsAsNumpy()) if op.CustomOptionsLength() else b""
+            if len(raw) != 12:
+                raise ConversionError(f"{where}: expected 12 bytes of TfLiteTransposeConvParams, found {len(raw)}")
+            padding, stride_w, stride_h = np.frombuffer(raw, "<i4").tolist()
+            if padding not in CUSTOM_PADDINGS:
+                raise ConversionError(f"{where}: padding {padding} is not supported")
+            kind = "conv2d_transpose"
+            attrs = {"strides": [stride_h, stride_w], "padding": CUSTOM_PADDINGS[padding], "activation": "none"}
+            ins = ins[:3]
         else:
             raise ConversionError(f"{where}: op is not supported")
         if any(i < 0 for i in ins):

@@ -20,6 +20,15 @@ public struct Int8LookupTable: Sendable, Equatable {
     /// The real HARD_SWISH function the table samples.
     public static func hardSwishReference(_ x: Float) -> Float { x * min(max(x + 3, 0), 6) / 6 }
 
+    /// LOGISTIC: `1 / (1 + e^-x)`, with e^x from `Logistic.exponential` (no libm, identical on every platform and
+    /// in Tools/lib/quantize.py `lookup_table`).
+    public static func logistic(input: QuantizationParameters, output: QuantizationParameters) -> Int8LookupTable {
+        Int8LookupTable(input: input, output: output, function: logisticReference)
+    }
+
+    /// The real LOGISTIC function the table samples (double precision, rounded to float).
+    public static func logisticReference(_ x: Float) -> Float { Float(1 / (1 + Logistic.exponential(-Double(x)))) }
+
     /// Plain scalar reference: looks each value up.
     public func reference(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>) {
         precondition(input.count >= output.count, "lookup: input too small")

@@ -1,0 +1,65 @@
+extension HardSwish {
+    /// Fast version of `reference`: SIMD8 body, scalar tail; identical results (same operations per lane).
+    public static func fast(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count >= output.count, "hard_swish: input smaller than output")
+        guard let pi = input.baseAddress, let po = output.baseAddress else { return }
+        let n = output.count, vectorEnd = n / 8 * 8
+        let three = SIMD8<Float>(repeating: 3), sixth = SIMD8<Float>(repeating: 1 / 6)
+        var i = 0
+        while i < vectorEnd {
+            let x = UnsafeRawPointer(pi + i).loadUnaligned(as: SIMD8<Float>.self)
+            let gate = (x + three).clamped(lower: 0, upper: 6)
+            UnsafeMutableRawPointer(po + i).storeBytes(of: x * gate * sixth, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            po[i] = apply(pi[i])
+            i += 1
+        }
+    }
+}
+
+extension Logistic {
+    /// Fast sigmoid: SIMD8 e^-x in float (x = k·ln2 + r, degree-6 polynomial of e^r, 2^k from the exponent bits),
+    /// within 2e-7 of `reference`; inputs beyond ±87 saturate to 0 or 1. Scalar tail through the same lanes.
+    public static func fast(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count >= output.count, "logistic: input smaller than output")
+        guard let pi = input.baseAddress, let po = output.baseAddress else { return }
+        let n = output.count
+        var i = 0
+        while i < n {
+            let lanes = min(8, n - i)
+            var x = SIMD8<Float>()
+            if lanes == 8 {
+                x = UnsafeRawPointer(pi + i).loadUnaligned(as: SIMD8<Float>.self)
+            } else {
+                for l in 0..<lanes { x[l] = pi[i + l] }
+            }
+            let y = 1 / (1 + exponential8(-x))
+            if lanes == 8 {
+                UnsafeMutableRawPointer(po + i).storeBytes(of: y, as: SIMD8<Float>.self)
+            } else {
+                for l in 0..<lanes { po[i + l] = y[l] }
+            }
+            i += lanes
+        }
+    }
+
+    /// e^x for 8 lanes (Cephes expf's reduction and polynomial), x clamped to [-87, 87].
+    @inline(__always) static func exponential8(_ value: SIMD8<Float>) -> SIMD8<Float> {
+        let x = value.clamped(lower: -87, upper: 87)
+        let k = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        // ln2 split in a high part with few mantissa bits and the rest, so k·ln2hi is exact.
+        let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
+        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_1e-1
+        let er = p * r * r + r + 1
+        var bits = SIMD8<Int32>()
+        for l in 0..<8 { bits[l] = (Int32(k[l]) &+ 127) &<< 23 }
+        return er * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+@testable import ParlaKernels
+import ParlaTestSupport
+import XCTest
+
+/// The int8 kernels the selfie-segmentation model added: MUL (per-channel broadcast), transposed convolution and
+/// the LOGISTIC table, bit-exact fast vs reference on odd shapes, and close to the real function.
+final class QuantizedSegmentationKernelTests: XCTestCase {
+    private func randomParameters(_ rng: inout SeededGenerator) -> QuantizationParameters {
+        QuantizationParameters(scale: Float.random(in: 0.005...0.5, using: &rng), zeroPoint: Int32.random(in: -128...127, using: &rng))
+    }
+
+    func testMulFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x3D1)
+        for channels in [1, 3, 4, 5, 13, 16, 37] {
+            for broadcast in [false, true] {
+                let p1 = randomParameters(&rng), p2 = QuantizationParameters(scale: 1 / 256, zeroPoint: -128)
+                let po = randomParameters(&rng)
+                let activation: FusedActivation = broadcast ? .none : .relu
+                let parameters = QuantizedMul.Parameters(input1: p1, input2: p2, output: po, activation: activation)
+                let count = channels * 211
+                let a = randomInt8(count, &rng), b = randomInt8(broadcast ? channels : count, &rng)
+                a.withUnsafeBufferPointer { x in
+                    b.withUnsafeBufferPointer { y in
+                        let reference = int8Output(count) { QuantizedMul.reference(x, y, output: $0, parameters: parameters) }
+                        let fast = int8Output(count) { QuantizedMul.fast(x, y, output: $0, parameters: parameters) }
+                        assertBitExact(fast, reference, count: count, "mul c\(channels) broadcast \(broadcast)")
+                        let range = po.activationRange(activation)
+                        for i in 0..<count {
+                            let real = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) * p2.scale * Float(Int32(b[i % b.count]) - p2.zeroPoint)
+                            let ideal = min(max(Float(po.zeroPoint) + real / po.scale, Float(range.lowerBound)), Float(range.upperBound))
+                            if abs(Float(reference[i]) - ideal) > 0.51 {
+                                XCTFail("mul: \(a[i]) x \(b[i % b.count]) gave \(reference[i]), real \(ideal)"); return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testTransposeConvFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x7C8)
+        for (h, w) in oddSizes {
+            for (k, s) in [(2, 2), (3, 2), (4, 2), (3, 1)] {
+                for padding in [PaddingMode.same, .valid] {
+                    let ci = [1, 5, 8, 16, 19].randomElement(using: &rng)!, co = [1, 3, 8].randomElement(using: &rng)!
+                    let g = TransposedWindow2D(inputHeight: h, inputWidth: w, kernelHeight: k, kernelWidth: k, strideY: s,
+                                               strideX: s, padding: padding)!
+                    let x = randomInt8(h * w * ci, &rng), weights = randomInt8(co * k * k * ci, &rng, range: -127...127)
+                    let bias = (0..<co).map { _ in Int32.random(in: -5000...5000, using: &rng) }
+                    let zeroPoint = Int32.random(in: -128...127, using: &rng)
+                    let requantizer = randomRequantizer(channels: co, typicalAccumulator: Double(128 * 64 * ci), prelu: false,
+                                                        activation: .none, rng: &rng)
+                    let count = g.outputHeight * g.outputWidth * co
+                    x.withUnsafeBufferPointer { px in
+                        weights.withUnsafeBufferPointer { pw in
+                            bias.withUnsafeBufferPointer { pb in
+                                let reference = int8Output(count) {
+                                    QuantizedTransposeConv2D.reference(input: px, inputZeroPoint: zeroPoint, weights: pw, bias: pb,
+                                                                       output: $0, window: g, inputChannels: ci, outputChannels: co,
+                                                                       requantizer: requantizer)
+                                }
+                                let fast = int8Output(count) {
+                                    QuantizedTransposeConv2D.fast(input: px, inputZeroPoint: zeroPoint, weights: pw, bias: pb,
+                                                                  output: $0, window: g, inputChannels: ci, outputChannels: co,
+                                                                  requantizer: requantizer)
+                                }
+                                assertBitExact(fast, reference, count: count,
+                                               "int8 transpose conv \(h)x\(w)x\(ci)->\(co) k\(k) s\(s) \(padding)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The LOGISTIC table is within half a step of the real sigmoid (plus float rounding) for TFLite's fixed
+    /// output quantization (1/256, -128), and applying it fast equals the reference.
+    func testLogisticTable() {
+        var rng = SeededGenerator(seed: 0x516)
+        let pOut = QuantizationParameters(scale: 1 / 256, zeroPoint: -128)
+        for _ in 0..<5 {
+            let pIn = randomParameters(&rng)
+            let table = Int8LookupTable.logistic(input: pIn, output: pOut)
+            for q in Int8.min...Int8.max {
+                let x = Double(pIn.scale) * Double(Int32(q) - pIn.zeroPoint)
+                let ideal = min(max(256 / (1 + Foundation.exp(-x)) - 128, -128), 127)
+                XCTAssertLessThanOrEqual(abs(Double(table.table[Int(q) + 128]) - ideal), 0.5001, "logistic \(q)")
+            }
+            let input = randomInt8(1003, &rng)
+            input.withUnsafeBufferPointer { x in
+                let reference = int8Output(1003) { table.reference(x, output: $0) }
+                let fast = int8Output(1003) { table.fast(x, output: $0) }
+                assertBitExact(fast, reference, count: 1003, "logistic table")
+            }
+        }
+    }
+}
