@@ -37,11 +37,16 @@ PIXEL_FRACTION = 0.995
 AV_TOLERANCE_MS = 50
 AV_FRACTION_OF_FRAME = 0.35
 FPS = 30
-# The two dumps should show clearly different mouths (jawOpen apart by this much), eyes open; tries before giving up.
-JAW_CHANGE = 0.15
+# The two dumps should show clearly different mouths (the traced lip gap, mouth_open = jawOpen − mouthClose, apart
+# by this much), eyes open; tries before giving up. jawOpen alone is no measure: a p/b/m closure opens the jaw behind
+# closed lips.
+MOUTH_CHANGE = 0.2
 DUMP_ATTEMPTS = 16
-# The screen must change this many times more around the mouth than around the eyes between the dumps.
-MOUTH_OVER_EYES = 1.3
+# The dump with the wider lip gap must show this many more dark pixels (luminance < DARK, the mouth cavity) in the
+# mouth region than the other, as a fraction of the region. Head motion and blinks move edges everywhere but do not
+# open a dark hole in the middle of the mouth.
+DARK = 60
+CAVITY_GROWTH = 0.005
 # The GPU path's run (guest-test.sh, run 6) draws this --size: llvmpipe inside TCG is slow.
 GLES_SIZE = 256
 # The GPU run's motion flags (guest-test.sh step 6), given to the host's --preview renders of the same frames.
@@ -200,19 +205,19 @@ def take_dumps(work, qemu_pid=None, run="", per_frame=False):
         time.sleep(0.2)
     qmp = QMP(os.path.join(work, "qmp.sock"))
     dumps = []
-    first_jaw = None
+    first_gap = None
     for k in (1, 2):
         if k == 2:
             time.sleep(1.0)
         # Pause, and keep the moment if the frame on screen suits: speech, eyes open, and for the second dump a
-        # mouth clearly different from the first (jawOpen apart by JAW_CHANGE). Otherwise resume and try again
+        # mouth clearly different from the first (lip gap apart by MOUTH_CHANGE). Otherwise resume and try again
         # a little later; after DUMP_ATTEMPTS take what is there.
         for attempt in range(DUMP_ATTEMPTS):
             qmp.command("stop")
             seen = read_trace(trace_path)
             last = seen[-1] if seen else None
             suits = last is not None and last["speech"] == "1" and float(last["blink"]) < 0.1 and (
-                first_jaw is None or abs(float(last["jaw_open"]) - first_jaw) >= JAW_CHANGE)
+                first_gap is None or abs(float(last["mouth_open"]) - first_gap) >= MOUTH_CHANGE)
             if suits or attempt == DUMP_ATTEMPTS - 1:
                 break
             qmp.command("cont")
@@ -226,7 +231,7 @@ def take_dumps(work, qemu_pid=None, run="", per_frame=False):
         qmp.command("screendump", filename=ppm)
         qmp.command("screendump", filename=os.path.join(work, f"dump{run}-{k}.png"), format="png")
         if k == 1:
-            first_jaw = float(last["jaw_open"]) if last else None
+            first_gap = float(last["mouth_open"]) if last else None
         qmp.command("cont")
         # The picture on screen is the last traced flip's, or, if QEMU stopped between a flip and its trace line,
         # the next one's: wait for that line too.
@@ -247,8 +252,8 @@ def take_dumps(work, qemu_pid=None, run="", per_frame=False):
         open(stop_file, "w").close()
         return
     # For docs/images: the dump with the wider open mouth.
-    jaws = [float(d["candidates"][0]["jaw_open"]) if d["candidates"] else -1 for d in dumps]
-    best = max(range(len(dumps)), key=lambda i: jaws[i])
+    gaps = [float(d["candidates"][0]["mouth_open"]) if d["candidates"] else -1 for d in dumps]
+    best = max(range(len(dumps)), key=lambda i: gaps[i])
     shutil.copyfile(os.path.join(work, f"dump-{best + 1}.png"), os.path.join(work, "screendump.png"))
     open(os.path.join(results, "stop-main"), "w").close()
 
@@ -321,25 +326,27 @@ def check_dumps(work, run, checks, name="", size=None, extra=()):
     skin = sum(1 for p in centre if is_skin(*p)) / len(centre)
     checks.report(f"{prefix}face-in-centre", std > 15 and skin > 0.10, f"luminance std {std:.1f}, skin-tone pixels {100 * skin:.0f} %")
 
-    # The mouth: the two frames differ in jawOpen, and the screen changed more around the mouth than around the
-    # eyes (head motion moves edges everywhere; the mouth opening changes most). The regions come from the avatar
-    # framing (AvatarBuilder: square texture, face centred, eyes at 40 % of the height): in the picture's
-    # rectangle, mouth x 38–62 %, y 50–70 %; eyes x 30–70 %, y 25–45 %.
-    jaw_change = abs(float(c1["jaw_open"]) - float(c2["jaw_open"]))
+    # The mouth: the two frames differ in lip gap, the screen changed around the mouth, and the dump with the wider
+    # gap shows more of the dark mouth cavity there. The region comes from the avatar framing (AvatarBuilder: square
+    # texture, face centred, eyes at 40 % of the height): in the picture's rectangle, mouth x 38–62 %, y 50–70 %.
+    gap1, gap2 = float(c1["mouth_open"]), float(c2["mouth_open"])
     side = min(w, h)  # contain: the square picture is side × side, centred
     left, top = (w - side) // 2, (h - side) // 2
+    x0, x1 = left + int(0.38 * side), left + int(0.62 * side)
+    y0, y1 = top + int(0.50 * side), top + int(0.70 * side)
+    a, b = box(d1, w, x0, y0, x1, y1), box(d2, w, x0, y0, x1, y1)
+    change = sum(abs(p[j] - q[j]) for p, q in zip(a, b) for j in range(3)) / (3 * len(a))
 
-    def mean_change(fx0, fx1, fy0, fy1):
-        x0, x1 = left + int(fx0 * side), left + int(fx1 * side)
-        y0, y1 = top + int(fy0 * side), top + int(fy1 * side)
-        a, b = box(d1, w, x0, y0, x1, y1), box(d2, w, x0, y0, x1, y1)
-        return sum(abs(p[j] - q[j]) for p, q in zip(a, b) for j in range(3)) / (3 * len(a))
+    def cavity(pixels):
+        return sum(1 for r, g, b in pixels if 0.299 * r + 0.587 * g + 0.114 * b < DARK)
 
-    mouth = mean_change(0.38, 0.62, 0.50, 0.70)
-    eyes = mean_change(0.30, 0.70, 0.25, 0.45)
-    checks.report(f"{prefix}mouth-moves", jaw_change >= 0.1 and mouth >= 3 and mouth >= MOUTH_OVER_EYES * eyes,
-                  f"frames {c1['frame']} → {c2['frame']}, jawOpen {float(c1['jaw_open']):.2f} → {float(c2['jaw_open']):.2f}; "
-                  f"mean |diff| between the dumps: mouth {mouth:.1f}, eyes {eyes:.1f}")
+    wider, narrower = (b, a) if gap2 > gap1 else (a, b)
+    growth = (cavity(wider) - cavity(narrower)) / len(a)
+    checks.report(f"{prefix}mouth-moves",
+                  abs(gap1 - gap2) >= 0.1 and change >= 3 and growth >= CAVITY_GROWTH,
+                  f"frames {c1['frame']} → {c2['frame']}, lip gap {gap1:.2f} → {gap2:.2f}, jawOpen "
+                  f"{float(c1['jaw_open']):.2f} → {float(c2['jaw_open']):.2f}; mouth region: mean |diff| {change:.1f}, "
+                  f"dark cavity pixels {100 * growth:+.1f} % of the region in the wider-open dump")
 
 
 def check_audio(work, run, checks):
@@ -410,8 +417,9 @@ def check(work):
     else:
         checks.report("guest-ran", False, "the guest wrote no checks (see serial.log)")
     # A guest stopped by the timeout (or a crash) leaves its later checks unwritten: that is a failure, not fewer checks.
-    checks.report("guest-finished", os.path.exists(os.path.join(work, "results", "guest-done")),
-                  "the guest script did not reach its end (timeout or crash; see serial.log)")
+    finished = os.path.exists(os.path.join(work, "results", "guest-done"))
+    checks.report("guest-finished", finished,
+                  "" if finished else "the guest script did not reach its end (timeout or crash; see serial.log)")
     check_dumps(work, run, checks)
     check_dumps(work, run, checks, name="-gles", size=GLES_SIZE, extra=GLES_FLAGS)
     check_audio(work, run, checks)

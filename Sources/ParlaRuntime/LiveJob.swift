@@ -202,8 +202,11 @@ public final class LiveJob {
                     lastWork = MonotonicClock.now() - work
                     stats.recordFrame(workSeconds: lastWork, skippedTicks: skipped)
                     if traceFile != nil {
+                        // mouth_open: the lip gap the rig draws (mouthClose brings the lips together against jawOpen).
+                        let shapes = frames[frame].blendshapes
                         pendingTrace = "\(timing.flips + 1),\(tick),\(frame),\(timeline.isSpeech(tick: tick) ? 1 : 0),"
-                            + String(format: "%.4f,%.4f", frames[frame].blendshapes[.jawOpen], frames[frame].blendshapes[.eyeBlinkLeft])
+                            + String(format: "%.4f,%.4f,%.4f", shapes[.jawOpen], shapes[.eyeBlinkLeft],
+                                     max(0, shapes[.jawOpen] - shapes[.mouthClose]))
                     }
                     return .present
                 }
@@ -252,7 +255,7 @@ public final class LiveJob {
     }
 
     static func openTrace(_ url: URL) throws -> FileHandle {
-        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,blink,flip_time,audio_position\n".utf8)),
+        guard FileManager.default.createFile(atPath: url.path, contents: Data("flip,tick,frame,speech,jaw_open,blink,mouth_open,flip_time,audio_position\n".utf8)),
               let handle = try? FileHandle(forWritingTo: url) else {
             throw RuntimeError("\(url.path): cannot create the trace file")
         }
