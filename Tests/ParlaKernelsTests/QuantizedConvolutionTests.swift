@@ -223,4 +223,73 @@ final class QuantizedConvolutionTests: XCTestCase {
             }
         }
     }
+
+    /// The dilated 1-D convolution (VisemeNet's layer) on odd shapes: every GEMM this CPU runs against the reference,
+    /// the reference against Double. Dilation 1 or one tap takes the in-place path, other dilations the gathered rows.
+    func testConv1DFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0xC1D)
+        let shapes: [(frames: Int, n: Int, m: Int, k: Int, d: Int)] = [
+            (1, 1, 1, 1, 1), (13, 7, 19, 3, 2), (9, 80, 128, 5, 1), (2, 128, 128, 3, 8), (22, 13, 33, 4, 3), (3, 5, 16, 1, 1),
+            (6, 11, 17, 2, 1), (5, 128, 16, 1, 1), (7, 3, 9, 3, 4), (31, 37, 24, 2, 5), (4, 130, 12, 3, 1),
+        ]
+        for s in shapes {
+            let inZp = Int32.random(in: -128...127, using: &rng)
+            let rows = s.frames + (s.k - 1) * s.d
+            let input = randomInt8(rows * s.n, &rng)
+            let weights = randomInt8(s.m * s.k * s.n, &rng, range: -127...127)
+            let bias = (0..<s.m).map { _ in Int32.random(in: -5000...5000, using: &rng) }
+            let useBias = Bool.random(using: &rng)
+            let requantizer = randomRequantizer(channels: s.m, typicalAccumulator: 70 * 73 * Double(s.k * s.n).squareRoot(),
+                                                prelu: false, activation: [.none, .relu].randomElement(using: &rng)!, rng: &rng)
+            let count = s.frames * s.m
+            let label = "conv1d \(s.frames) frames \(s.n)→\(s.m) k\(s.k) d\(s.d) zp \(inZp)"
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { wt in
+                    bias.withUnsafeBufferPointer { b in
+                        let b = useBias ? b : nil
+                        let reference = int8Output(count) {
+                            QuantizedConv1D.reference(input: x, inputZeroPoint: inZp, weights: wt, bias: b, output: $0,
+                                                      frames: s.frames, inputs: s.n, outputs: s.m, kernel: s.k, dilation: s.d,
+                                                      requantizer: requantizer)
+                        }
+                        let packed = QuantizedConv1D.pack(weights: wt, bias: b, inputs: s.n, outputs: s.m, kernel: s.k,
+                                                          inputZeroPoint: inZp)
+                        var scratch = [Int16](repeating: 0x7777, count: QuantizedConv1D.scratchCount(packed: packed))
+                        let fast = int8Output(count) { out in
+                            scratch.withUnsafeMutableBufferPointer {
+                                QuantizedConv1D.fast(input: x, packed: packed, dilation: s.d, output: out, frames: s.frames,
+                                                     requantizer: requantizer, scratch: $0)
+                            }
+                        }
+                        assertBitExact(fast, reference, count: count, label + " (\(Int8KernelPath.best))")
+                        let x86: [QuantizedConv2D.Tile] = (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : [])
+                            + (Int8KernelPath.isAvailable(.avxVNNI) ? [.avxVNNI] : [])
+                        for tile in [QuantizedConv2D.Tile.swiftSIMD, .cDot] + x86 {
+                            let forced = int8Output(count) { out in
+                                scratch.withUnsafeMutableBufferPointer {
+                                    QuantizedConv1D.fast(input: x, packed: packed, dilation: s.d, output: out, frames: s.frames,
+                                                         requantizer: requantizer, scratch: $0, tile: tile)
+                                }
+                            }
+                            assertBitExact(forced, reference, count: count, label + " (\(tile))")
+                        }
+                        // The reference against Double: within one step of clamp(outZp + acc · realScale).
+                        for t in 0..<s.frames {
+                            for o in 0..<s.m {
+                                var acc = Double(b?[o] ?? 0)
+                                for tap in 0..<s.k {
+                                    for i in 0..<s.n {
+                                        acc += (Double(x[(t + tap * s.d) * s.n + i]) - Double(inZp)) * Double(wt[(o * s.k + tap) * s.n + i])
+                                    }
+                                }
+                                let real = min(max(Double(requantizer.outputZeroPoint) + acc * requantizer.positive[o].realValue,
+                                                   Double(requantizer.activationMin)), Double(requantizer.activationMax))
+                                XCTAssertLessThanOrEqual(abs(Double(reference[t * s.m + o]) - real), 1, "\(label) at \(t),\(o)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
