@@ -36,7 +36,7 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         // Audio → motion: MotionFrame, drivers, composer.
-        .target(name: "ParlaMotion", dependencies: ["ParlaMedia"], resources: [.copy("Visemes/espeak-visemes.tsv"), .copy("Visemes/Models")]),
+        .target(name: "ParlaMotion", dependencies: ["ParlaMedia", "ParlaModel", "ParlaKernels"], resources: [.copy("Visemes/espeak-visemes.tsv"), .copy("Visemes/Models")]),
         // FrameDecoder protocol and the CPU reference decoder.
         .target(name: "ParlaRender", dependencies: ["ParlaFace", "ParlaMotion"]),
         // System shim: EGL, GBM and OpenGL ES 3.2 headers (Mesa). Used by ParlaRenderGLES and ParlaIO (GBM scan-out).
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "ParlaModelTests", dependencies: ["ParlaModel", "ParlaTestSupport"]),
         .testTarget(name: "ParlaMediaTests", dependencies: ["ParlaMedia", "ParlaTestSupport"]),
         .testTarget(name: "ParlaFaceTests", dependencies: ["ParlaFace", "ParlaTestSupport"]),
-        .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaModel", "ParlaKernels", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaRenderGLES", "ParlaTestSupport"]),
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),

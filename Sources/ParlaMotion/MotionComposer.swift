@@ -9,6 +9,8 @@ public struct MotionOptions: Sendable, Equatable {
     public var seed: UInt64 = 1
     /// What drives the mouth from audio: the learned VisemeNet (default) or the acoustic signal driver.
     public var mouthDriver: MouthDriver = .visemeNet
+    /// VisemeNet's arithmetic: int8 activations (default) or the fp32 reference.
+    public var visemePrecision: VisemeNet.Precision = .int8
     /// Emotion, gaze, head distance, motion scale (head motion and brow amplitude; the mouth and blinks are not
     /// scaled), still.
     public var controls = MotionControls()
@@ -73,7 +75,7 @@ public struct MotionComposer: Sendable {
             // One spectral analysis: at 16 kHz the network's log-mel is the head analysis's own.
             let analysis = analyse(audio)
             let mel = analysis.flatMap { VisemeFrontEnd().frames(from: $0.features, of: audio) } ?? Self.frontEndFrames(audio)
-            return frames(for: audio, visemes: net.posteriors(logMel: mel.logMel), frontEnd: mel, analysis: analysis)
+            return frames(for: audio, visemes: net.posteriors(logMel: mel.logMel, precision: options.visemePrecision), frontEnd: mel, analysis: analysis)
         }
         var frames = frames(for: audio, mouth: true)
         options.controls.apply(to: &frames, seed: options.seed)

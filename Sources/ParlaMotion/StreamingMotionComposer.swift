@@ -49,7 +49,7 @@ public struct StreamingMotionComposer: Sendable {
         self.net = try net ?? VisemeNet.bundled()
         let fe = VisemeFrontEnd()
         frontEnd = fe.makeStream()
-        netStream = self.net.makeStream()
+        netStream = self.net.makeStream(precision: options.visemePrecision)
         coarticulation = Coarticulation.Stream(lookAhead: mouthLookAhead)
         head = CausalHead(seed: options.seed, motionScale: options.controls.motionScale, still: options.controls.still)
         controls = options.controls

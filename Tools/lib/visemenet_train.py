@@ -62,7 +62,8 @@ def quantize(w):
     return q.reshape(w.shape), scale.astype(np.float32)
 
 def export(path, params, mean, std, meta):
-    """.vnet: magic 'VNET', u32 version 1, u32 json length, json, then per layer: int8 weights [out][k][in]
+    """The weights-only .vnet (version 1) that Tools/lib/visemenet_quantize.py turns into the shipped version 2 by
+    calibrating the activations. Layout: magic 'VNET', u32 version 1, u32 json length, json, then per layer: int8 weights [out][k][in]
     (tap-major so the runner walks the input contiguously), f32 scales[out], f32 bias[out]; then f32 mean[80],
     f32 std[80]. All little-endian."""
     layers = []
