@@ -13,7 +13,8 @@ struct BenchMotion: ParsableCommand {
             Repeats the bundled speech clip (or --audio) to --seconds of 16 kHz audio and times each stage of the
             VisemeNet mouth path (front end, VisemeNet, coarticulation), the acoustic analysis for head, brows and
             blinks, the whole batch composer (MotionComposer.frames(for:)) and the streaming composer fed 20 ms
-            pushes. Times are CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), the best of --runs, so
+            pushes. VisemeNet and the batch composer also run with the fp32 network in the same process (int8 and
+            fp32 runs alternate), so the int8/fp32 ratio is an A/B, not a comparison of two runs. Times are CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), the best of --runs, so
             other processes on a shared machine do not inflate them. × real time = audio seconds ÷ stage seconds.
             """
     )
@@ -64,8 +65,10 @@ struct BenchMotion: ParsableCommand {
             let tFront = best { mel = frontEnd.analyse(speech.samples) }
             row("front end", tFront)
             var track = VisemeTrack(frameCount: 0)
-            let tNet = best { track = net.posteriors(logMel: mel.logMel) }
-            row("VisemeNet", tNet)
+            let (tNet, tNetFloat) = bestPair({ track = net.posteriors(logMel: mel.logMel, precision: .int8) },
+                                             { _ = net.posteriors(logMel: mel.logMel, precision: .fp32) })
+            row("VisemeNet int8", tNet)
+            row("VisemeNet fp32 (A/B)", tNetFloat)
             var mouth = Coarticulation.Output()
             let tCo = best { mouth = Coarticulation.apply(posteriors: track.values, levels: mel.levelDB) }
             row("coarticulation", tCo)
@@ -90,8 +93,13 @@ struct BenchMotion: ParsableCommand {
             let tHead = best { analysis = composer.analyse(speech) }
             row("  head/brow/blink analysis", tHead + tMotion)
             var frames = [MotionFrame]()
-            let tBatch = best { frames = composer.frames(for: speech) }
+            var floatOptions = options
+            floatOptions.visemePrecision = .fp32
+            let floatComposer = MotionComposer(options: floatOptions)
+            let (tBatch, tBatchFloat) = bestPair({ frames = composer.frames(for: speech) },
+                                                 { _ = floatComposer.frames(for: speech) })
             row("batch composer", tBatch)
+            row("batch composer, fp32 net", tBatchFloat)
             var streamed = 0
             let tStream = try bestThrowing {
                 var stream = try StreamingMotionComposer(options: options, net: net)
@@ -105,6 +113,7 @@ struct BenchMotion: ParsableCommand {
                 streamed += stream.finish().count
             }
             row("streaming composer", tStream)
+            print(String(format: "VisemeNet int8 is %.2f× faster than fp32 (same process, alternating runs)", tNetFloat / tNet))
             print("(\(frames.count) batch frames, \(streamed) streamed frames, \(mouth.count) mouth hops, "
                   + "\(analysis?.features.count ?? 0) analysis hops; streaming pushes 20 ms)")
         }
@@ -116,6 +125,20 @@ struct BenchMotion: ParsableCommand {
             let start = Self.threadSeconds()
             body()
             fastest = min(fastest, Self.threadSeconds() - start)
+        }
+        return fastest
+    }
+
+    /// The fastest of `runs` runs of each body, the two alternating (an in-process A/B).
+    private func bestPair(_ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
+        var fastest = (Double.infinity, Double.infinity)
+        for _ in 0..<runs {
+            var start = Self.threadSeconds()
+            a()
+            fastest.0 = min(fastest.0, Self.threadSeconds() - start)
+            start = Self.threadSeconds()
+            b()
+            fastest.1 = min(fastest.1, Self.threadSeconds() - start)
         }
         return fastest
     }

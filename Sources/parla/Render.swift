@@ -45,6 +45,9 @@ struct Render: ParsableCommand {
     @Option(help: "Mouth driver: visemenet (learned, default) or acoustic (loudness/spectrum).")
     var mouth: String = "visemenet"
 
+    @Option(help: "VisemeNet precision: int8 (default, int8 activations) or fp32 (the float reference).")
+    var precision: VisemeNet.Precision = .int8
+
     @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES on a hardware GPU, else cpu).")
     var backend: DecoderBackend = .cpu
 
@@ -71,6 +74,7 @@ struct Render: ParsableCommand {
             request.motion.seed = seed
             request.motion.controls = try motion.controls()
             request.motion.mouthDriver = MouthDriver(rawValue: mouth) ?? .visemeNet
+            request.motion.visemePrecision = precision
             request.backend = backend
             let job = try RenderJob(request: request)
             let bar = ProgressBar(label: "render", enabled: !json && isatty(STDERR_FILENO) != 0)
@@ -99,3 +103,5 @@ func parseSize(_ text: String) throws -> (Int, Int) {
     }
     throw ValidationError("--size \(text): give N or WxH, each 16…8192")
 }
+
+extension VisemeNet.Precision: ExpressibleByArgument {}
