@@ -15,8 +15,12 @@ final class VisemeNetInt8Tests: XCTestCase {
         var values = [Float]()
         for t in 0..<400 {
             // A loudness envelope that comes and goes (speech-like level changes) plus per-band noise.
-            let level = Float((t / 40) % 3) * 3 - 3
-            for _ in 0..<80 { values.append(-9 + level + Float(Int(rng.next() % 801)) / 100 - 4) }
+            let level: Float = Float((t / 40) % 3) * 3 - 3
+            for _ in 0..<80 {
+                let noise: Float = Float(Int(rng.next() % 801)) / 100
+                let base: Float = -9 + level
+                values.append(base + noise - 4)
+            }
         }
         return values
     }
