@@ -34,12 +34,17 @@ public enum QuantizedMul {
     }
 
     /// SIMD version, 4 values per step (one multiplier for all lanes), scalar tail per row of `b`; bit-exact with
-    /// `reference`.
+    /// `reference`. A per-channel `b` over more than `tableMinimumPixels` pixels goes through one 256-entry table per
+    /// channel instead (built with the scalar `apply`, so exact by construction): a lookup per value.
     public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                             output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters) {
         checkSizes(a: a.count, b: b.count, output: output.count)
         guard let pa = a.baseAddress, let pb = b.baseAddress, let po = output.baseAddress else { return }
         let period = b.count >= output.count ? output.count : b.count
+        if output.count / period > tableMinimumPixels {
+            perChannelTables(pa, pb, po, count: output.count, channels: period, parameters: p)
+            return
+        }
         let z1 = SIMD4<Int32>(repeating: p.input1ZeroPoint), z2 = SIMD4<Int32>(repeating: p.input2ZeroPoint)
         let zo = SIMD4<Int32>(repeating: p.outputZeroPoint)
         let (m, shift) = (p.multiplier.multiplier, p.multiplier.shift)
@@ -60,6 +65,30 @@ public enum QuantizedMul {
                 c += 1
             }
             start += period
+        }
+    }
+
+    /// Pixels above which a per-channel MUL builds its tables (256 values per channel) instead of multiplying.
+    static let tableMinimumPixels = 512
+
+    /// `y[i] = table[c][x[i]]` with `table[c][v] = apply(v, b[c])`.
+    static func perChannelTables(_ x: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, _ y: UnsafeMutablePointer<Int8>,
+                                 count: Int, channels: Int, parameters p: Parameters) {
+        var tables = [Int8](repeating: 0, count: channels * 256)
+        tables.withUnsafeMutableBufferPointer { t in
+            for c in 0..<channels {
+                for v in 0..<256 { t[c * 256 + v] = p.apply(Int8(truncatingIfNeeded: v - 128), b[c]) }
+            }
+            let base = t.baseAddress! + 128
+            var i = 0
+            while i < count {
+                var table = base
+                for c in 0..<channels {
+                    y[i + c] = table[Int(x[i + c])]
+                    table += 256
+                }
+                i += channels
+            }
         }
     }
 
