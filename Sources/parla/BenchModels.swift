@@ -8,7 +8,7 @@ import ParlaModel
 struct BenchModels: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "Time the face models (median and p90 ms per run) in int8 and fp32; --profile adds per-op times.",
+        abstract: "Time the face models and the person segmenter (median and p90 ms per run) in int8 and fp32; --profile adds per-op times.",
         discussion: """
             Each model runs on fixed pseudo-random pixels (or on <inputs>/<model>.u8, raw NHWC RGB, as
             Tools/bench-models writes them) after 5 warm-up runs. Tools/bench-models runs this beside TFLite.
@@ -68,7 +68,7 @@ struct BenchModels: ParsableCommand {
             let directory = try modelsDir.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? FaceModels.defaultDirectory()
             let precisions: [ModelPrecision] = precision == "both" ? [.int8, .fp32] : [ModelPrecision(rawValue: precision)!]
             var rows: [Row] = []
-            for name in [FaceModels.detectorName, FaceModels.meshName, FaceModels.irisName] {
+            for name in [FaceModels.detectorName, FaceModels.meshName, FaceModels.irisName, PersonSegmenter.modelName] {
                 for p in precisions {
                     let url = directory.appendingPathComponent(p.fileName(name))
                     let model = try Model(contentsOf: url)
