@@ -105,7 +105,7 @@ public enum AvatarBuilder {
             metadata["mesh.untangled"] = "\(mesh.movedLandmarks) landmarks moved (max \(String(format: "%.2f", mesh.maximumMove)) px) "
                 + "to remove folded triangles"
         }
-        return Avatar(texture: texture, vertices: mesh.vertices, triangles: mesh.triangles,
+        return Avatar(texture: texture, vertices: mesh.posedVertices, triangles: mesh.triangles,
                       headWeights: mesh.headWeights, headPivot: mesh.headPivot, rig: rig, metadata: metadata)
     }
 }

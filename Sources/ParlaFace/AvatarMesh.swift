@@ -6,19 +6,32 @@ import Foundation
 struct AvatarMesh {
     /// Rings around the face oval, each with one point per face-oval vertex (on the ray from the face centre).
     static let ringCount = 3
-    /// Ring distance from the face oval, in face widths…
-    static let ringOffsets: [Float] = [0.10, 0.25, 0.45]
-    /// …but at most this fraction of the way to the texture border.
-    static let ringGapFractions: [Float] = [0.22, 0.48, 0.74]
+    /// Ring distance from the face oval as a fraction of the way to the texture border along the ray.
+    static let ringGapFractions: [Float] = [0.17, 0.44, 0.8]
     /// Head weights of the rings above the face (hair, ears) and below it (neck).
-    static let hairWeights: [Float] = [0.85, 0.6, 0.3]
-    static let neckWeights: [Float] = [0.65, 0.35, 0.12]
-    /// Ring depth moves from the oval's depth toward the pivot's by these fractions.
-    static let ringDepthFractions: [Float] = [0.3, 0.6, 0.9]
+    static let hairWeights: [Float] = [0.8, 0.55, 0.25]
+    static let neckWeights: [Float] = [0.64, 0.4, 0.12]
+    /// Ring depth relative to the pivot: the (smoothed) oval point's depth relative to the pivot times these. Above
+    /// 1 the ring continues the head's curvature outward, so under a turn it moves with the oval beside it and the
+    /// band between them stays nearly rigid; the outermost ring comes back toward the pivot's depth.
+    static let ringDepthScales: [Float] = [1.3, 1.4, 0.9]
+    /// Passes of a (¼, ½, ¼) filter along the oval applied to the depths the rings start from.
+    static let ringDepthSmoothing = 2
+    /// Head pivot depth: this many face widths behind the nose tip.
+    static let pivotDepth: Float = 0.55
+    /// Near the face oval (the oval and two rows of landmarks inside it) depth may grow at most this much per pixel
+    /// of distance in the picture: MediaPipe's depth rises steeply at the cheek silhouette, and a turn would
+    /// stretch those nearly edge-on triangles several times over (a smeared band in front of the ears).
+    static let maximumDepthSlope: Float = 1
+    static let depthSlopeRows = 2
     /// Largest spacing of the border points, texture pixels.
     static let borderSpacing = 64
 
+    /// Texture positions with MediaPipe's depth (what the rig is built from).
     var vertices: [SIMD3<Float>]
+    /// Depth of the landmarks for posing, limited near the oval (``limitDepthSlopeNearOval(_:)``); the rings start
+    /// from it.
+    let posingDepth: [Float]
     var triangles: [SIMD3<UInt32>]
     var headWeights: [Float]
     var headPivot: SIMD3<Float>
@@ -43,12 +56,15 @@ struct AvatarMesh {
         var points = face
         frame = FaceFrame(points: points)
         try AvatarMesh.untangle(&points, frame: frame, source: source, moved: &movedLandmarks, maximum: &maximumMove)
+        var posing = points
+        AvatarMesh.limitDepthSlopeNearOval(&posing)
+        posingDepth = posing.map(\.z)
         vertices = points
         triangles = FaceTopology.triangles
         headWeights = [Float](repeating: 1, count: points.count)
         let nose = points[FaceTopology.noseTip]
         let ears = (points[FaceTopology.rightCheekSide] + points[FaceTopology.leftCheekSide]) / 2
-        headPivot = SIMD3(ears.x, ears.y, nose.z + 0.6 * frame.faceWidth)
+        headPivot = SIMD3(ears.x, ears.y, nose.z + AvatarMesh.pivotDepth * frame.faceWidth)
         for side in [FaceTopology.Side.right, .left] {
             let start = triangles.count
             try fillEye(side, source: source)
@@ -56,6 +72,13 @@ struct AvatarMesh {
         }
         try addRingsAndBorder(source: source)
         try validate(source: source)
+    }
+
+    /// The avatar's vertices: ``vertices`` with the landmarks at their posing depth.
+    var posedVertices: [SIMD3<Float>] {
+        var v = vertices
+        for (i, z) in posingDepth.enumerated() { v[i].z = z }
+        return v
     }
 
     /// Polygon of the mouth opening (inner lip contour, upper then lower reversed).
@@ -84,6 +107,11 @@ struct AvatarMesh {
                                 + "\(oval[i]); use a more frontal portrait")
         }
         var loops: [[Int]] = [oval]
+        var ovalDepth = oval.map { posingDepth[$0] }
+        for _ in 0..<AvatarMesh.ringDepthSmoothing {
+            let z = ovalDepth, n = z.count
+            for i in z.indices { ovalDepth[i] = 0.5 * z[i] + 0.25 * (z[(i + 1) % n] + z[(i + n - 1) % n]) }
+        }
         let firstRing = vertices.count
         for k in 0..<AvatarMesh.ringCount {
             var loop: [Int] = []
@@ -96,10 +124,8 @@ struct AvatarMesh {
                 guard gap > 2 else {
                     throw FaceError(.avatar, file: source, problem: "the face outline reaches the texture border")
                 }
-                let offset = min(AvatarMesh.ringOffsets[k] * frame.faceWidth, AvatarMesh.ringGapFractions[k] * gap)
-                let q = centre + dir * (r0 + offset)
-                let ovalZ = vertices[oval[i]].z
-                let z = ovalZ + (headPivot.z - ovalZ) * AvatarMesh.ringDepthFractions[k]
+                let q = centre + dir * (r0 + AvatarMesh.ringGapFractions[k] * gap)
+                let z = headPivot.z + (ovalDepth[i] - headPivot.z) * AvatarMesh.ringDepthScales[k]
                 let down = dot(dir, frame.ey)
                 let neck = AvatarMesh.smooth((down - 0.35) / 0.45)
                 let weight = AvatarMesh.hairWeights[k] * (1 - neck) + AvatarMesh.neckWeights[k] * neck
@@ -131,6 +157,41 @@ struct AvatarMesh {
         loops.append(border)
         for k in 0..<(loops.count - 1) {
             try zip(inner: loops[k], outer: loops[k + 1], centre: centre, source: source)
+        }
+    }
+
+    /// Lowers the depth of the landmarks on and near the face oval until along every face-mesh edge there depth
+    /// grows by at most ``maximumDepthSlope`` per pixel of picture distance (the smallest such depths: a shortest-path
+    /// fixpoint, whatever the order of relaxation). Only posing and the depth test see depth; the texture is
+    /// sampled by x and y, so the rest frame is unchanged.
+    static func limitDepthSlopeNearOval(_ points: inout [SIMD3<Float>]) {
+        var edges = Set<SIMD2<Int>>()
+        var neighbours = [Set<Int>](repeating: [], count: FaceTopology.landmarkCount)
+        for t in FaceTopology.triangles {
+            for (a, b) in [(Int(t.x), Int(t.y)), (Int(t.y), Int(t.z)), (Int(t.z), Int(t.x))] {
+                edges.insert(SIMD2(min(a, b), max(a, b)))
+                neighbours[a].insert(b)
+                neighbours[b].insert(a)
+            }
+        }
+        var region = Set(FaceTopology.faceOval)
+        for _ in 0..<depthSlopeRows { for v in region { region.formUnion(neighbours[v]) } }
+        let sorted = edges.sorted { $0.x != $1.x ? $0.x < $1.x : $0.y < $1.y }
+        var changed = true
+        while changed {
+            changed = false
+            for e in sorted {
+                let a = e.x, b = e.y
+                let rise = maximumDepthSlope * length(xy(points[a]) - xy(points[b]))
+                if region.contains(b) && points[a].z + rise < points[b].z {
+                    points[b].z = points[a].z + rise
+                    changed = true
+                }
+                if region.contains(a) && points[b].z + rise < points[a].z {
+                    points[a].z = points[b].z + rise
+                    changed = true
+                }
+            }
         }
     }
 

@@ -131,13 +131,39 @@ final class AvatarBuilderTests: XCTestCase {
         let nose = avatar.vertices[FaceTopology.noseTip]
         let cheeks = avatar.vertices[FaceTopology.leftCheekSide] - avatar.vertices[FaceTopology.rightCheekSide]
         let faceWidth = (cheeks.x * cheeks.x + cheeks.y * cheeks.y).squareRoot()
-        XCTAssertEqual(avatar.headPivot.z - nose.z, 0.6 * faceWidth, accuracy: 1e-3)
+        XCTAssertEqual(avatar.headPivot.z - nose.z, 0.55 * faceWidth, accuracy: 1e-3)
         XCTAssertEqual(avatar.headPivot.x, nose.x, accuracy: 0.1 * faceWidth)
         XCTAssertEqual(avatar.metadata["source"], "grace_hopper.jpg")
         XCTAssertEqual(avatar.metadata["source.size"], "512x600")
         XCTAssertNotNil(avatar.metadata["framing"])
         XCTAssertEqual(avatar.metadata["face.models"], "reference")
         XCTAssertNotNil(avatar.metadata["command"])
+    }
+
+    /// Depth only steers posing: near the face oval it is lowered until it rises at most one pixel per pixel toward
+    /// the oval (MediaPipe's steep cheek silhouette would otherwise smear in front of the ears under a turn); nowhere
+    /// is it raised, and away from the oval (the nose) it is MediaPipe's.
+    func testDepthRisesAtMostOnePixelPerPixelTowardTheOval() throws {
+        let (_, avatar, analysis) = try AvatarBuilderTests.built()
+        let framing = AvatarBuilder.framing(for: analysis)
+        let original = analysis.landmarks.map { framing.toTexture($0) }
+        var lowered = 0
+        for i in 0..<FaceTopology.landmarkCount {
+            XCTAssertLessThanOrEqual(avatar.vertices[i].z, original[i].z + 1e-3, "landmark \(i)")
+            if avatar.vertices[i].z < original[i].z - 0.5 { lowered += 1 }
+        }
+        XCTAssertGreaterThan(lowered, 20, "the cheek silhouette is flattened")
+        XCTAssertEqual(avatar.vertices[FaceTopology.noseTip].z, original[FaceTopology.noseTip].z)
+        let oval = Set(FaceTopology.faceOval)
+        for t in FaceTopology.triangles {
+            for (a, b) in [(Int(t.x), Int(t.y)), (Int(t.y), Int(t.z)), (Int(t.z), Int(t.x))] {
+                for (inner, outer) in [(a, b), (b, a)] where oval.contains(outer) {
+                    let p = avatar.vertices[inner], q = avatar.vertices[outer]
+                    let distance = ((p.x - q.x) * (p.x - q.x) + (p.y - q.y) * (p.y - q.y)).squareRoot()
+                    XCTAssertLessThanOrEqual(q.z - p.z, distance + 1e-3, "edge \(inner)-\(outer)")
+                }
+            }
+        }
     }
 
     func testRigNamesAreARKitNamesAndIndicesAreValid() throws {

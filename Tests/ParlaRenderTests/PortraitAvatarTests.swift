@@ -11,7 +11,9 @@ import ParlaTestSupport
 final class PortraitAvatarTests: XCTestCase {
     private typealias S = DecoderTestSupport
 
-    static func portraitAvatar() throws -> Avatar {
+    /// The avatar of grace_hopper.jpg (the demo portrait), or of a `width`-wide strip of it from column `cropX`
+    /// (narrower than the square the face needs: AvatarBuilderTests' face at the picture's edge).
+    static func portraitAvatar(cropX: Int = 0, width: Int? = nil) throws -> Avatar {
         let url = Fixtures.url("face/grace_hopper_reference.json")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         func points(_ any: Any?) throws -> [SIMD3<Float>] {
@@ -20,13 +22,16 @@ final class PortraitAvatarTests: XCTestCase {
         let detection = try XCTUnwrap((json["detections"] as? [[String: Any]])?.first)
         let box = try XCTUnwrap(detection["box"] as? [Double]).map(Float.init)
         let keypoints = try XCTUnwrap(detection["keypoints"] as? [[Double]]).map { SIMD2(Float($0[0]), Float($0[1])) }
-        let landmarks = try points(json["landmarks"]) + points(json["iris"])
+        let shift = SIMD2(Float(cropX), 0)
+        let landmarks = try (points(json["landmarks"]) + points(json["iris"])).map { $0 - SIMD3(shift.x, 0, 0) }
+        let full = try ImageCodec.decode(contentsOf: Fixtures.url("grace_hopper.jpg"))
+        let image = full.cropped(x: cropX, y: 0, width: width ?? full.width - cropX, height: full.height)
         let analysis = FaceAnalysis(
-            imageWidth: try XCTUnwrap(json["width"] as? Int), imageHeight: try XCTUnwrap(json["height"] as? Int),
-            detection: FaceDetection(boxMin: SIMD2(box[0], box[1]), boxMax: SIMD2(box[2], box[3]), keypoints: keypoints,
+            imageWidth: image.width, imageHeight: image.height,
+            detection: FaceDetection(boxMin: SIMD2(box[0], box[1]) - shift, boxMax: SIMD2(box[2], box[3]) - shift,
+                                     keypoints: keypoints.map { $0 - shift },
                                      score: Float(try XCTUnwrap(detection["score"] as? Double))),
             landmarks: landmarks, presence: 1, meshROI: FaceMesh.roi(forLandmarks: landmarks), modelNames: ["reference"])
-        let image = try ImageCodec.decode(contentsOf: Fixtures.url("grace_hopper.jpg"))
         return try AvatarBuilder.build(image: image, analysis: analysis, source: "grace_hopper.jpg")
     }
 
@@ -157,5 +162,50 @@ final class PortraitAvatarTests: XCTestCase {
         // The outermost pixel centres lie half a pixel inside triangles whose inner vertices move a little.
         XCTAssertLessThan(edgeChanged, edge / 50, "the frame's edge stays put")
         XCTAssertLessThanOrEqual(largest, 8)
+    }
+
+    /// Head motion in 2.5D keeps what lies around the face (hair, ears, neck: the bands from the face oval through
+    /// the three rings to the texture border) attached and nearly rigid: at yaw ±15° and pitch ±10°, with the mouth
+    /// closed and open, every band triangle keeps 0.7…1.4 of its area (relative to the same expression unposed) and
+    /// none flips. Checked on the demo portrait and on the face at the picture's edge (rings squeezed by the border).
+    func testHeadPosesKeepTheBandsAroundTheFaceNearlyRigid() throws {
+        let degree = Float.pi / 180
+        let poses: [(String, Float, Float)] = [("yaw +15°", 15, 0), ("yaw -15°", -15, 0), ("pitch +10°", 0, 10), ("pitch -10°", 0, -10)]
+        for (label, avatar) in [("demo portrait", try Self.portraitAvatar()), ("face at the edge", try Self.portraitAvatar(cropX: 140, width: 250))] {
+            let geometry = try FrameGeometry(avatar: avatar, width: 512, height: 512)
+            let band = avatar.triangles.filter { t in
+                [t.x, t.y, t.z].contains { Int($0) >= FaceTopology.refinedLandmarkCount }
+            }
+            XCTAssertGreaterThan(band.count, 200, label)
+            func positions(_ frame: MotionFrame) throws -> [SIMD2<Int64>] {
+                try geometry.update(frame)
+                return Array(geometry.deformer.snapped)
+            }
+            func doubleArea(_ p: [SIMD2<Int64>], _ t: SIMD3<UInt32>) -> Double {
+                let a = p[Int(t.x)], b = p[Int(t.y)], c = p[Int(t.z)]
+                return Double((b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x))
+            }
+            for jaw: Float in [0, 0.7] {
+                var unposed = MotionFrame(time: 0)
+                unposed.blendshapes[.jawOpen] = jaw
+                let rest = try positions(unposed)
+                var lowest = Double.infinity, highest = 0.0
+                for (name, yaw, pitch) in poses {
+                    var frame = unposed
+                    frame.headYaw = yaw * degree
+                    frame.headPitch = pitch * degree
+                    let posed = try positions(frame)
+                    for t in band {
+                        let ratio = doubleArea(posed, t) / doubleArea(rest, t)
+                        lowest = min(lowest, ratio)
+                        highest = max(highest, ratio)
+                        XCTAssertGreaterThan(ratio, 0, "\(label), jawOpen \(jaw), \(name): band triangle \(t) flips")
+                        XCTAssertTrue((0.7...1.4).contains(ratio),
+                                      "\(label), jawOpen \(jaw), \(name): band triangle \(t) area ratio \(ratio)")
+                    }
+                }
+                print(String(format: "%@, jawOpen %.1f: band area ratios %.3f–%.3f", label, jaw, lowest, highest))
+            }
+        }
     }
 }
