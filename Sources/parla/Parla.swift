@@ -8,7 +8,7 @@ struct Parla: ParsableCommand {
         commandName: "parla",
         abstract: "Turn one portrait and speech into a talking face.",
         version: ParlaVersion.string,
-        subcommands: [Prepare.self, Render.self, Landmarks.self, Mask.self, Live.self, Say.self, Serve.self, Bench.self]
+        subcommands: [Prepare.self, Render.self, Poses.self, Landmarks.self, Mask.self, Live.self, Say.self, Serve.self, Bench.self]
     )
 }
 
