@@ -73,6 +73,8 @@ public struct RenderRequest: Sendable {
     public var height = 512
     public var motion = MotionOptions()
     public var backend = DecoderBackend.cpu
+    /// Precision of the face models when `face` is a portrait (VisemeNet's is `motion.visemePrecision`).
+    public var modelPrecision = ModelPrecision.int8
 
     public init(face: FaceSource, audio: URL, output: URL, format: OutputFormat) {
         self.face = face
@@ -161,7 +163,7 @@ public final class RenderJob {
         case .portrait(let url):
             let image = try timer.measure(.decode) { try PortraitPreparation.decode(url) }
             return try timer.measure(.analysis) {
-                let analysis = try PortraitPreparation.analyze(image, source: url)
+                let analysis = try PortraitPreparation.analyze(image, source: url, precision: request.modelPrecision)
                 return try PortraitPreparation.avatar(from: image, analysis: analysis, source: url)
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParlaFace
 import ParlaMotion
 import ParlaRuntime
 
@@ -45,8 +46,8 @@ struct Render: ParsableCommand {
     @Option(help: "Mouth driver: visemenet (learned, default) or acoustic (loudness/spectrum).")
     var mouth: String = "visemenet"
 
-    @Option(help: "VisemeNet precision: int8 (default, int8 activations) or fp32 (the float reference).")
-    var precision: VisemeNet.Precision = .int8
+    @Option(help: "Model precision: int8 (default: the face models with --portrait, and VisemeNet) or fp32 (the float references).")
+    var precision: ModelPrecision = .int8
 
     @Option(help: "Frame decoder: gles (GLES 3.1 compute), cpu, or auto (GLES on a hardware GPU, else cpu).")
     var backend: DecoderBackend = .cpu
@@ -74,7 +75,8 @@ struct Render: ParsableCommand {
             request.motion.seed = seed
             request.motion.controls = try motion.controls()
             request.motion.mouthDriver = MouthDriver(rawValue: mouth) ?? .visemeNet
-            request.motion.visemePrecision = precision
+            request.modelPrecision = precision
+            request.motion.visemePrecision = precision == .fp32 ? .fp32 : .int8
             request.backend = backend
             let job = try RenderJob(request: request)
             let bar = ProgressBar(label: "render", enabled: !json && isatty(STDERR_FILENO) != 0)
@@ -103,5 +105,3 @@ func parseSize(_ text: String) throws -> (Int, Int) {
     }
     throw ValidationError("--size \(text): give N or WxH, each 16…8192")
 }
-
-extension VisemeNet.Precision: ExpressibleByArgument {}
