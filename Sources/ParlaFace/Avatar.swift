@@ -26,12 +26,17 @@ public struct Avatar: Sendable {
     public var rig: [RigTarget]
     /// Where the portrait came from and how it was prepared (file name, tool version, date).
     public var metadata: [String: String]
+    /// The background plate (``BackgroundPlate``), the texture's size: RGB is the portrait with the person
+    /// inpainted from the surrounding background, alpha is the person mask (0 = background, 255 = person).
+    /// The decoders composite with it so the background never warps; nil: no mask, everything follows the mesh.
+    public var background: RGBAImage?
 
     public init(
         texture: RGBAImage, vertices: [SIMD3<Float>], triangles: [SIMD3<UInt32>], headWeights: [Float],
-        headPivot: SIMD3<Float>, rig: [RigTarget], metadata: [String: String]
+        headPivot: SIMD3<Float>, rig: [RigTarget], metadata: [String: String], background: RGBAImage? = nil
     ) {
         self.texture = texture
+        self.background = background
         self.vertices = vertices
         self.triangles = triangles
         self.headWeights = headWeights

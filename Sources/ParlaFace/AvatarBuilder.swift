@@ -68,7 +68,10 @@ public enum AvatarBuilder {
     }
 
     /// Builds the avatar. `source` is the portrait's file name, recorded in the metadata and used in errors.
-    public static func build(image: RGBAImage, analysis: FaceAnalysis, source: String) throws -> Avatar {
+    /// With a `segmenter`, the framed texture's person mask and a ``BackgroundPlate`` are made too
+    /// (``Avatar/background``; `parla prepare` always passes one); without, the avatar has no background plate.
+    public static func build(image: RGBAImage, analysis: FaceAnalysis, source: String,
+                             segmenter: PersonSegmenter? = nil) throws -> Avatar {
         guard image.width == analysis.imageWidth && image.height == analysis.imageHeight else {
             throw FaceError(.avatar, file: source, problem: "the face analysis is for a \(analysis.imageWidth)x"
                                 + "\(analysis.imageHeight) picture, not this \(image.width)x\(image.height) one")
@@ -101,11 +104,19 @@ public enum AvatarBuilder {
             "created": ISO8601DateFormatter().string(from: Date()),
             "command": ProcessInfo.processInfo.arguments.joined(separator: " "),
         ]
+        var background: RGBAImage?
+        if let segmenter {
+            let mask = try segmenter.segment(texture, name: (source as NSString).lastPathComponent)
+            background = BackgroundPlate.make(texture: texture, mask: mask)
+            metadata["person.mask"] = "\(segmenter.model.name) on the texture, person (≥ 0.5) covers "
+                + String(format: "%.1f %%", 100 * mask.coverage())
+        }
         if mesh.movedLandmarks > 0 {
             metadata["mesh.untangled"] = "\(mesh.movedLandmarks) landmarks moved (max \(String(format: "%.2f", mesh.maximumMove)) px) "
                 + "to remove folded triangles"
         }
         return Avatar(texture: texture, vertices: mesh.posedVertices, triangles: mesh.triangles,
-                      headWeights: mesh.headWeights, headPivot: mesh.headPivot, rig: rig, metadata: metadata)
+                      headWeights: mesh.headWeights, headPivot: mesh.headPivot, rig: rig, metadata: metadata,
+                      background: background)
     }
 }

@@ -3,12 +3,15 @@ import ParlaMedia
 import ParlaModel
 
 /// Reads and writes avatar files (`.avatar`): a 64-byte little-endian header, a JSON block (metadata and rig
-/// target names), then the texture, mesh and rig as raw little-endian arrays, all covered by CRC-32s.
+/// target names), then the texture, the background plate (when flag bit 0 is set), mesh and rig as raw
+/// little-endian arrays, all covered by CRC-32s.
 /// The layout is in docs/avatar.md. Reading validates every size, index and value before building the
 /// ``Avatar``, so a damaged or hostile file is refused with one line and never traps.
 public enum AvatarFile {
     /// Format version this build writes and reads.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
+    /// Header flag: a background plate (RGB + person mask in alpha, texture size) follows the texture.
+    static let backgroundFlag: UInt32 = 1
     static let magic: [UInt8] = Array("PARLAAVT".utf8)
     static let headerSize = 64
     /// Limits that keep a hostile file from asking for unbounded memory.
@@ -55,6 +58,14 @@ public enum AvatarFile {
         var payload = json
         payload.reserveCapacity(json.count + avatar.texture.pixels.count + avatar.vertices.count * 16 + avatar.triangles.count * 12)
         payload += avatar.texture.pixels
+        if let plate = avatar.background {
+            guard plate.width == avatar.texture.width, plate.height == avatar.texture.height,
+                  plate.pixels.count == plate.width * plate.height * 4 else {
+                throw FaceError(.avatarFile, file: name, problem: "background plate is \(plate.width)x\(plate.height), "
+                                    + "the texture \(avatar.texture.width)x\(avatar.texture.height)")
+            }
+            payload += plate.pixels
+        }
         for v in avatar.vertices { appendFloats(&payload, v.x, v.y, v.z) }
         for w in avatar.headWeights { appendFloats(&payload, w) }
         appendFloats(&payload, avatar.headPivot.x, avatar.headPivot.y, avatar.headPivot.z)
@@ -65,7 +76,7 @@ public enum AvatarFile {
         }
         var header = magic
         appendU32(&header, version)
-        appendU32(&header, 0)  // flags
+        appendU32(&header, avatar.background == nil ? 0 : backgroundFlag)
         appendU32(&header, UInt32(avatar.texture.width))
         appendU32(&header, UInt32(avatar.texture.height))
         appendU32(&header, UInt32(avatar.vertices.count))
@@ -104,13 +115,17 @@ public enum AvatarFile {
         var r = ByteReader(bytes: bytes, offset: 8)
         let fileVersion = r.u32()
         guard fileVersion == version else {
-            throw fail("avatar format version \(fileVersion) is not supported (this build reads version \(version)); prepare it again")
+            throw fail(fileVersion < version
+                ? "avatar format version \(fileVersion) is older than this build's (\(version), which adds the person mask): run `parla prepare` on the portrait again"
+                : "avatar format version \(fileVersion) is newer than this build's (\(version)); use a newer parla or run `parla prepare` again")
         }
         var crcReader = ByteReader(bytes: bytes, offset: 60)
         guard CRC32.checksum(Array(bytes[0..<60])) == crcReader.u32() else {
             throw fail("header checksum mismatch (file damaged)")
         }
-        _ = r.u32()
+        let flags = r.u32()
+        guard flags & ~backgroundFlag == 0 else { throw fail("unknown header flags 0x\(String(flags, radix: 16))") }
+        let hasBackground = flags & backgroundFlag != 0
         let tw = Int(r.u32()), th = Int(r.u32())
         let nv = Int(r.u32()), nt = Int(r.u32()), nr = Int(r.u32()), jsonLength = Int(r.u32())
         let payloadLength = r.u64()
@@ -141,7 +156,8 @@ public enum AvatarFile {
         guard doc.rig.count == nr else { throw fail("rig lists \(doc.rig.count) targets, header says \(nr)") }
         let rigEntries = doc.rig.reduce(0) { $0 + max($1.count, 0) }
         guard doc.rig.allSatisfy({ (0...nv).contains($0.count) }) else { throw fail("a rig target has an invalid vertex count") }
-        let expected = jsonLength + tw * th * 4 + nv * 12 + nv * 4 + 12 + nt * 12 + rigEntries * 16
+        let plateBytes = hasBackground ? tw * th * 4 : 0
+        let expected = jsonLength + tw * th * 4 + plateBytes + nv * 12 + nv * 4 + 12 + nt * 12 + rigEntries * 16
         guard expected == payload.count else {
             throw fail("data section is \(payload.count) bytes, the header's counts need \(expected)")
         }
@@ -149,6 +165,11 @@ public enum AvatarFile {
         var p = ByteReader(bytes: bytes, offset: headerSize + jsonLength)
         let pixels = Array(bytes[p.offset..<(p.offset + tw * th * 4)])
         p.offset += tw * th * 4
+        var background: RGBAImage?
+        if hasBackground {
+            background = RGBAImage(width: tw, height: th, pixels: Array(bytes[p.offset..<(p.offset + plateBytes)]))
+            p.offset += plateBytes
+        }
         var vertices = [SIMD3<Float>](); vertices.reserveCapacity(nv)
         for _ in 0..<nv { vertices.append(SIMD3(p.f32(), p.f32(), p.f32())) }
         var weights = [Float](); weights.reserveCapacity(nv)
@@ -183,7 +204,7 @@ public enum AvatarFile {
             rig.append(RigTarget(name: target.name, indices: indices, deltas: deltas))
         }
         return Avatar(texture: RGBAImage(width: tw, height: th, pixels: pixels), vertices: vertices, triangles: triangles,
-                      headWeights: weights, headPivot: pivot, rig: rig, metadata: doc.metadata)
+                      headWeights: weights, headPivot: pivot, rig: rig, metadata: doc.metadata, background: background)
     }
 
     // MARK: - Little-endian helpers

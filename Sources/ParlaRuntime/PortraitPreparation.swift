@@ -20,8 +20,12 @@ public enum PortraitPreparation {
             .analyze(image, source: source.path)
     }
 
-    /// Builds the avatar from a found face.
-    public static func avatar(from image: RGBAImage, analysis: FaceAnalysis, source: URL) throws -> Avatar {
-        try AvatarBuilder.build(image: image, analysis: analysis, source: source.lastPathComponent)
+    /// Builds the avatar from a found face, with its person mask and background plate (MediaPipe's selfie
+    /// segmentation on the framed texture).
+    public static func avatar(from image: RGBAImage, analysis: FaceAnalysis, source: URL, modelsDirectory: URL? = nil,
+                              precision: ModelPrecision = .int8, threads: Int = 1) throws -> Avatar {
+        let segmenter = try PersonSegmenter(directory: modelsDirectory, precision: precision, threads: threads)
+        return try AvatarBuilder.build(image: image, analysis: analysis, source: source.lastPathComponent,
+                                       segmenter: segmenter)
     }
 }

@@ -45,7 +45,8 @@ struct Prepare: ParsableCommand {
             let image = try PortraitPreparation.decode(url)
             let analysis = try PortraitPreparation.analyze(image, source: url, precision: models.precision,
                                                                 threads: models.threads)
-            let avatar = try PortraitPreparation.avatar(from: image, analysis: analysis, source: url)
+            let avatar = try PortraitPreparation.avatar(from: image, analysis: analysis, source: url,
+                                                        precision: models.precision, threads: models.threads)
             try AvatarFile.write(avatar, to: URL(fileURLWithPath: output))
             if let debugPng {
                 try ImageCodec.writePNG(FaceDebugDrawing.meshOverlay(image: image, analysis: analysis),

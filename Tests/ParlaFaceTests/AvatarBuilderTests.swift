@@ -13,7 +13,8 @@ final class AvatarBuilderTests: XCTestCase {
         let image = try FaceFixtures.portrait()
         let analysis = try ReferenceLandmarks.load().analysis
         let start = Date()
-        let avatar = try AvatarBuilder.build(image: image, analysis: analysis, source: "/some/dir/grace_hopper.jpg")
+        let avatar = try AvatarBuilder.build(image: image, analysis: analysis, source: "/some/dir/grace_hopper.jpg",
+                                             segmenter: PersonSegmenter())
         print("AvatarBuilder.build: \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms, "
               + "\(avatar.vertices.count) vertices, \(avatar.triangles.count) triangles, \(avatar.rig.count) targets")
         cached = (image, avatar, analysis)
@@ -363,6 +364,69 @@ final class AvatarBuilderTests: XCTestCase {
         XCTAssertThrowsError(try AvatarBuilder.build(image: other, analysis: analysis, source: "p.jpg"))
     }
 
+    /// The prepare path's person mask (selfie segmentation on the texture) covers the face and leaves the backdrop
+    /// in the top corners out; the plate is the texture outside the grown person region, and inside it only mixes
+    /// background colours (push-pull), smoothly.
+    func testPreparedAvatarHasAPersonMaskOverTheFaceAndABackgroundPlate() throws {
+        let (_, avatar, _) = try AvatarBuilderTests.built()
+        let plate = try XCTUnwrap(avatar.background)
+        let side = avatar.texture.width
+        XCTAssertEqual([plate.width, plate.height], [side, side])
+        func at(_ image: RGBAImage, _ x: Int, _ y: Int, _ c: Int) -> Int { Int(image.pixels[(y * side + x) * 4 + c]) }
+        typealias T = FaceTopology
+        let features = [T.noseTip, T.chin, T.foreheadTop] + T.outerLipUpper + T.outerLipLower + T.rightEyeUpper
+            + T.rightEyeLower + T.leftEyeUpper + T.leftEyeLower + T.rightEyebrowUpper + T.leftEyebrowUpper
+        let lowest = features.map { at(plate, Int(avatar.vertices[$0].x), Int(avatar.vertices[$0].y), 3) }.min()!
+        XCTAssertGreaterThanOrEqual(lowest, 250, "eyes, brows, nose, lips, chin and forehead are person")
+        let landmarks = avatar.vertices.prefix(T.landmarkCount)
+        let person = landmarks.filter { at(plate, Int($0.x), Int($0.y), 3) >= 128 }.count
+        print("person mask: \(person) of \(landmarks.count) face-mesh landmarks at probability ≥ 0.5")
+        XCTAssertGreaterThanOrEqual(Double(person), 0.97 * Double(landmarks.count), "the mask covers the face")
+        XCTAssertLessThan(at(plate, 2, 2, 3), 26, "top-left backdrop")
+        XCTAssertLessThan(at(plate, side - 3, 2, 3), 26, "top-right backdrop")
+        XCTAssertNotNil(avatar.metadata["person.mask"])
+
+        let mask = PersonMask(width: side, height: side, values: (0..<(side * side)).map { UInt8(plate.pixels[4 * $0 + 3]) })
+        let region = BackgroundPlate.personRegion(mask, dilation: BackgroundPlate.dilation)
+        var lo = SIMD3<Int>(repeating: 255), hi = SIMD3<Int>(repeating: 0)
+        var kept = 0, filled = 0, steps = 0, stepTotal = 0
+        for y in 0..<side {
+            for x in 0..<side {
+                let i = y * side + x
+                let rgb = SIMD3(at(plate, x, y, 0), at(plate, x, y, 1), at(plate, x, y, 2))
+                if !region[i] {
+                    XCTAssertEqual(rgb, SIMD3(at(avatar.texture, x, y, 0), at(avatar.texture, x, y, 1), at(avatar.texture, x, y, 2)),
+                                   "background kept at \(x),\(y)")
+                    XCTAssertLessThan(mask.values[i], BackgroundPlate.personThreshold)
+                    lo = pointwiseMin(lo, rgb)
+                    hi = pointwiseMax(hi, rgb)
+                    kept += 1
+                } else {
+                    filled += 1
+                    if x + 1 < side, region[i + 1] {
+                        for c in 0..<3 { stepTotal += abs(at(plate, x + 1, y, c) - at(plate, x, y, c)) }
+                        steps += 3
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(kept, side * side / 10)
+        XCTAssertGreaterThan(filled, side * side / 4)
+        // Inside: only mixtures of background colours, and smooth (mean step between neighbours).
+        for y in 0..<side {
+            for x in 0..<side where region[y * side + x] {
+                let rgb = SIMD3(at(plate, x, y, 0), at(plate, x, y, 1), at(plate, x, y, 2))
+                XCTAssertTrue(all(rgb .>= lo &- 1) && all(rgb .<= hi &+ 1), "filled \(rgb) at \(x),\(y) outside \(lo)...\(hi)")
+            }
+        }
+        let meanStep = Double(stepTotal) / Double(max(steps, 1))
+        print("background plate: \(filled) px filled, \(kept) kept, mean step inside \(String(format: "%.3f", meanStep)) levels")
+        XCTAssertLessThan(meanStep, 1.0)
+        let nose = avatar.vertices[1]
+        let noseDiff = (0..<3).map { abs(at(plate, Int(nose.x), Int(nose.y), $0) - at(avatar.texture, Int(nose.x), Int(nose.y), $0)) }
+        XCTAssertGreaterThan(noseDiff.reduce(0, +), 30, "the face is gone from the plate")
+    }
+
     func testBuiltAvatarRoundTripsThroughTheFileExactly() throws {
         let (_, avatar, _) = try AvatarBuilderTests.built()
         let dir = try Fixtures.temporaryDirectory()
@@ -380,6 +444,8 @@ final class AvatarBuilderTests: XCTestCase {
         XCTAssertEqual(back.headPivot, avatar.headPivot)
         XCTAssertEqual(back.rig, avatar.rig)
         XCTAssertEqual(back.metadata, avatar.metadata)
+        XCTAssertNotNil(avatar.background)
+        XCTAssertEqual(back.background, avatar.background)
         // Every truncation is refused with one line.
         let bytes = try AvatarFile.encode(avatar)
         for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 97)) {

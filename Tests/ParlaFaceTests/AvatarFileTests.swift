@@ -6,7 +6,7 @@ import XCTest
 
 final class AvatarFileTests: XCTestCase {
     /// A small but complete avatar with random contents (the file layer does not care what the mesh means).
-    private func randomAvatar(seed: UInt64) -> Avatar {
+    private func randomAvatar(seed: UInt64, background: Bool = true) -> Avatar {
         var rng = SeededGenerator(seed: seed)
         let side = 37
         let n = FaceTopology.refinedLandmarkCount + 13
@@ -25,7 +25,9 @@ final class AvatarFileTests: XCTestCase {
         }
         return Avatar(texture: RGBAImage(width: side, height: side, pixels: pixels), vertices: vertices,
                       triangles: triangles, headWeights: (0..<n).map { _ in Float.random(in: 0...1, using: &rng) },
-                      headPivot: SIMD3(18, 20, 30), rig: rig, metadata: ["source": "test.jpg", "tool": "parla test"])
+                      headPivot: SIMD3(18, 20, 30), rig: rig, metadata: ["source": "test.jpg", "tool": "parla test"],
+                      background: background
+                        ? RGBAImage(width: side, height: side, pixels: pixels.map { $0 ^ 0x5A }) : nil)
     }
 
     private func assertSame(_ a: Avatar, _ b: Avatar, file: StaticString = #filePath, line: UInt = #line) {
@@ -36,6 +38,7 @@ final class AvatarFileTests: XCTestCase {
         XCTAssertEqual(a.headPivot, b.headPivot, file: file, line: line)
         XCTAssertEqual(a.rig, b.rig, file: file, line: line)
         XCTAssertEqual(a.metadata, b.metadata, file: file, line: line)
+        XCTAssertEqual(a.background, b.background, file: file, line: line)
     }
 
     func testRoundTripIsExactThroughAFile() throws {
@@ -64,10 +67,14 @@ final class AvatarFileTests: XCTestCase {
         XCTAssertEqual(decodeError(Array(good.prefix(40))), "x.avatar: truncated avatar file (40 bytes)")
         XCTAssertEqual(decodeError(Array("PNGGGGGG".utf8) + Array(good.dropFirst(8))),
                        "x.avatar: not a Parla avatar file (made by `parla prepare`)")
-        var v2 = good
-        v2[8] = 2
-        XCTAssertEqual(decodeError(v2),
-                       "x.avatar: avatar format version 2 is not supported (this build reads version 1); prepare it again")
+        var v1 = good
+        v1[8] = 1
+        XCTAssertEqual(decodeError(v1), "x.avatar: avatar format version 1 is older than this build's (2, which adds "
+                           + "the person mask): run `parla prepare` on the portrait again")
+        var v3 = good
+        v3[8] = 3
+        XCTAssertEqual(decodeError(v3), "x.avatar: avatar format version 3 is newer than this build's (2); use a newer "
+                           + "parla or run `parla prepare` again")
         var header = good
         header[20] ^= 1
         XCTAssertEqual(decodeError(header), "x.avatar: header checksum mismatch (file damaged)")
@@ -76,6 +83,56 @@ final class AvatarFileTests: XCTestCase {
         XCTAssertEqual(decodeError(body), "x.avatar: checksum mismatch (file damaged)")
         XCTAssertTrue(decodeError(Array(good.dropLast(10))).hasPrefix("x.avatar: truncated avatar file (payload"))
         XCTAssertTrue(decodeError(good + [0, 0]).hasSuffix("2 unexpected bytes after the avatar data"))
+    }
+
+    /// The background plate (flag bit 0) round-trips; an avatar without one too; a file whose flag and sections
+    /// disagree, or whose plate bytes are cut or damaged, is refused with one line.
+    func testBackgroundPlateSectionRoundTripsAndIsChecked() throws {
+        let with = randomAvatar(seed: 17), without = randomAvatar(seed: 17, background: false)
+        let a = try AvatarFile.encode(with), b = try AvatarFile.encode(without)
+        assertSame(try AvatarFile.decode(a, name: "a"), with)
+        assertSame(try AvatarFile.decode(b, name: "b"), without)
+        XCTAssertNil(try AvatarFile.decode(b, name: "b").background)
+        XCTAssertEqual(a.count - b.count, 37 * 37 * 4, "the plate is one texture-sized RGBA section")
+        XCTAssertEqual(a[12], 1, "flag bit 0 set")
+        XCTAssertEqual(b[12], 0)
+
+        // Flag set but no plate in the data (and the reverse): the counts no longer add up.
+        var flagged = b
+        flagged[12] = 1
+        reseal(&flagged)
+        XCTAssertTrue(decodeError(flagged).hasPrefix("x.avatar: data section is"), decodeError(flagged))
+        var unflagged = a
+        unflagged[12] = 0
+        reseal(&unflagged)
+        XCTAssertTrue(decodeError(unflagged).hasPrefix("x.avatar: data section is"), decodeError(unflagged))
+        var unknown = a
+        unknown[12] = 3
+        reseal(&unknown)
+        XCTAssertEqual(decodeError(unknown), "x.avatar: unknown header flags 0x3")
+
+        // The plate follows the JSON block and the texture: cut inside it, or flip a byte of it.
+        let jsonLength = Int(a[36]) | Int(a[37]) << 8 | Int(a[38]) << 16 | Int(a[39]) << 24
+        let plateStart = 64 + jsonLength + 37 * 37 * 4
+        XCTAssertEqual(Array(a[plateStart..<(plateStart + 37 * 37 * 4)]), with.background!.pixels)
+        var cut = Array(a.prefix(plateStart + 100))
+        XCTAssertTrue(decodeError(cut).hasPrefix("x.avatar: truncated avatar file (payload"), decodeError(cut))
+        reseal(&cut)
+        for i in 40..<48 { cut[i] = 0 }
+        let length = UInt64(cut.count - 64)
+        for k in 0..<8 { cut[40 + k] = UInt8((length >> (8 * UInt64(k))) & 0xFF) }
+        reseal(&cut)
+        XCTAssertTrue(decodeError(cut).hasPrefix("x.avatar: data section is"), decodeError(cut))
+        var damaged = a
+        damaged[plateStart + 500] ^= 0x10
+        XCTAssertEqual(decodeError(damaged), "x.avatar: checksum mismatch (file damaged)")
+
+        // A plate whose size is not the texture's cannot be written.
+        var odd = with
+        odd.background = RGBAImage(width: 36, height: 37)
+        XCTAssertThrowsError(try AvatarFile.encode(odd, name: "odd.avatar")) { error in
+            XCTAssertEqual("\(error)", "odd.avatar: background plate is 36x37, the texture 37x37")
+        }
     }
 
     func testResealedHostileContentsNeverTrap() throws {
