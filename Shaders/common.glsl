@@ -12,6 +12,8 @@ const int P0X = 0, P0Y = 1, P1X = 2, P1Y = 3, P2X = 4, P2Y = 5;
 const int MINX = 6, MINY = 7, MAXX = 8, MAXY = 9, FLAGS = 10, FIRST_ROW = 11;
 const int U0 = 12, V0 = 15, Z0 = 18, UP0 = 21, LO0 = 24, ACROSS0 = 27, WEIGHT0 = 30;
 const int FLAG_MOUTH = 8;
+const int FLAG_BACKGROUND = 16;  // the triangle's pixels blend with the background plate
+const int FLAG_PLATE = 32;       // the triangle's pixels are the plate's identity sample, alpha 255
 
 layout(std430, binding = 0) readonly buffer Triangles { int tri[]; };
 

@@ -1,7 +1,8 @@
 // Pass 3 of the warp: one invocation per output pixel. The pixel's winning triangle (raster.comp) gives its
-// rest-pose sample position; the portrait is sampled once (fixed-point bilinear, the CPU's integer rule), and
-// mouth-strip pixels are blended towards the drawn interior (MouthShading). Uncovered pixels take the identity
-// (cover) mapping. Resets the depth and owner buffers for the next frame.
+// rest-pose sample position; the portrait is sampled once (fixed-point bilinear, the CPU's integer rule), blended
+// with the background plate where the triangle is flagged (BackgroundBlend), and mouth-strip pixels are blended
+// towards the drawn interior (MouthShading). Uncovered pixels take the identity (cover) mapping. Resets the depth
+// and owner buffers for the next frame.
 #include "common.glsl"
 layout(local_size_x = 16, local_size_y = 16) in;
 
@@ -9,6 +10,7 @@ layout(std430, binding = 3) buffer DepthBuffer { int depthBuffer[]; };
 layout(std430, binding = 4) buffer OwnerBuffer { uint ownerBuffer[]; };
 layout(std430, binding = 2) writeonly buffer Frame { uint frame[]; };
 uniform usampler2D portrait;
+uniform usampler2D plate;     // background plate: RGB = background, A = person mask (1×1 when the avatar has none)
 uniform ivec2 outputSize;
 uniform ivec3 identity;       // origin u, origin v, step (16 fractional bits)
 uniform float mouthWidth;
@@ -18,21 +20,33 @@ uniform uint ownerMask;       // the draw-index bits of an owner key (all bits a
 const uint NONE = 0xffffffffu;
 
 // Fixed-point bilinear sample (16 fractional bits), clamp-to-edge: exactly TextureSampler.sample.
-uvec4 samplePortrait(int u, int v) {
-    ivec2 size = textureSize(portrait, 0);
+uvec4 sampleTexture(usampler2D image, int u, int v) {
+    ivec2 size = textureSize(image, 0);
     int uc = clamp(u, 0, (size.x - 1) << 16);
     int vc = clamp(v, 0, (size.y - 1) << 16);
     int wx = ((uc & 0xffff) + 128) >> 8;
     int wy = ((vc & 0xffff) + 128) >> 8;
     int x0 = uc >> 16, y0 = vc >> 16;
     int x1 = min(x0 + 1, size.x - 1), y1 = min(y0 + 1, size.y - 1);
-    ivec4 p00 = ivec4(texelFetch(portrait, ivec2(x0, y0), 0));
-    ivec4 p01 = ivec4(texelFetch(portrait, ivec2(x1, y0), 0));
-    ivec4 p10 = ivec4(texelFetch(portrait, ivec2(x0, y1), 0));
-    ivec4 p11 = ivec4(texelFetch(portrait, ivec2(x1, y1), 0));
+    ivec4 p00 = ivec4(texelFetch(image, ivec2(x0, y0), 0));
+    ivec4 p01 = ivec4(texelFetch(image, ivec2(x1, y0), 0));
+    ivec4 p10 = ivec4(texelFetch(image, ivec2(x0, y1), 0));
+    ivec4 p11 = ivec4(texelFetch(image, ivec2(x1, y1), 0));
     ivec4 top = p00 * (256 - wx) + p01 * wx;
     ivec4 bottom = p10 * (256 - wx) + p11 * wx;
     return uvec4((top * (256 - wy) + bottom * wy + 32768) >> 16);
+}
+
+// BackgroundBlend.composite: portrait + (B_id − B_w)·(255 − α_w)/255 per colour channel, rounded half away from
+// zero, clamped; B_w, α_w: the plate at the warped position (u, v), B_id: at the identity position of pixel p.
+uvec4 blendBackground(uvec4 color, int u, int v, ivec2 p) {
+    uvec4 warped = sampleTexture(plate, u, v);
+    if (warped.a == 255u) return color;
+    uvec4 id = sampleTexture(plate, identity.x + identity.z * p.x, identity.y + identity.z * p.y);
+    ivec3 t = (ivec3(id.rgb) - ivec3(warped.rgb)) * (255 - int(warped.a));
+    ivec3 r = ivec3(greaterThanEqual(t, ivec3(0))) * 2 - 1;
+    ivec3 rounded = r * ((abs(t) + 127) / 255);
+    return uvec4(uvec3(clamp(ivec3(color.rgb) + rounded, 0, 255)), color.a);
 }
 
 // MouthShading.swift, line for line.
@@ -99,11 +113,18 @@ void main() {
     depthBuffer[i] = 0x7fffffff;
     uvec4 color;
     if (owner == NONE) {
-        color = samplePortrait(identity.x + identity.z * p.x, identity.y + identity.z * p.y);
+        color = sampleTexture(portrait, identity.x + identity.z * p.x, identity.y + identity.z * p.y);
     } else {
         int base = int(owner) * STRIDE;
         int dx = p.x - tri[base + MINX], dy = p.y - tri[base + MINY];
-        color = samplePortrait(planeAt(base + U0, dx, dy), planeAt(base + V0, dx, dy));
+        int u = planeAt(base + U0, dx, dy), v = planeAt(base + V0, dx, dy);
+        int flags = tri[base + FLAGS];
+        if ((flags & FLAG_PLATE) != 0) {
+            color = uvec4(sampleTexture(plate, identity.x + identity.z * p.x, identity.y + identity.z * p.y).rgb, 255u);
+        } else {
+            color = sampleTexture(portrait, u, v);
+            if ((flags & FLAG_BACKGROUND) != 0) color = blendBackground(color, u, v, p);
+        }
         if ((tri[base + FLAGS] & FLAG_MOUTH) != 0 && drawsInterior != 0) {
             float fx = float(dx), fy = float(dy);
             float opening = clamp(floatPlaneAt(base + WEIGHT0, fx, fy), 0.0, 1.0);

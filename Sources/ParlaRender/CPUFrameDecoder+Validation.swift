@@ -34,6 +34,13 @@ extension CPUFrameDecoder {
         guard texture.pixels.count == texture.width * texture.height * 4 else {
             throw fail("texture holds \(texture.pixels.count) bytes, not \(texture.width)x\(texture.height)x4")
         }
+        if let plate = avatar.background {
+            guard plate.width == texture.width, plate.height == texture.height,
+                  plate.pixels.count == plate.width * plate.height * 4 else {
+                throw fail("background plate is \(plate.width)x\(plate.height) (\(plate.pixels.count) bytes), "
+                           + "the texture \(texture.width)x\(texture.height)")
+            }
+        }
         let count = avatar.vertices.count
         let needed = FaceTopology.landmarkCount + FaceTopology.irisCount
         guard count >= needed else {

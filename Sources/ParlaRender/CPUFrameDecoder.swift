@@ -25,6 +25,8 @@ public final class CPUFrameDecoder: FrameDecoder {
     public let threadCount: Int
     private let geometry: FrameGeometry
     private let sampler: TextureSampler
+    /// The background composite, when the avatar has a plate.
+    private let background: BackgroundBlend?
     private let coverage: UnsafeMutableBufferPointer<UInt8>
     private let depth: UnsafeMutableBufferPointer<Int32>
 
@@ -49,8 +51,12 @@ public final class CPUFrameDecoder: FrameDecoder {
         self.rasterizer = rasterizer
         self.drawsMouthInterior = drawsMouthInterior
         threadCount = min(max(threads, 1), height)
-        geometry = FrameGeometry(validated: avatar, width: width, height: height)
+        let geometry = FrameGeometry(validated: avatar, width: width, height: height)
+        self.geometry = geometry
         sampler = TextureSampler(texture: avatar.texture)
+        background = avatar.background.map {
+            BackgroundBlend(texture: avatar.texture, plate: $0, identityU: geometry.identityU, identityV: geometry.identityV)
+        }
         coverage = .allocate(capacity: width * height)
         coverage.initialize(repeating: 0)
         depth = .allocate(capacity: width * height)
@@ -58,7 +64,7 @@ public final class CPUFrameDecoder: FrameDecoder {
     }
 
     deinit {
-        sampler.deallocate(); coverage.deallocate(); depth.deallocate()
+        sampler.deallocate(); background?.deallocate(); coverage.deallocate(); depth.deallocate()
     }
 
     /// Draws `frame` into `output`, which must be `width × height`; allocates nothing.
@@ -94,7 +100,8 @@ public final class CPUFrameDecoder: FrameDecoder {
         let target: RasterTarget
     }
 
-    /// Draws one band of rows: clears its coverage, then steps 4 and 5, then the uncovered pixels. Bands touch
+    /// Draws one band of rows: clears its coverage, then steps 4 (with the background composite) and 5, then the
+    /// uncovered pixels. Bands touch
     /// disjoint pixels, so several may run at once.
     private func draw(into target: RasterTarget, rows: ClosedRange<Int>) {
         let start = rows.lowerBound * width, count = rows.count * width
@@ -110,7 +117,7 @@ public final class CPUFrameDecoder: FrameDecoder {
             guard let (raster, planes) = geometry.faceTriangle(k),
                 raster.minY <= rows.upperBound, raster.maxY >= rows.lowerBound
             else { continue }
-            let shader = WarpSpanShader(target: target, sampler: sampler, planes: planes)
+            let shader = WarpSpanShader(target: target, sampler: sampler, planes: planes, background: background)
             switch rasterizer {
             case .scanline: raster.forEachSpan(rows: rows) { y, x0, x1 in shader.shade(y: y, x0: x0, x1: x1) }
             case .reference:
@@ -128,7 +135,7 @@ public final class CPUFrameDecoder: FrameDecoder {
                 raster.minY <= rows.upperBound, raster.maxY >= rows.lowerBound
             else { continue }
             let shader = MouthSpanShader(
-                target: target, sampler: sampler, planes: planes, mouth: mouthPlanes,
+                target: target, sampler: sampler, background: background, planes: planes, mouth: mouthPlanes,
                 mouthWidth: geometry.mouthWidth, drawsInterior: drawsMouthInterior)
             switch rasterizer {
             case .scanline: raster.forEachSpan(rows: rows) { y, x0, x1 in shader.shade(y: y, x0: x0, x1: x1) }
@@ -164,6 +171,10 @@ public final class CPUFrameDecoder: FrameDecoder {
     }
 
     // MARK: - Test hooks
+
+    /// Turns off the background composite's shortcuts (person, background and identity triangles) for the next
+    /// frames: every triangle of an avatar with a plate takes the full formula.
+    func blendEveryTriangle(_ on: Bool) { geometry.blendsEveryTriangle = on }
 
     /// Coverage counts of the last decoded frame (how many triangles covered each pixel).
     func lastCoverage() -> [UInt8] { Array(coverage) }

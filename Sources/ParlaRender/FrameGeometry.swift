@@ -1,4 +1,5 @@
 import ParlaFace
+import ParlaMedia
 import ParlaMotion
 
 /// Steps 1–3 and the per-triangle setup of step 4–5 (docs/frame-decoder.md), shared by every backend: the CPU
@@ -19,6 +20,27 @@ package final class FrameGeometry {
     /// Sample position of output pixel (x, y) where no triangle covers it: `origin + step · x` (and y).
     let identityU: FixedPlane
     let identityV: FixedPlane
+    /// Whether the avatar has a background plate (the background composite runs at all).
+    let hasBackground: Bool
+    /// Per face triangle, then per mouth-strip triangle: what the texels its samples can reach (its rest texture
+    /// triangle's box, grown by ``footprintMargin`` texels) say about the composite.
+    private let footprints: [Footprint]
+    /// Texels the footprint box grows by: fixed-point rounding moves a sample less than 0.2 texel out of the rest
+    /// triangle, and a bilinear sample also reads the next texel.
+    static let footprintMargin = 2
+
+    /// What a triangle's footprint holds.
+    enum Footprint {
+        /// Mask 255 everywhere: every sample's `α_w` is 255, the pixel is the warped portrait.
+        case person
+        /// Mask 0, plate RGB = texture RGB and texture alpha 255 everywhere: `I_w = B_w` in RGB, so the pixel is
+        /// `B_id` with alpha 255.
+        case background
+        /// Anything else: the full formula.
+        case mixed
+    }
+    /// Tests: flag every triangle for the background composite (no skips), to show the skips change nothing.
+    var blendsEveryTriangle = false
 
     /// Number of avatar (face) triangles; they come first in draw order.
     package var faceTriangleCount: Int { triangles.count }
@@ -53,6 +75,67 @@ package final class FrameGeometry {
         let originY = (((0.5 - offset.y) / scale - 0.5) * unit).rounded()
         identityU = FixedPlane(origin: Int64(originX), stepX: step, stepY: 0)
         identityV = FixedPlane(origin: Int64(originY), stepX: 0, stepY: step)
+        hasBackground = avatar.background != nil
+        if let plate = avatar.background {
+            let faces = avatar.triangles.map { [Int($0.x), Int($0.y), Int($0.z)] }
+            let slots = mouth.slotVertex
+            let strip = MouthOpening.strip.map { [slots[$0.x], slots[$0.y], slots[$0.z]] }
+            let (u, v) = (restU, restV)
+            let texture = avatar.texture
+            footprints = (faces + strip).map {
+                FrameGeometry.footprint(texture, plate, u: $0.map { u[$0] }, v: $0.map { v[$0] })
+            }
+        } else {
+            footprints = []
+        }
+    }
+
+    /// The ``Footprint`` of the box of sample positions `u`, `v` (texture pixels − ½) grown by
+    /// ``footprintMargin`` texels, clamped to the texture.
+    static func footprint(_ texture: RGBAImage, _ plate: RGBAImage, u: [Double], v: [Double]) -> Footprint {
+        guard let u0 = u.min(), let u1 = u.max(), let v0 = v.min(), let v1 = v.max(),
+              u0.isFinite, u1.isFinite, v0.isFinite, v1.isFinite else { return .mixed }
+        let m = Double(footprintMargin), w = plate.width, h = plate.height
+        let x0 = Int(max(min((u0 - m).rounded(.down), Double(w - 1)), 0))
+        let x1 = Int(max(min((u1 + m).rounded(.up), Double(w - 1)), 0))
+        let y0 = Int(max(min((v0 - m).rounded(.down), Double(h - 1)), 0))
+        let y1 = Int(max(min((v1 + m).rounded(.up), Double(h - 1)), 0))
+        var person = true, background = true
+        for y in y0...y1 {
+            for x in x0...x1 {
+                let i = (y * w + x) * 4
+                let alpha = plate.pixels[i + 3]
+                person = person && alpha == 255
+                background = background && alpha == 0 && texture.pixels[i + 3] == 255
+                    && plate.pixels[i] == texture.pixels[i] && plate.pixels[i + 1] == texture.pixels[i + 1]
+                    && plate.pixels[i + 2] == texture.pixels[i + 2]
+                if !person && !background { return .mixed }
+            }
+        }
+        return person ? .person : .background
+    }
+
+    /// How a triangle with these planes composites with the background plate: not at all without a plate, where
+    /// it maps exactly like the identity (then `B_w = B_id` and the formula leaves `I_w`) or over a ``Footprint``
+    /// of person; the plate's identity sample over a footprint of background; else the formula. Footprints hold
+    /// while the u/v steps are not clamped (a clamped sliver may sample outside its rest triangle).
+    @inline(__always)
+    private func composite(_ planes: WarpPlanes, footprint k: Int) -> WarpPlanes.Composite {
+        if !hasBackground { return .portrait }
+        if blendsEveryTriangle { return .blend }
+        let u = planes.u, v = planes.v
+        let identity = u.stepX == identityU.stepX && u.stepY == 0 && v.stepX == 0 && v.stepY == identityV.stepY
+            && u.origin == identityU.value(dx: planes.minX, dy: 0) && v.origin == identityV.value(dx: 0, dy: planes.minY)
+        if identity { return .portrait }
+        let limit = Int64(1) << 40  // AffinePlane's step clamp (2^24 pixels) in 16 fractional bits
+        guard abs(u.stepX) < limit && abs(u.stepY) < limit && abs(v.stepX) < limit && abs(v.stepY) < limit else {
+            return .blend
+        }
+        switch footprints[k] {
+        case .person: return .portrait
+        case .background: return .plate
+        case .mixed: return .blend
+        }
     }
 
     /// Validates `avatar` and the output size (one-line ``FrameDecoderError``), then prepares the buffers.
@@ -84,9 +167,10 @@ package final class FrameGeometry {
         guard let raster = TriangleRaster(snapped[i0], snapped[i1], snapped[i2], width: width, height: height),
             !raster.isEmpty
         else { return nil }
-        let planes = WarpPlanes(
+        var planes = WarpPlanes(
             raster, u: SIMD3(restU[i0], restU[i1], restU[i2]), v: SIMD3(restV[i0], restV[i1], restV[i2]),
             z: SIMD3(Double(vertexDepth[i0]), Double(vertexDepth[i1]), Double(vertexDepth[i2])))
+        planes.composite = composite(planes, footprint: k)
         return (raster, planes)
     }
 
@@ -106,9 +190,10 @@ package final class FrameGeometry {
             !raster.isEmpty
         else { return nil }
         let bias = mouth.depthBias
-        let planes = WarpPlanes(
+        var planes = WarpPlanes(
             raster, u: SIMD3(restU[i0], restU[i1], restU[i2]), v: SIMD3(restV[i0], restV[i1], restV[i2]),
             z: SIMD3(Double(vertexDepth[i0]), Double(vertexDepth[i1]), Double(vertexDepth[i2])) + bias)
+        planes.composite = composite(planes, footprint: triangles.count + k)
         let m = mouth
         let mouthPlanes = MouthPlanes(
             minX: raster.minX, minY: raster.minY,
@@ -159,7 +244,8 @@ package struct GPUTriangle {
     package var p0x: Int32, p0y: Int32, p1x: Int32, p1y: Int32, p2x: Int32, p2y: Int32
     /// Pixel box clipped to the output, inclusive.
     package var minX: Int32, minY: Int32, maxX: Int32, maxY: Int32
-    /// Bits 0–2: fill-rule bias of edges 0–2; bit 3: a mouth-strip triangle.
+    /// Bits 0–2: fill-rule bias of edges 0–2; bit 3: a mouth-strip triangle; bit 4: its pixels blend with the
+    /// background plate; bit 5: its pixels are the plate's identity sample (``WarpPlanes/Composite``).
     package var flags: Int32
     /// Index of this triangle's first box row in the frame's row table (set by the GLES backend).
     package var firstRow: Int32
@@ -181,7 +267,7 @@ package struct GPUTriangle {
         func i32(_ v: Int64) -> Int32 { Int32(truncatingIfNeeded: v) }
         p0x = i32(t.p0.x); p0y = i32(t.p0.y); p1x = i32(t.p1.x); p1y = i32(t.p1.y); p2x = i32(t.p2.x); p2y = i32(t.p2.y)
         minX = Int32(t.minX); minY = Int32(t.minY); maxX = Int32(t.maxX); maxY = Int32(t.maxY)
-        flags = i32(t.bias.x | t.bias.y << 1 | t.bias.z << 2) | (mouth == nil ? 0 : 8)
+        flags = i32(t.bias.x | t.bias.y << 1 | t.bias.z << 2) | (mouth == nil ? 0 : 8) | (w.composite == .blend ? 16 : w.composite == .plate ? 32 : 0)
         firstRow = 0
         uOrigin = i32(w.u.origin); uStepX = i32(w.u.stepX); uStepY = i32(w.u.stepY)
         vOrigin = i32(w.v.origin); vStepX = i32(w.v.stepX); vStepY = i32(w.v.stepY)

@@ -15,12 +15,13 @@ struct MouthPlanes {
 }
 
 /// Fills the pixels of one mouth-strip triangle: the portrait's own inner-mouth pixels mapped through the
-/// lip motion (exactly the portrait at rest), blended towards the drawn interior by
+/// lip motion (exactly the portrait at rest; background composite as for face triangles), blended towards the drawn interior by
 /// `weight × clamp(min(dUp, dLo), 0, 1)` — the interior weight grows with the opening beyond its rest size,
 /// and the second factor is the 1-pixel anti-aliased edge along the lips.
 struct MouthSpanShader {
     let target: RasterTarget
     let sampler: TextureSampler
+    let background: BackgroundBlend?
     let planes: WarpPlanes
     let mouth: MouthPlanes
     let mouthWidth: Float
@@ -36,7 +37,10 @@ struct MouthSpanShader {
         for x in x0...x1 {
             let i = row + x
             if target.claim(i, depth: Int32(truncatingIfNeeded: z)) {
-                let portrait = sampler.sample(u: u, v: v)
+                var portrait = sampler.sample(u: u, v: v)
+                if planes.composite != .portrait, let background {  // .plate is the formula's result too
+                    portrait = background.composite(portrait, u: u, v: v, x: x, y: y)
+                }
                 target.color[i] = drawsInterior ? blendInterior(portrait, x: x, y: y) : portrait
             }
             u &+= planes.u.stepX

@@ -14,7 +14,8 @@ import ParlaRender
 /// 2. `raster.comp` owner pass — among fragments at that depth, the first drawn triangle wins;
 ///    (1 and 2 run as one packed pass — the minimum of depth and draw index in one 32-bit key — whenever the
 ///    frame's depth range fits beside the index: ``mergesRasterPasses``);
-/// 3. `shade.comp` — one bilinear portrait sample per pixel through the winning triangle, the mouth interior,
+/// 3. `shade.comp` — one bilinear portrait sample per pixel through the winning triangle, the background
+///    composite (flagged triangles), the mouth interior,
 ///    the identity mapping where nothing covers a pixel; resets the depth/owner buffers;
 /// 4. `convert.comp` (on ``read(_:into:)``) — rotation, scaling, RGBA / XRGB8888 / NV12 into a buffer;
 ///    ``decode(_:into:)`` copies the RGBA frame out directly.
@@ -51,7 +52,7 @@ public final class GLESFrameDecoder: FrameDecoder {
     /// Per box row of every triangle this frame: the triangle's index (raster.comp's row list).
     private let rows: UnsafeMutablePointer<Int32>
     private let rowCapacity: Int
-    private var portrait: GLuint = 0, depthBuffer: GLuint = 0, ownerBuffer: GLuint = 0
+    private var portrait: GLuint = 0, plate: GLuint = 0, depthBuffer: GLuint = 0, ownerBuffer: GLuint = 0
     private var triangleBuffer: GLuint = 0, rowBuffer: GLuint = 0, outputBuffer: GLuint = 0
     private var outputCapacity = 0
     private let rasterProgram: GLuint, shadeProgram: GLuint, convertProgram: GLuint
@@ -92,6 +93,14 @@ public final class GLESFrameDecoder: FrameDecoder {
             glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(avatar.texture.width), GLsizei(avatar.texture.height),
                             GLenum(GL_RGBA_INTEGER), GLenum(GL_UNSIGNED_BYTE), raw.baseAddress)
         }
+        // The background plate (RGB + person mask); a 1×1 stand-in when the avatar has none (never sampled: no
+        // triangle is flagged then).
+        let plateImage = avatar.background ?? RGBAImage(width: 1, height: 1, fill: (0, 0, 0, 255))
+        plate = Self.makeTexture(GL_RGBA8UI, plateImage.width, plateImage.height)
+        plateImage.pixels.withUnsafeBytes { raw in
+            glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(plateImage.width), GLsizei(plateImage.height),
+                            GLenum(GL_RGBA_INTEGER), GLenum(GL_UNSIGNED_BYTE), raw.baseAddress)
+        }
         // Depth and owner per pixel start "empty" (INT_MAX, ~0); shade.comp resets them after every frame.
         var initial = [Int32](repeating: Int32.max, count: width * height)
         depthBuffer = Self.makeBuffer(bytes: width * height * 4, contents: &initial)
@@ -106,7 +115,7 @@ public final class GLESFrameDecoder: FrameDecoder {
     deinit {
         try? context.makeCurrent()
         glDeleteProgram(rasterProgram); glDeleteProgram(shadeProgram); glDeleteProgram(convertProgram)
-        glDeleteTextures(1, &portrait)
+        glDeleteTextures(1, &portrait); glDeleteTextures(1, &plate)
         var buffers = [triangleBuffer, rowBuffer, outputBuffer, depthBuffer, ownerBuffer, frameBuffer]
         glDeleteBuffers(GLsizei(buffers.count), &buffers)
         records.deallocate(); rows.deallocate()
@@ -178,6 +187,10 @@ public final class GLESFrameDecoder: FrameDecoder {
         glActiveTexture(GLenum(GL_TEXTURE0))
         glBindTexture(GLenum(GL_TEXTURE_2D), portrait)
         glUniform1i(glGetUniformLocation(shadeProgram, "portrait"), 0)
+        glActiveTexture(GLenum(GL_TEXTURE1))
+        glBindTexture(GLenum(GL_TEXTURE_2D), plate)
+        glUniform1i(glGetUniformLocation(shadeProgram, "plate"), 1)
+        glActiveTexture(GLenum(GL_TEXTURE0))
         glUniform2i(glGetUniformLocation(shadeProgram, "outputSize"), GLint(width), GLint(height))
         let id = geometry.identityPlane
         glUniform3i(glGetUniformLocation(shadeProgram, "identity"), id.originU, id.originV, id.step)

@@ -121,6 +121,33 @@ final class GLESFrameDecoderTests: XCTestCase {
         try checkParity(avatar, width: 640, height: 360, label: "grace_hopper")
     }
 
+    /// The background composite is integer math on both backends: with the mouth interior (the only float part)
+    /// off, GLES draws the CPU's frames byte for byte on the masked synthetic avatar and on the portrait avatar
+    /// with its person mask, at yaw ±15° and random poses.
+    func testBackgroundCompositeMatchesTheCPUExactly() throws {
+        let (_, synthetic) = BackgroundCompositeTests.masked(side: 96)
+        let portrait = try PortraitAvatarTests.portraitAvatar()
+        XCTAssertNotNil(portrait.background)
+        var rng = SeededGenerator(seed: 77)
+        let poses = [BackgroundCompositeTests.frame(yaw: 15), BackgroundCompositeTests.frame(yaw: -15),
+                     BackgroundCompositeTests.frame(yaw: 15) { $0.blendshapes[.jawOpen] = 0.3 }]
+            + (0..<4).map { _ in S.randomFrame(&rng, head: 0.3) }
+        for (avatar, w, h, label) in [(synthetic, 96, 96, "synthetic"), (synthetic, 157, 211, "synthetic"),
+                                      (portrait, 512, 512, "grace_hopper"), (portrait, 640, 360, "grace_hopper")] {
+            let gpu = try GLESFrameDecoder(avatar: avatar, width: w, height: h, context: try context(), shaders: nil,
+                                           drawsMouthInterior: false)
+            let cpu = try CPUFrameDecoder(avatar: avatar, width: w, height: h, rasterizer: .scanline, drawsMouthInterior: false)
+            var a = RGBAImage(width: w, height: h), b = a
+            for (n, frame) in poses.enumerated() {
+                try gpu.decode(frame, into: &a)
+                try cpu.decode(frame, into: &b)
+                let d = Self.difference(a, b)
+                print(String(format: "GLES vs CPU with background, %@ %dx%d pose %d: mean %.4f, max %d", label, w, h, n, d.mean, d.max))
+                XCTAssertEqual(a, b, "\(label) \(w)x\(h) pose \(n)")
+            }
+        }
+    }
+
     /// The packed raster pass (depth and draw index in one 32-bit key) picks the same owner for every pixel as
     /// the separate depth and owner passes: the frames are identical, byte for byte.
     func testPackedRasterPassDrawsWhatTheTwoPassesDraw() throws {

@@ -12,7 +12,8 @@ final class PortraitAvatarTests: XCTestCase {
     private typealias S = DecoderTestSupport
 
     /// The avatar of grace_hopper.jpg (the demo portrait), or of a `width`-wide strip of it from column `cropX`
-    /// (narrower than the square the face needs: AvatarBuilderTests' face at the picture's edge).
+    /// (narrower than the square the face needs: AvatarBuilderTests' face at the picture's edge), with its person
+    /// mask and background plate, as `parla prepare` makes it.
     static func portraitAvatar(cropX: Int = 0, width: Int? = nil) throws -> Avatar {
         let url = Fixtures.url("face/grace_hopper_reference.json")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
@@ -32,7 +33,8 @@ final class PortraitAvatarTests: XCTestCase {
                                      keypoints: keypoints.map { $0 - shift },
                                      score: Float(try XCTUnwrap(detection["score"] as? Double))),
             landmarks: landmarks, presence: 1, meshROI: FaceMesh.roi(forLandmarks: landmarks), modelNames: ["reference"])
-        return try AvatarBuilder.build(image: image, analysis: analysis, source: "grace_hopper.jpg")
+        return try AvatarBuilder.build(image: image, analysis: analysis, source: "grace_hopper.jpg",
+                                       segmenter: PersonSegmenter())
     }
 
     func testRestFrameIsThePortraitAndTheOpenMouthStaysInsideTheLips() throws {
