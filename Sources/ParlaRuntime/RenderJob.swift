@@ -164,7 +164,8 @@ public final class RenderJob {
             let image = try timer.measure(.decode) { try PortraitPreparation.decode(url) }
             return try timer.measure(.analysis) {
                 let analysis = try PortraitPreparation.analyze(image, source: url, precision: request.modelPrecision)
-                return try PortraitPreparation.avatar(from: image, analysis: analysis, source: url)
+                return try PortraitPreparation.avatar(from: image, analysis: analysis, source: url,
+                                                      precision: request.modelPrecision)
             }
         }
     }
