@@ -102,9 +102,11 @@ public enum BackgroundPlate {
                 for x in 0..<fine.w {
                     let sx = min(max((Float(x) + 0.5) / 2 - 0.5, 0), Float(coarse.w - 1))
                     let x0 = Int(sx), x1 = min(x0 + 1, coarse.w - 1), fx = sx - Float(x0)
-                    let top = coarse.c[y0 * coarse.w + x0] * (1 - fx) + coarse.c[y0 * coarse.w + x1] * fx
-                    let bottom = coarse.c[y1 * coarse.w + x0] * (1 - fx) + coarse.c[y1 * coarse.w + x1] * fx
-                    let up = top * (1 - fy) + bottom * fy
+                    let c00: SIMD3<Float> = coarse.c[y0 * coarse.w + x0], c01: SIMD3<Float> = coarse.c[y0 * coarse.w + x1]
+                    let c10: SIMD3<Float> = coarse.c[y1 * coarse.w + x0], c11: SIMD3<Float> = coarse.c[y1 * coarse.w + x1]
+                    let top: SIMD3<Float> = c00 + (c01 - c00) * fx
+                    let bottom: SIMD3<Float> = c10 + (c11 - c10) * fx
+                    let up: SIMD3<Float> = top + (bottom - top) * fy
                     let i = y * fine.w + x
                     out[i] = fine.c[i] + up * (1 - fine.a[i])
                 }

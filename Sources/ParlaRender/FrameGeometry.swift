@@ -106,9 +106,11 @@ package final class FrameGeometry {
                 let i = (y * w + x) * 4
                 let alpha = plate.pixels[i + 3]
                 person = person && alpha == 255
-                background = background && alpha == 0 && texture.pixels[i + 3] == 255
-                    && plate.pixels[i] == texture.pixels[i] && plate.pixels[i + 1] == texture.pixels[i + 1]
-                    && plate.pixels[i + 2] == texture.pixels[i + 2]
+                let opaqueBackground: Bool = alpha == 0 && texture.pixels[i + 3] == 255
+                let red: Bool = plate.pixels[i] == texture.pixels[i]
+                let green: Bool = plate.pixels[i + 1] == texture.pixels[i + 1]
+                let blue: Bool = plate.pixels[i + 2] == texture.pixels[i + 2]
+                background = background && opaqueBackground && red && green && blue
                 if !person && !background { return .mixed }
             }
         }
@@ -124,9 +126,11 @@ package final class FrameGeometry {
         if !hasBackground { return .portrait }
         if blendsEveryTriangle { return .blend }
         let u = planes.u, v = planes.v
-        let identity = u.stepX == identityU.stepX && u.stepY == 0 && v.stepX == 0 && v.stepY == identityV.stepY
-            && u.origin == identityU.value(dx: planes.minX, dy: 0) && v.origin == identityV.value(dx: 0, dy: planes.minY)
-        if identity { return .portrait }
+        let identitySteps: Bool = u.stepX == identityU.stepX && u.stepY == Int64(0) && v.stepX == Int64(0)
+            && v.stepY == identityV.stepY
+        let identityOrigins: Bool = u.origin == identityU.value(dx: planes.minX, dy: 0)
+            && v.origin == identityV.value(dx: 0, dy: planes.minY)
+        if identitySteps && identityOrigins { return .portrait }
         let limit = Int64(1) << 40  // AffinePlane's step clamp (2^24 pixels) in 16 fractional bits
         guard abs(u.stepX) < limit && abs(u.stepY) < limit && abs(v.stepX) < limit && abs(v.stepY) < limit else {
             return .blend

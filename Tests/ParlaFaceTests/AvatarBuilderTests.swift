@@ -416,7 +416,8 @@ final class AvatarBuilderTests: XCTestCase {
         for y in 0..<side {
             for x in 0..<side where region[y * side + x] {
                 let rgb = SIMD3(at(plate, x, y, 0), at(plate, x, y, 1), at(plate, x, y, 2))
-                XCTAssertTrue(all(rgb .>= lo &- 1) && all(rgb .<= hi &+ 1), "filled \(rgb) at \(x),\(y) outside \(lo)...\(hi)")
+                let above: Bool = all(rgb .>= lo &- 1), below: Bool = all(rgb .<= hi &+ 1)
+                XCTAssertTrue(above && below, "filled \(rgb) at \(x),\(y) outside \(lo)...\(hi)")
             }
         }
         let meanStep = Double(stepTotal) / Double(max(steps, 1))

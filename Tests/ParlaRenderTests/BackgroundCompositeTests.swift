@@ -20,8 +20,10 @@ final class BackgroundCompositeTests: XCTestCase {
         var plate = avatar.texture.pixels
         for y in 0..<side {
             for x in 0..<side {
-                let d = ((SIMD2(Float(x) + 0.5, Float(y) + 0.5) - c) * (SIMD2(Float(x) + 0.5, Float(y) + 0.5) - c)).sum().squareRoot() / t
-                let alpha = UInt8((min(max((0.36 - d) / 0.08, 0), 1) * 255).rounded())
+                let offset: SIMD2<Float> = SIMD2(Float(x) + 0.5, Float(y) + 0.5) - c
+                let d: Float = (offset * offset).sum().squareRoot() / t
+                let ramp: Float = min(max((0.36 - d) / 0.08, 0), 1)
+                let alpha = UInt8((ramp * 255).rounded())
                 let i = (y * side + x) * 4
                 if d < 0.38 { plate[i] = 40; plate[i + 1] = 160; plate[i + 2] = 220 }
                 plate[i + 3] = alpha
@@ -55,9 +57,11 @@ final class BackgroundCompositeTests: XCTestCase {
             var expected = p & 0xFF00_0000
             let keep = Double(255 - Int(w >> 24))
             for shift in [UInt32(0), 8, 16] {
-                let q = Double(Int((id >> shift) & 0xFF) - Int((w >> shift) & 0xFF)) * keep / 255
-                let r = q >= 0 ? (q + 0.5).rounded(.down) : -((-q + 0.5).rounded(.down))
-                expected |= UInt32(min(max(Double((p >> shift) & 0xFF) + r, 0), 255)) << shift
+                let difference: Int = Int((id >> shift) & 0xFF) - Int((w >> shift) & 0xFF)
+                let q: Double = Double(difference) * keep / 255
+                let r: Double = q >= 0 ? (q + 0.5).rounded(.down) : -((-q + 0.5).rounded(.down))
+                let value: Double = min(max(Double((p >> shift) & 0xFF) + r, 0), 255)
+                expected |= UInt32(value) << shift
             }
             XCTAssertEqual(BackgroundBlend.mix(p, warped: w, identity: id), expected, "p \(p) w \(w) id \(id)")
         }
@@ -146,7 +150,8 @@ final class BackgroundCompositeTests: XCTestCase {
             try CPUFrameDecoder(avatar: avatar, width: 512, height: 512).decode(Self.frame(yaw: yaw), into: &a)
             try CPUFrameDecoder(avatar: plain, width: 512, height: 512).decode(Self.frame(yaw: yaw), into: &b)
             try CPUFrameDecoder(avatar: avatar, width: 512, height: 512, threads: 2).decode(Self.frame(yaw: yaw), into: &c)
-            let changed = stride(from: 0, to: a.pixels.count, by: 4).filter { a.pixels[$0..<($0 + 4)] != b.pixels[$0..<($0 + 4)] }.count
+            var changed = 0
+            for i in 0..<(512 * 512) where rgba(a, i) != rgba(b, i) { changed += 1 }
             print("yaw \(yaw): \(changed) of 512² pixels composited differently from the plain warp")
             XCTAssertGreaterThan(changed, 500)
             XCTAssertEqual(a, c)
