@@ -35,6 +35,15 @@ PARLA_AVX2_INLINE int32_t load32(const void *p) {
     return v;
 }
 
+/// Rounding divide by 2^right (0...31 per lane), ties away from zero.
+PARLA_AVX2_INLINE __m256i rdbpot8(__m256i h, __m256i right) {
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(h, 31));
+    __m256i above = _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), threshold);
+    return _mm256_sub_epi32(_mm256_srav_epi32(h, right), above);
+}
+
 /// TFLite MultiplyByQuantizedMultiplier in 8 lanes, bit-identical to the scalar form:
 /// x << left; SRDHM(x, m) = bits 31...62 of x·m + 2^30 (the sign-dependent nudge and C's truncating division
 /// come to that for both signs), Int32.min² → Int32.max; then the rounding divide by 2^right
@@ -47,11 +56,7 @@ PARLA_AVX2_INLINE __m256i mbqm8(__m256i x, __m256i m, __m256i left, __m256i righ
     __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
     const __m256i minimum = _mm256_set1_epi32(INT32_MIN);
     h = _mm256_add_epi32(h, _mm256_and_si256(_mm256_cmpeq_epi32(x, minimum), _mm256_cmpeq_epi32(m, minimum)));
-    const __m256i one = _mm256_set1_epi32(1);
-    __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(h, 31));
-    __m256i above = _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), threshold);
-    return _mm256_sub_epi32(_mm256_srav_epi32(h, right), above);
+    return rdbpot8(h, right);
 }
 
 PARLA_AVX2 void parla_qs8_mbqm_avx2(const int32_t *x, const int32_t *multiplier, const int32_t *shift, int32_t *out,
@@ -77,11 +82,14 @@ PARLA_AVX2_INLINE __m256i mbqm8_right(__m256i x, __m256i m, __m256i right) {
     __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m), round);
     __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), round);
     __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
-    const __m256i one = _mm256_set1_epi32(1);
-    __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    __m256i threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), _mm256_srai_epi32(h, 31));
-    __m256i above = _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), threshold);
-    return _mm256_sub_epi32(_mm256_srav_epi32(h, right), above);
+    return rdbpot8(h, right);
+}
+
+/// SRDHM(v << 20, m) for 8 lanes v in -256...256 with 32-bit products only, `high` = m >> 11, `low` = m & 2047
+/// (`FixedPoint.shiftedInputHighMul`): v·high + ((v·low + 2^10) >> 11).
+PARLA_AVX2_INLINE __m256i shifted_input_high_mul8(__m256i v, __m256i high, __m256i low) {
+    __m256i rest = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(v, low), _mm256_set1_epi32(1 << 10)), 11);
+    return _mm256_add_epi32(_mm256_mullo_epi32(v, high), rest);
 }
 
 /// The epilogue's constant vectors.
@@ -396,21 +404,22 @@ PARLA_AVX2_INLINE __m256i splat_left(int32_t shift) { return _mm256_set1_epi32(s
 PARLA_AVX2_INLINE __m256i splat_right(int32_t shift) { return _mm256_set1_epi32(shift > 0 ? 0 : -shift); }
 
 /// The ADD loop; `simple` (a literal at each call, so each call is compiled on its own) says no multiplier is
-/// INT32_MIN and no shift is positive.
+/// INT32_MIN and no output shift is positive. The inputs are scaled with `shifted_input_high_mul8`.
 PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
                                 const int simple) {
     const __m256i o1 = _mm256_set1_epi32(p->input1_offset), o2 = _mm256_set1_epi32(p->input2_offset);
-    const __m256i m1 = _mm256_set1_epi32(p->input1_multiplier), l1 = splat_left(p->input1_shift), s1 = splat_right(p->input1_shift);
-    const __m256i m2 = _mm256_set1_epi32(p->input2_multiplier), l2 = splat_left(p->input2_shift), s2 = splat_right(p->input2_shift);
+    const __m256i s1 = splat_right(p->input1_shift), s2 = splat_right(p->input2_shift);
     const __m256i mo = _mm256_set1_epi32(p->output_multiplier), lo = splat_left(p->output_shift), so = splat_right(p->output_shift);
     const __m256i oo = _mm256_set1_epi32(p->output_offset);
     const __m256i minimum = _mm256_set1_epi32(p->activation_min), maximum = _mm256_set1_epi32(p->activation_max);
     const __m256i zero = _mm256_setzero_si256();
+    const __m256i h1 = _mm256_set1_epi32(p->input1_multiplier >> 11), w1 = _mm256_set1_epi32(p->input1_multiplier & 2047);
+    const __m256i h2 = _mm256_set1_epi32(p->input2_multiplier >> 11), w2 = _mm256_set1_epi32(p->input2_multiplier & 2047);
 #define PARLA_MBQM(x, m, l, r) (simple ? mbqm8_right(x, m, r) : mbqm8(x, m, l, r))
-    // Sums of 8 values: both inputs shifted left by 20 and scaled to the common scale.
-#define PARLA_ADD_SUM(xa, xb) _mm256_add_epi32(                                                                   \
-        PARLA_MBQM(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xa), o1), 20), m1, l1, s1),              \
-        PARLA_MBQM(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(xb), o2), 20), m2, l2, s2))
+    // One input scaled to the common scale: (x + offset) << 20 through MBQM, 32-bit products only.
+#define PARLA_ADD_INPUT(x, o, s, h, w) rdbpot8(shifted_input_high_mul8(_mm256_add_epi32(_mm256_cvtepi8_epi32(x), o), h, w), s)
+    // Sums of 8 values.
+#define PARLA_ADD_SUM(xa, xb) _mm256_add_epi32(PARLA_ADD_INPUT(xa, o1, s1, h1, w1), PARLA_ADD_INPUT(xb, o2, s2, h2, w2))
     if (!p->negative_multipliers) {
         ptrdiff_t i = 0;
         for (; i < count; i += 8) {
@@ -465,12 +474,12 @@ PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, p
         }
     }
 #undef PARLA_ADD_SUM
+#undef PARLA_ADD_INPUT
 #undef PARLA_MBQM
 }
 
 PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
-    int simple = p->input1_multiplier != INT32_MIN && p->input2_multiplier != INT32_MIN && p->output_multiplier != INT32_MIN
-        && p->input1_shift <= 0 && p->input2_shift <= 0 && p->output_shift <= 0;
+    int simple = p->output_multiplier != INT32_MIN && p->output_shift <= 0;
     for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
         if (p->negative_multipliers[c] == INT32_MIN || p->negative_shifts[c] > 0) simple = 0;
     }

@@ -80,6 +80,29 @@ final class QuantizedFixedPointTests: XCTestCase {
         }
     }
 
+    /// ADD's input scaling with 32-bit products equals SRDHM(v << 20, m) for every v in −256...256 and random and
+    /// extreme multipliers (both signs, low 11 bits all zero or all one), scalar and lane-wise.
+    func testShiftedInputHighMulMatchesScalar() {
+        var rng = SeededGenerator(seed: 0x5111)
+        var multipliers: [Int32] = [.min, .max, 0, 1, -1, 2047, -2048, 1 << 30, -(1 << 30), (1 << 30) + 1023, (1 << 30) + 1024,
+                                    Int32.max - 2047, Int32.min + 2047]
+        for _ in 0..<2_000 { multipliers.append(Int32.random(in: .min ... .max, using: &rng)) }
+        for m in multipliers {
+            let split = FixedPoint.splitMultiplier(m)
+            var v: Int32 = -256
+            while v <= 256 {
+                let lanes = SIMD4<Int32>(v, min(v + 1, 256), min(v + 2, 256), min(v + 3, 256))
+                let fast = lanes.shiftedInputHighMul(uniform: split)
+                for l in 0..<4 {
+                    let expected = FixedPoint.saturatingRoundingDoublingHighMul(lanes[l] << 20, m)
+                    XCTAssertEqual(FixedPoint.shiftedInputHighMul(lanes[l], split: split), expected, "v \(lanes[l]) m \(m)")
+                    if fast[l] != expected { XCTFail("lanes: v \(lanes[l]) m \(m)"); return }
+                }
+                v += 4
+            }
+        }
+    }
+
     /// The vector building blocks and the whole multiply agree with the scalar forms over random and extreme
     /// (value, multiplier, shift), with no range restriction on the value (the left shift wraps in both forms),
     /// including `Int32.min · Int32.min` (saturation) and exact ties of both roundings.

@@ -36,7 +36,8 @@ typedef struct {
 } parla_qs8_depthwise;
 
 /// TFLite's int8 ADD (inputs << 20, uniform multipliers, output multiplier) with an optional fused per-channel PReLU
-/// (`negative_multipliers`/`negative_shifts`, `channels` values each, or NULL).
+/// (`negative_multipliers`/`negative_shifts`, `channels` values each, or NULL). Input offsets in -128...128 and input
+/// shifts <= 0 (`QuantizedAdd.Parameters.init` checks the shifts).
 typedef struct {
     int32_t input1_offset, input2_offset, output_offset;
     int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift, output_multiplier, output_shift;

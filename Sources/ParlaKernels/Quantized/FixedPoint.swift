@@ -120,11 +120,40 @@ extension SIMD4 where Scalar == Int32 {
     func multipliedByQuantized(uniform multiplier: Int32, shift: Int32) -> SIMD4<Int32> {
         let left = SIMD4<Int32>(repeating: max(shift, 0)), right = max(-shift, 0)
         let h = FixedPoint.roundingDoublingHighMulLanes(self &<< left, SIMD4(repeating: multiplier))
-        let mask = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: (Int64(1) << Int64(right)) - 1))
-        let threshold = (mask &>> 1) &- (h &>> 31)
-        let floor = h &>> SIMD4(repeating: right)
-        return floor &- ((threshold &- (h & mask)) &>> 31)
+        return h.roundingDividedByPOT(uniform: right)
     }
+
+    /// Lane-wise `roundingDivideByPOT` with one exponent in 0...31 for all lanes.
+    @inlinable @inline(__always)
+    func roundingDividedByPOT(uniform exponent: Int32) -> SIMD4<Int32> {
+        let mask = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: (Int64(1) << Int64(exponent)) - 1))
+        let threshold = (mask &>> 1) &- (self &>> 31)
+        let floor = self &>> SIMD4(repeating: exponent)
+        return floor &- ((threshold &- (self & mask)) &>> 31)
+    }
+
+    /// Lane-wise `FixedPoint.shiftedInputHighMul` (lanes in −256...256, `split` from `FixedPoint.splitMultiplier`):
+    /// two 32-bit lane multiplies, no 64-bit products.
+    @inlinable @inline(__always)
+    func shiftedInputHighMul(uniform split: (high: Int32, low: Int32)) -> SIMD4<Int32> {
+        let low = (self &* SIMD4(repeating: split.low) &+ SIMD4(repeating: 1 << 10)) &>> 11
+        return self &* SIMD4(repeating: split.high) &+ low
+    }
+}
+
+extension FixedPoint {
+    /// `saturatingRoundingDoublingHighMul(v << 20, m)` for |v| ≤ 256 (ADD's shifted inputs) with 32-bit products
+    /// only. SRDHM is `(v·2^20·m + 2^30) >> 31` (floor; see `roundingDoublingHighMulLanes`) = `(v·m + 2^10) >> 11`,
+    /// and with `m = 2^11·(m >> 11) + (m & 2047)` that is `v·(m >> 11) + ((v·(m & 2047) + 2^10) >> 11)`:
+    /// |v·(m >> 11)| ≤ 2^28 and |v·(m & 2047) + 2^10| < 2^20, so nothing overflows; `v << 20` is never `Int32.min`,
+    /// so the saturating case cannot occur.
+    @inlinable @inline(__always)
+    public static func shiftedInputHighMul(_ v: Int32, split: (high: Int32, low: Int32)) -> Int32 {
+        v &* split.high &+ ((v &* split.low &+ (1 << 10)) &>> 11)
+    }
+
+    /// `(m >> 11, m & 2047)` for `shiftedInputHighMul`.
+    @inlinable public static func splitMultiplier(_ m: Int32) -> (high: Int32, low: Int32) { (m &>> 11, m & 2047) }
 }
 
 extension FixedPoint {

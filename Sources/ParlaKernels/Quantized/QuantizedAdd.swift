@@ -34,6 +34,9 @@ public enum QuantizedAdd {
             negative = preluSlopes?.map { QuantizedMultiplier(realScale: realOutput * Double($0)) }
             negativeMultipliers = negative?.map(\.multiplier) ?? []
             negativeShifts = negative?.map(\.shift) ?? []
+            // The fast paths scale the inputs with `FixedPoint.shiftedInputHighMul` (32-bit products), which needs
+            // |x − zeroPoint| ≤ 256 (int8 zero points) and no left shift (`s_i / twiceMax ≤ 0.5`).
+            precondition(self.input1.shift <= 0 && self.input2.shift <= 0, "qadd: input multiplier above 1/2")
             let range = output.activationRange(activation)
             activationMin = range.lowerBound
             activationMax = range.upperBound
@@ -96,10 +99,12 @@ public enum QuantizedAdd {
         let m1 = p.input1.multiplier, s1 = p.input1.shift, m2 = p.input2.multiplier, s2 = p.input2.shift
         let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)
         let oo = SIMD4<Int32>(repeating: p.outputOffset)
+        let split1 = FixedPoint.splitMultiplier(m1), split2 = FixedPoint.splitMultiplier(m2)
+        // (x + offset) << 20 through MBQM, with 32-bit products only (shifts ≤ 0, see `Parameters.init`).
         @inline(__always) func sum(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int32> {
-            let x1 = (widen(va) &+ o1) &<< 20
-            let x2 = (widen(vb) &+ o2) &<< 20
-            return x1.multipliedByQuantized(uniform: m1, shift: s1) &+ x2.multipliedByQuantized(uniform: m2, shift: s2)
+            let h1 = (widen(va) &+ o1).shiftedInputHighMul(uniform: split1)
+            let h2 = (widen(vb) &+ o2).shiftedInputHighMul(uniform: split2)
+            return h1.roundingDividedByPOT(uniform: -s1) &+ h2.roundingDividedByPOT(uniform: -s2)
         }
         @inline(__always) func load4(_ base: UnsafePointer<Int8>, _ i: Int) -> SIMD4<Int8> {
             UnsafeRawPointer(base + i).loadUnaligned(as: SIMD4<Int8>.self)
