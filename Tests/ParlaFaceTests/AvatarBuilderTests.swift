@@ -374,8 +374,12 @@ final class AvatarBuilderTests: XCTestCase {
         XCTAssertEqual([plate.width, plate.height], [side, side])
         func at(_ image: RGBAImage, _ x: Int, _ y: Int, _ c: Int) -> Int { Int(image.pixels[(y * side + x) * 4 + c]) }
         typealias T = FaceTopology
-        let features = [T.noseTip, T.chin, T.foreheadTop] + T.outerLipUpper + T.outerLipLower + T.rightEyeUpper
-            + T.rightEyeLower + T.leftEyeUpper + T.leftEyeLower + T.rightEyebrowUpper + T.leftEyebrowUpper
+        // Built in steps: Swift 6.0.3 (the arm64 tier's toolchain) cannot type-check one long `+` chain in time.
+        var features: [Int] = [T.noseTip, T.chin, T.foreheadTop]
+        let lips: [[Int]] = [T.outerLipUpper, T.outerLipLower]
+        let eyes: [[Int]] = [T.rightEyeUpper, T.rightEyeLower, T.leftEyeUpper, T.leftEyeLower]
+        let brows: [[Int]] = [T.rightEyebrowUpper, T.leftEyebrowUpper]
+        for part in lips + eyes + brows { features.append(contentsOf: part) }
         let lowest = features.map { at(plate, Int(avatar.vertices[$0].x), Int(avatar.vertices[$0].y), 3) }.min()!
         XCTAssertGreaterThanOrEqual(lowest, 250, "eyes, brows, nose, lips, chin and forehead are person")
         let landmarks = avatar.vertices.prefix(T.landmarkCount)
