@@ -55,7 +55,7 @@ let package = Package(
         // Pipeline, clocks, stage timing.
         .target(
             name: "ParlaRuntime",
-            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaVoice", "ParlaRenderGLES"],
+            dependencies: ["ParlaIO", "ParlaRender", "ParlaMotion", "ParlaFace", "ParlaMedia", "ParlaModel", "ParlaVoice", "ParlaRenderGLES"],
             resources: [.copy("Demo")]
         ),
         // The control API (HTTP + WebSocket) over the runtime's FaceEngine: `parla serve`.

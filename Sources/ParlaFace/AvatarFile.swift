@@ -149,7 +149,7 @@ public enum AvatarFile {
         guard jsonLength <= payload.count else { throw fail("JSON block of \(jsonLength) bytes exceeds the file") }
         let doc: Document
         do {
-            doc = try JSONDecoder().decode(Document.self, from: Data(payload.prefix(jsonLength)))
+            doc = try JSONDecoder().decodeUntrusted(Document.self, from: Data(payload.prefix(jsonLength)))
         } catch {
             throw fail("metadata block is not valid JSON")
         }

@@ -59,7 +59,7 @@ public final class Model: Sendable {
         }
         let document: ModelDocument
         do {
-            document = try JSONDecoder().decode(ModelDocument.self, from: json)
+            document = try JSONDecoder().decodeUntrusted(ModelDocument.self, from: json)
         } catch let error as DecodingError {
             throw fail("malformed graph description: \(Model.summary(of: error))")
         } catch {

@@ -4,6 +4,7 @@ import Foundation
 import ParlaFace
 import ParlaIO
 import ParlaMedia
+import ParlaModel
 import ParlaMotion
 import ParlaRuntime
 import ParlaVoice
@@ -338,7 +339,7 @@ public final class ControlServer: @unchecked Sendable {
     /// `PUT /controls`: any subset of the fields of ``MotionControls``; unknown fields are refused.
     private func putControls(_ request: HTTPRequest) async throws -> HTTPResponse {
         let data = try await readBody(request, limit: options.maximumJSONBytes)
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard isValidUTF8(data), let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw APIError(.badRequest, "the body must be a JSON object")
         }
         let known = Set(MotionControls.fieldNames)
@@ -388,7 +389,7 @@ public final class ControlServer: @unchecked Sendable {
 
     func decodeJSON<T: Decodable>(_ data: Data) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try JSONDecoder().decodeUntrusted(T.self, from: data)
         } catch {
             throw APIError(.badRequest, "malformed JSON body: \(Self.describe(error))")
         }

@@ -154,6 +154,21 @@ final class AvatarFileTests: XCTestCase {
         XCTAssertGreaterThan(refused, 0)
     }
 
+    /// Foundation's JSONDecoder in Swift 6.0 (the arm64 toolchain) traps on invalid UTF-8 inside a JSON string; the
+    /// reader must refuse such a file in one line on every toolchain (the random test above found it on arm64).
+    func testInvalidUTF8InTheMetadataIsRefusedWithOneLine() throws {
+        let good = try AvatarFile.encode(randomAvatar(seed: 11))
+        let quote = UInt8(ascii: "\"")
+        // The first string value of the JSON block: the byte after the first `":"` pair's opening quote.
+        let start = try XCTUnwrap((64..<(good.count - 2)).first { good[$0] == UInt8(ascii: ":") && good[$0 + 1] == quote })
+        for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0x80]] {
+            var bytes = good
+            for (k, b) in bad.enumerated() { bytes[start + 2 + k] = b }
+            reseal(&bytes)
+            XCTAssertEqual(decodeError(bytes), "x.avatar: metadata block is not valid JSON", "bytes \(bad)")
+        }
+    }
+
     func testOutOfRangeTriangleIndexIsNamed() throws {
         var avatar = randomAvatar(seed: 5)
         avatar.triangles[3] = SIMD3(0, 1, UInt32(avatar.vertices.count + 4))

@@ -251,4 +251,19 @@ final class ModelFileTests: XCTestCase {
         XCTAssertGreaterThan(refused, 100)
         XCTAssertGreaterThan(loaded, 5)
     }
+
+    /// The check that stands between outside bytes and Foundation's JSONDecoder (which traps on invalid UTF-8 in
+    /// Swift 6.0): well-formed text passes, each kind of malformed sequence fails.
+    func testUTF8ValidationSeparatesTextFromMalformedBytes() throws {
+        XCTAssertTrue(isValidUTF8(Array("{\"name\": \"Grâce 😀\"}".utf8)))
+        XCTAssertTrue(isValidUTF8([UInt8]()))
+        for bad: [UInt8] in [[0x80], [0xFF], [0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+                             [0x41, 0xE2, 0x82], [0xC3]] {
+            XCTAssertFalse(isValidUTF8(bad), "\(bad)")
+        }
+        XCTAssertThrowsError(try JSONDecoder().decodeUntrusted([String].self, from: Data([0x5B, 0x22, 0xFF, 0x22, 0x5D]))) {
+            XCTAssertEqual("\($0)", "the text is not valid UTF-8")
+        }
+        XCTAssertEqual(try JSONDecoder().decodeUntrusted([String].self, from: Data("[\"ok\"]".utf8)), ["ok"])
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import ParlaFace
 import ParlaIO
 import ParlaMedia
+import ParlaModel
 import ParlaMotion
 import ParlaRender
 
@@ -333,7 +334,7 @@ public struct BenchReport: Codable, Sendable {
             throw RuntimeError("\(url.path): cannot read the bench report")
         }
         do {
-            return try JSONDecoder().decode(BenchReport.self, from: data)
+            return try JSONDecoder().decodeUntrusted(BenchReport.self, from: data)
         } catch {
             throw RuntimeError("\(url.path): not a parla bench --json report")
         }
