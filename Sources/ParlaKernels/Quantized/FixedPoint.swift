@@ -118,7 +118,7 @@ extension SIMD4 where Scalar == Int32 {
     /// Bit-identical to the scalar form.
     @inlinable @inline(__always)
     func multipliedByQuantized(uniform multiplier: Int32, shift: Int32) -> SIMD4<Int32> {
-        let left = SIMD4<Int32>(repeating: max(shift, 0)), right = max(-shift, 0)
+        let left = SIMD4<Int32>(repeating: Swift.max(shift, 0)), right = Swift.max(-shift, 0)
         let h = FixedPoint.roundingDoublingHighMulLanes(self &<< left, SIMD4(repeating: multiplier))
         return h.roundingDividedByPOT(uniform: right)
     }
