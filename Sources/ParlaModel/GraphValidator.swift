@@ -198,10 +198,7 @@ struct GraphValidator {
         case "max_pool2d":
             try arity(1...1)
             let x = try image(inputs[0])
-            guard let filter = attributes.filter, filter.count == 2 else {
-                throw fail("\(label): attribute 'filter' must be [height, width]")
-            }
-            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            let window = try poolWindow(attributes, label, input: x)
             try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
             return .maxPool2d(input: inputs[0], output: output, window: window, channels: x.c, activation: activation)
         case "add":
@@ -263,10 +260,7 @@ struct GraphValidator {
         case "average_pool2d":
             try arity(1...1)
             let x = try image(inputs[0])
-            guard let filter = attributes.filter, filter.count == 2 else {
-                throw fail("\(label): attribute 'filter' must be [height, width]")
-            }
-            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            let window = try poolWindow(attributes, label, input: x)
             try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
             return .averagePool2d(input: inputs[0], output: output, window: window, channels: x.c, activation: activation)
         case "resize_bilinear":
@@ -415,10 +409,7 @@ struct GraphValidator {
             try activationTensor(output)
             try sameQuantization(inputs[0], output)
             let x = try image(inputs[0])
-            guard let filter = attributes.filter, filter.count == 2 else {
-                throw fail("\(label): attribute 'filter' must be [height, width]")
-            }
-            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            let window = try poolWindow(attributes, label, input: x)
             try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
             return .quantizedMaxPool2d(input: inputs[0], output: output, window: window, channels: x.c, activation: activation)
         case "pad":
@@ -473,12 +464,9 @@ struct GraphValidator {
             try activationTensor(output)
             try sameQuantization(inputs[0], output)
             let x = try image(inputs[0])
-            guard let filter = attributes.filter, filter.count == 2 else {
-                throw fail("\(label): attribute 'filter' must be [height, width]")
-            }
-            let window = try makeWindow(attributes, label, input: x, kernel: (filter[0], filter[1]))
+            let window = try poolWindow(attributes, label, input: x)
             guard window.kernelHeight * window.kernelWidth <= 1 << 23 else {
-                throw fail("\(label): pooling window \(filter) is too large for int32 sums")
+                throw fail("\(label): pooling window [\(window.kernelHeight), \(window.kernelWidth)] is too large for int32 sums")
             }
             try expectOutput([1, window.outputHeight, window.outputWidth, x.c])
             return .quantizedAveragePool2d(input: inputs[0], output: output, window: window, channels: x.c,
@@ -571,6 +559,14 @@ struct GraphValidator {
             throw fail("\(label): unknown activation '\(text)' (none, relu, relu6, prelu)")
         }
         return activation
+    }
+
+    /// The window of a pooling op: its 'filter' attribute [height, width], then strides and padding as for a conv.
+    private func poolWindow(_ attributes: ModelDocument.Attributes, _ label: String, input: (h: Int, w: Int, c: Int)) throws -> Window2D {
+        guard let filter = attributes.filter, filter.count == 2 else {
+            throw fail("\(label): attribute 'filter' must be [height, width]")
+        }
+        return try makeWindow(attributes, label, input: input, kernel: (filter[0], filter[1]))
     }
 
     private func makeWindow(_ attributes: ModelDocument.Attributes, _ label: String, input: (h: Int, w: Int, c: Int),
