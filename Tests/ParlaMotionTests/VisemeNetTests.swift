@@ -189,7 +189,8 @@ final class VisemeNetTests: XCTestCase {
             ("tampered", flipped),
             ("classes", RandomVisemeNet.data(layers: [(80, 12, 1, 1, 0)], seed: 1)),
             ("chain", RandomVisemeNet.data(layers: [(80, 16, 1, 1, 0), (12, 16, 1, 1, 0)], seed: 1)),
-            // Valid checksums over values the kernels cannot take.
+            // Valid checksums over contents the parser or the kernels cannot take.
+            ("metadata not UTF-8", RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 1) { $0[2] = 0xFF }),
             ("weight -128", RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 1) { $0[json] = 0x80 }),
             ("zero weight scale", RandomVisemeNet.data(layers: RandomVisemeNet.small, seed: 1) {
                 for i in 0..<4 { $0[json + weightsBytes + i] = 0 } }),
@@ -202,6 +203,7 @@ final class VisemeNetTests: XCTestCase {
                 let text = String(describing: error)
                 XCTAssertTrue(text.hasPrefix("VisemeNet model: "), "\(name): \(text)")
                 XCTAssertFalse(text.contains("\n"))
+                if name.contains("UTF-8") { XCTAssertTrue(text.contains("not UTF-8"), text) }
             }
         }
     }

@@ -67,6 +67,8 @@ public struct VisemeNet: Sendable {
         guard 16 + jsonLength <= bytes.count else { throw fail("file is truncated") }
         let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[16...])) }
         guard crc == UInt32(u32(12)) else { throw fail("checksum mismatch (the file is damaged or was modified)") }
+        // Foundation's JSON parsers stop the process on invalid UTF-8 in some versions (Swift 6.0): check first.
+        guard isValidUTF8(bytes[16..<(16 + jsonLength)]) else { throw fail("metadata is not UTF-8") }
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + jsonLength)])) as? [String: Any],
               let specs = json["layers"] as? [[String: Any]], !specs.isEmpty else { throw fail("metadata is unreadable") }
         metadataJSON = String(decoding: bytes[16..<(16 + jsonLength)], as: UTF8.self)
