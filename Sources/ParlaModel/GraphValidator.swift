@@ -225,12 +225,7 @@ struct GraphValidator {
         case "pad":
             try arity(1...1)
             let x = shape(inputs[0])
-            guard let paddings = attributes.paddings, paddings.count == 2 * x.count, paddings.allSatisfy({ $0 >= 0 }),
-                  paddings.allSatisfy({ $0 <= Self.maximumElements }) else {
-                throw fail("\(label): attribute 'paddings' must hold \(2 * x.count) non-negative values for input shape \(x)")
-            }
-            let before = stride(from: 0, to: paddings.count, by: 2).map { paddings[$0] }
-            let after = stride(from: 1, to: paddings.count, by: 2).map { paddings[$0] }
+            let (before, after) = try padAmounts(attributes, label, input: x)
             try expectOutput(Pad.outputShape(input: x, before: before, after: after) ?? [])
             return .pad(input: inputs[0], output: output, before: before, after: after)
         case "concat":
@@ -418,12 +413,7 @@ struct GraphValidator {
             try activationTensor(output)
             try sameQuantization(inputs[0], output)
             let x = shape(inputs[0])
-            guard let paddings = attributes.paddings, paddings.count == 2 * x.count, paddings.allSatisfy({ $0 >= 0 }),
-                  paddings.allSatisfy({ $0 <= Self.maximumElements }) else {
-                throw fail("\(label): attribute 'paddings' must hold \(2 * x.count) non-negative values for input shape \(x)")
-            }
-            let before = stride(from: 0, to: paddings.count, by: 2).map { paddings[$0] }
-            let after = stride(from: 1, to: paddings.count, by: 2).map { paddings[$0] }
+            let (before, after) = try padAmounts(attributes, label, input: x)
             try expectOutput(Pad.outputShape(input: x, before: before, after: after) ?? [])
             return .quantizedPad(input: inputs[0], output: output, before: before, after: after)
         case "concat":
@@ -559,6 +549,15 @@ struct GraphValidator {
             throw fail("\(label): unknown activation '\(text)' (none, relu, relu6, prelu)")
         }
         return activation
+    }
+
+    /// A pad op's 'paddings' attribute ([before, after] per axis of `input`) split into the two lists.
+    private func padAmounts(_ attributes: ModelDocument.Attributes, _ label: String, input x: [Int]) throws -> (before: [Int], after: [Int]) {
+        guard let paddings = attributes.paddings, paddings.count == 2 * x.count, paddings.allSatisfy({ $0 >= 0 }),
+              paddings.allSatisfy({ $0 <= Self.maximumElements }) else {
+            throw fail("\(label): attribute 'paddings' must hold \(2 * x.count) non-negative values for input shape \(x)")
+        }
+        return (stride(from: 0, to: paddings.count, by: 2).map { paddings[$0] }, stride(from: 1, to: paddings.count, by: 2).map { paddings[$0] })
     }
 
     /// The window of a pooling op: its 'filter' attribute [height, width], then strides and padding as for a conv.
