@@ -132,19 +132,7 @@ public final class RenderJob {
         let frames = timer.measure(.motion) { MotionComposer(options: request.motion).frames(for: speech.analysis) }
         let decoder = try request.backend.makeDecoder(avatar: avatar, width: request.width, height: request.height)
         let sink = try timer.measure(.encode) { try makeSink(speech: speech) }
-        var image = RGBAImage(width: request.width, height: request.height)
-        do {
-            for (n, frame) in frames.enumerated() {
-                try timer.measure(.frameDecode) { try decoder.decode(frame, into: &image) }
-                try timer.measure(.encode) { try sink.write(image) }
-                progress?(n + 1, frames.count)
-            }
-            try timer.measure(.encode) { try sink.finish() }
-            try copySpeechBeside(speech)
-        } catch {
-            sink.cancel()
-            throw error
-        }
+        try timer.write(frames, decoder: decoder, to: sink, progress: progress) { try copySpeechBeside(speech) }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let videoSeconds = Double(frames.count) / request.motion.fps
         return RenderSummary(
@@ -177,6 +165,28 @@ public final class RenderJob {
 
     private func copySpeechBeside(_ speech: SpeechInput) throws {
         try request.format.copySpeech(speech.url, besideOutput: request.output)
+    }
+}
+
+extension StageTimer {
+    /// Decodes `frames` one by one into `sink` (timed as frame decode and encode), finishes the file, then runs
+    /// `finished` (e.g. copying the speech beside it). On any error the sink is cancelled, so no half-written
+    /// output is left, and the error is rethrown.
+    mutating func write(_ frames: [MotionFrame], decoder: FrameDecoder, to sink: FrameSink,
+                        progress: ((Int, Int) -> Void)?, finished: () throws -> Void) throws {
+        var image = RGBAImage(width: decoder.width, height: decoder.height)
+        do {
+            for (n, frame) in frames.enumerated() {
+                try measure(.frameDecode) { try decoder.decode(frame, into: &image) }
+                try measure(.encode) { try sink.write(image) }
+                progress?(n + 1, frames.count)
+            }
+            try measure(.encode) { try sink.finish() }
+            try finished()
+        } catch {
+            sink.cancel()
+            throw error
+        }
     }
 }
 

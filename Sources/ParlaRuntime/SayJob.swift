@@ -86,19 +86,7 @@ public final class SayJob {
         try WAVFile.write(speech.audio, to: wav)
 
         let sink = try timer.measure(.encode) { try makeSink(audio: wav) }
-        var image = RGBAImage(width: r.width, height: r.height)
-        do {
-            for (n, frame) in frames.enumerated() {
-                try timer.measure(.frameDecode) { try decoder.decode(frame, into: &image) }
-                try timer.measure(.encode) { try sink.write(image) }
-                progress?(n + 1, frames.count)
-            }
-            try timer.measure(.encode) { try sink.finish() }
-            try copySpeechBeside(wav)
-        } catch {
-            sink.cancel()
-            throw error
-        }
+        try timer.write(frames, decoder: decoder, to: sink, progress: progress) { try copySpeechBeside(wav) }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let videoSeconds = Double(frames.count) / r.motion.fps
         let render = RenderSummary(
