@@ -112,15 +112,7 @@ public final class RenderJob {
     public private(set) var timer = StageTimer()
 
     public init(request: RenderRequest) throws {
-        guard request.width >= 16, request.height >= 16, request.width <= 8192, request.height <= 8192 else {
-            throw RuntimeError("--size \(request.width)x\(request.height): each side must be 16…8192 pixels")
-        }
-        guard request.motion.fps >= 1, request.motion.fps <= 240 else {
-            throw RuntimeError("--fps \(request.motion.fps): must be between 1 and 240")
-        }
-        if request.format == .mp4, request.width % 2 != 0 || request.height % 2 != 0 {
-            throw RuntimeError("--size \(request.width)x\(request.height): MP4 (yuv420p) needs even sides")
-        }
+        try request.format.checkVideo(width: request.width, height: request.height, fps: request.motion.fps)
         self.request = request
     }
 
@@ -191,6 +183,17 @@ extension StageTimer {
 }
 
 extension OutputFormat {
+    /// Refuses a video size or frame rate this format (or any) cannot take, in one line naming the option.
+    func checkVideo(width: Int, height: Int, fps: Double) throws {
+        guard (16...8192).contains(width), (16...8192).contains(height) else {
+            throw RuntimeError("--size \(width)x\(height): each side must be 16…8192 pixels")
+        }
+        guard fps >= 1, fps <= 240 else { throw RuntimeError("--fps \(String(format: "%g", fps)): must be between 1 and 240") }
+        if self == .mp4, width % 2 != 0 || height % 2 != 0 {
+            throw RuntimeError("--size \(width)x\(height): MP4 (yuv420p) needs even sides")
+        }
+    }
+
     /// The sink that writes this format to `output`, carrying the synthetic mark (MP4 muxes `audio` in).
     func makeSink(output: URL, width: Int, height: Int, fps: Double, audio: URL) throws -> FrameSink {
         let mark = VideoMetadata.syntheticMark(version: ParlaVersion.string)

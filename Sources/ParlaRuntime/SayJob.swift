@@ -55,15 +55,7 @@ public final class SayJob {
     public private(set) var speech: SynthesizedSpeech?
 
     public init(request: SayRequest) throws {
-        guard (16...8192).contains(request.width), (16...8192).contains(request.height) else {
-            throw RuntimeError("--size \(request.width)x\(request.height): each side must be 16…8192 pixels")
-        }
-        guard request.motion.fps >= 1, request.motion.fps <= 240 else {
-            throw RuntimeError("--fps \(request.motion.fps): must be between 1 and 240")
-        }
-        if request.format == .mp4, request.width % 2 != 0 || request.height % 2 != 0 {
-            throw RuntimeError("--size \(request.width)x\(request.height): MP4 (yuv420p) needs even sides")
-        }
+        try request.format.checkVideo(width: request.width, height: request.height, fps: request.motion.fps)
         self.request = request
     }
 

@@ -156,6 +156,35 @@ final class RenderJobTests: XCTestCase {
         XCTAssertEqual(left, ["bad.wav", "flat.png"], "no output, no temporary files")
     }
 
+    /// Sizes and rates no output can take are refused before any work, in one line naming the option.
+    func testImpossibleVideoSizesAndRatesAreRefusedUpFront() throws {
+        let out = try tmp().appendingPathComponent("out.mp4")
+        let cases: [(width: Int, height: Int, fps: Double, format: OutputFormat, message: String)] = [
+            (15, 64, 25, .y4m, "--size 15x64: each side must be 16…8192 pixels"),
+            (64, 8193, 25, .png, "--size 64x8193: each side must be 16…8192 pixels"),
+            (64, 64, 0.5, .y4m, "--fps 0.5: must be between 1 and 240"),
+            (64, 64, 241, .null, "--fps 241: must be between 1 and 240"),
+            (64, 64, .nan, .y4m, "--fps nan: must be between 1 and 240"),
+            (65, 64, 25, .mp4, "--size 65x64: MP4 (yuv420p) needs even sides"),
+        ]
+        for c in cases {
+            var render = RenderRequest(face: .portrait(Self.portrait), audio: Self.speech, output: out, format: c.format)
+            render.width = c.width
+            render.height = c.height
+            render.motion.fps = c.fps
+            XCTAssertThrowsError(try RenderJob(request: render)) { XCTAssertEqual("\($0)", c.message) }
+            var say = SayRequest(text: "Hello.", output: out, format: c.format)
+            say.width = c.width
+            say.height = c.height
+            say.motion.fps = c.fps
+            XCTAssertThrowsError(try SayJob(request: say)) { XCTAssertEqual("\($0)", c.message) }
+        }
+        var odd = RenderRequest(face: .portrait(Self.portrait), audio: Self.speech, output: out, format: .y4m)
+        odd.width = 65
+        XCTAssertNoThrow(try RenderJob(request: odd), "Y4M takes odd sizes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     /// A WAV cut short renders what is there, and says so in one line (the summary carries it to the CLI).
     func testACutShortWAVRendersWhatIsThereWithOneWarning() throws {
         let dir = try tmp()
