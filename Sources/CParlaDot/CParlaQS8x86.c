@@ -27,6 +27,15 @@ int parla_qs8_cpu_avxvnni(void) {
     return (a & (1u << 4)) != 0;  // AVX-VNNI
 }
 
+int parla_qs8_cpu_avx512vnni(void) {
+    if (!parla_qs8_cpu_avx2()) return 0;
+    if ((parla_xgetbv0() & 0xE0) != 0xE0) return 0;  // the OS saves opmask, ZMM0-15 upper halves and ZMM16-31
+    unsigned a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned f = 1u << 16, bw = 1u << 30, vl = 1u << 31;  // AVX512F, AVX512BW, AVX512VL
+    return (b & (f | bw | vl)) == (f | bw | vl) && (c & (1u << 11)) != 0;  // AVX512_VNNI
+}
+
 PARLA_AVX2 void parla_qs8_mbqm_avx2(const int32_t *x, const int32_t *multiplier, const int32_t *shift, int32_t *out,
                                     ptrdiff_t count) {
     const __m256i zero = _mm256_setzero_si256();

@@ -1,4 +1,5 @@
-// The AVX2 and AVX-VNNI int8 GEMM of convolutions and fully connected layers (see CParlaQS8.h and docs/int8-kernels.md); the shared helpers are in qs8_x86.h.
+// The AVX2, AVX-VNNI and AVX-512 VNNI int8 GEMM of convolutions and fully connected layers (see CParlaQS8.h and
+// docs/int8-kernels.md); the helpers shared with the other x86 kernels are in qs8_x86.h, the AVX-512 ones below.
 #include "qs8_x86.h"
 
 #if defined(__x86_64__)
@@ -157,5 +158,269 @@ PARLA_VNNI void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, 
 #undef PARLA_VNNI_STEP8
 #undef PARLA_LOAD256
 #undef PARLA_UNSIGNED_QUAD
+
+// MARK: AVX-512 VNNI
+
+#define PARLA_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define PARLA_AVX512_INLINE static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
+
+/// Pixels per register tile of the AVX-512 GEMM.
+#define PARLA_TILE_PIXELS 8
+
+/// One branch (positive or PReLU-negative) of the epilogue for 16 channels, loaded once per tile and block.
+typedef struct {
+    __m512i m, left, right, mask, half;
+} rq16_branch;
+
+/// The epilogue's per-call constants.
+typedef struct {
+    __m512i zero_point, minimum, maximum;
+    int negative, simple, clamp_min, clamp_max;
+} rq16_consts;
+
+PARLA_AVX512_INLINE __m512i load16(const int32_t *p) { return _mm512_loadu_si512((const void *)p); }
+
+PARLA_AVX512_INLINE rq16_consts rq16_consts_load(const parla_qs8_requant *rq) {
+    rq16_consts k;
+    k.zero_point = _mm512_set1_epi32(rq->zero_point);
+    k.minimum = _mm512_set1_epi32(rq->activation_min);
+    k.maximum = _mm512_set1_epi32(rq->activation_max);
+    k.negative = rq->has_negative;
+    k.simple = rq->simple;
+    k.clamp_min = rq->activation_min > -128;  // vpmovsdb saturates to -128...127 by itself
+    k.clamp_max = rq->activation_max < 127;
+    return k;
+}
+
+/// Rows `row` (0: positive, 3: negative) ... row + 2 of the requantization table for channels c...c+15.
+PARLA_AVX512_INLINE rq16_branch rq16_branch_load(const parla_qs8_requant *rq, ptrdiff_t row, ptrdiff_t c) {
+    const int32_t *t = rq->table + row * rq->stride + c;
+    const __m512i one = _mm512_set1_epi32(1);
+    rq16_branch b;
+    b.m = load16(t);
+    b.left = load16(t + rq->stride);
+    b.right = load16(t + 2 * rq->stride);
+    b.mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, b.right), one);
+    b.half = _mm512_srai_epi32(b.mask, 1);
+    return b;
+}
+
+/// requantize8 in 16 lanes (the same arithmetic, see mbqm8): the accumulator `v` (bias included) to int8 bytes.
+/// SRDHM from vpmuldq on the even and odd lanes, bits 31...62 merged with a mask blend; RDBPOT's carry from a
+/// compare into a mask; the clamp only where the activation range is narrower than int8, vpmovsdb saturates.
+/// NEG (PReLU branch) and SIMPLE (rq->simple) are constants at each call, so every variant is straight-line code.
+PARLA_AVX512_INLINE __m128i requantize16(const int NEG, const int SIMPLE, __m512i v, const rq16_branch *pos,
+                                         const rq16_branch *neg, const rq16_consts *k) {
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i m = pos->m, left = pos->left, right = pos->right, mask = pos->mask, half = pos->half;
+    if (NEG) {
+        __mmask16 n = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+        m = _mm512_mask_blend_epi32(n, m, neg->m);
+        if (!SIMPLE) left = _mm512_mask_blend_epi32(n, left, neg->left);
+        right = _mm512_mask_blend_epi32(n, right, neg->right);
+        mask = _mm512_mask_blend_epi32(n, mask, neg->mask);
+        half = _mm512_mask_blend_epi32(n, half, neg->half);
+    }
+    __m512i x = SIMPLE ? v : _mm512_sllv_epi32(v, left);
+    const __m512i round = _mm512_set1_epi64((int64_t)1 << 30);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m), round);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32)), round);
+    __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+    if (!SIMPLE) {
+        const __m512i minimum = _mm512_set1_epi32(INT32_MIN);
+        __mmask16 both = _mm512_cmpeq_epi32_mask(x, minimum) & _mm512_cmpeq_epi32_mask(m, minimum);
+        h = _mm512_mask_sub_epi32(h, both, h, one);  // Int32.min² -> Int32.max
+    }
+    __m512i threshold = _mm512_sub_epi32(half, _mm512_srai_epi32(h, 31));
+    __mmask16 above = _mm512_cmpgt_epi32_mask(_mm512_and_si512(h, mask), threshold);
+    __m512i q = _mm512_srav_epi32(h, right);
+    q = _mm512_add_epi32(_mm512_mask_add_epi32(q, above, q, one), k->zero_point);
+    if (k->clamp_min) q = _mm512_max_epi32(q, k->minimum);
+    if (k->clamp_max) q = _mm512_min_epi32(q, k->maximum);
+    return _mm512_cvtsepi32_epi8(q);
+}
+
+/// Stores `lanes` (1...16) bytes.
+PARLA_AVX512_INLINE void store16(int8_t *p, __m128i b, ptrdiff_t lanes) {
+    if (lanes >= 16) {
+        _mm_storeu_si128((__m128i *)(void *)p, b);
+    } else {
+        _mm_mask_storeu_epi8(p, (__mmask16)((1u << lanes) - 1), b);
+    }
+}
+
+/// Requantizes and stores channels c...c+15 of the first `count` of P pixels' accumulators `acc`.
+PARLA_AVX512_INLINE void store_block(const int P, const __m512i *acc, const parla_qs8_requant *rq, const rq16_consts *k,
+                                     int8_t *out, ptrdiff_t out_channels, ptrdiff_t c, ptrdiff_t count) {
+    const ptrdiff_t lanes = out_channels - c < 16 ? out_channels - c : 16;
+    rq16_branch pos = rq16_branch_load(rq, 0, c), neg = pos;
+    if (k->negative) neg = rq16_branch_load(rq, 3, c);
+#define PARLA_STORE_PIXELS(NEG, SIMPLE)                                                                             \
+    for (int i = 0; i < P; i++) {                                                                                  \
+        if (i < count) store16(out + i * out_channels + c, requantize16(NEG, SIMPLE, acc[i], &pos, &neg, k), lanes); \
+    }
+    if (k->negative) {
+        if (k->simple) { PARLA_STORE_PIXELS(1, 1) } else { PARLA_STORE_PIXELS(1, 0) }
+    } else {
+        if (k->simple) { PARLA_STORE_PIXELS(0, 1) } else { PARLA_STORE_PIXELS(0, 0) }
+    }
+#undef PARLA_STORE_PIXELS
+}
+
+/// The GEMM of P unsigned rows of `kp` bytes (`rows`, row i at rows + i·kp) against every block of 16 output
+/// channels, P = 8, 4 or 1 (the first `count` pixels are stored): P pixels × 32 channels per pass, 4 taps per
+/// step, then the last odd block with P × 16. The accumulators start at the bias.
+PARLA_AVX512_INLINE void gemm_tile(const int P, const uint8_t *rows, ptrdiff_t kp, const int8_t *weights,
+                                   ptrdiff_t blocks, const int32_t *bias, const parla_qs8_requant *rq,
+                                   const rq16_consts *k, int8_t *out, ptrdiff_t out_channels, ptrdiff_t count) {
+    ptrdiff_t b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const int8_t *w0 = weights + b * kp * 16, *w1 = w0 + kp * 16;
+        __m512i acc0[PARLA_TILE_PIXELS], acc1[PARLA_TILE_PIXELS];
+        __m512i b0 = load16(bias + b * 16), b1 = load16(bias + b * 16 + 16);
+        for (int i = 0; i < P; i++) { acc0[i] = b0; acc1[i] = b1; }
+        for (ptrdiff_t j = 0; j < kp; j += 4) {
+            __m512i u = _mm512_loadu_si512((const void *)(w0 + j * 16)), v = _mm512_loadu_si512((const void *)(w1 + j * 16));
+            for (int i = 0; i < P; i++) {
+                __m512i x = _mm512_set1_epi32(load32(rows + i * kp + j));
+                acc0[i] = _mm512_dpbusd_epi32(acc0[i], x, u);
+                acc1[i] = _mm512_dpbusd_epi32(acc1[i], x, v);
+            }
+        }
+        store_block(P, acc0, rq, k, out, out_channels, b * 16, count);
+        store_block(P, acc1, rq, k, out, out_channels, b * 16 + 16, count);
+    }
+    if (b < blocks) {
+        const int8_t *w = weights + b * kp * 16;
+        __m512i acc[PARLA_TILE_PIXELS];
+        __m512i b0 = load16(bias + b * 16);
+        for (int i = 0; i < P; i++) acc[i] = b0;
+        for (ptrdiff_t j = 0; j < kp; j += 4) {
+            __m512i u = _mm512_loadu_si512((const void *)(w + j * 16));
+            for (int i = 0; i < P; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_set1_epi32(load32(rows + i * kp + j)), u);
+        }
+        store_block(P, acc, rq, k, out, out_channels, b * 16, count);
+    }
+}
+
+/// gemm_tile over `count` rows in groups of 8 (the last group with the smallest P that covers it).
+PARLA_AVX512_INLINE void gemm_rows(const uint8_t *rows, ptrdiff_t kp, const int8_t *weights, ptrdiff_t blocks,
+                                   const int32_t *bias, const parla_qs8_requant *rq, const rq16_consts *k, int8_t *out,
+                                   ptrdiff_t out_channels, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i += PARLA_TILE_PIXELS) {
+        const ptrdiff_t n = count - i < PARLA_TILE_PIXELS ? count - i : PARLA_TILE_PIXELS;
+        const uint8_t *r = rows + i * kp;
+        int8_t *o = out + i * out_channels;
+        if (n > 4) {
+            gemm_tile(8, r, kp, weights, blocks, bias, rq, k, o, out_channels, n);
+        } else if (n > 1) {
+            gemm_tile(4, r, kp, weights, blocks, bias, rq, k, o, out_channels, n);
+        } else {
+            gemm_tile(1, r, kp, weights, blocks, bias, rq, k, o, out_channels, n);
+        }
+    }
+}
+
+/// Copies `n` int8 values made unsigned (x + 128) to `d`. Reads only the `n` values (a masked load at the end);
+/// stores may write up to 63 bytes past d + n: the scratch has that slack, and rows are written in order, so a
+/// later segment or row overwrites them.
+PARLA_AVX512_INLINE void copy_unsigned(uint8_t *d, const int8_t *s, ptrdiff_t n) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    ptrdiff_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        _mm512_storeu_si512((void *)(d + i), _mm512_xor_si512(_mm512_loadu_si512((const void *)(s + i)), flip));
+    }
+    if (i < n) {
+        __mmask64 k = ((__mmask64)1 << (n - i)) - 1;
+        _mm512_storeu_si512((void *)(d + i), _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, s + i), flip));
+    }
+}
+
+/// copy_unsigned for the short segments of convolutions with few input channels (n ≤ 16): a plain 16-byte load
+/// where 16 bytes lie before `end` (the end of the input), else a masked one; one 16-byte store.
+PARLA_AVX512_INLINE void copy_unsigned_short(uint8_t *d, const int8_t *s, ptrdiff_t n, const int8_t *end) {
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    __m128i x = end - s >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)s)
+                              : _mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), s);
+    _mm_storeu_si128((__m128i *)(void *)d, _mm_xor_si128(x, flip));
+}
+
+/// Writes `n` copies of byte `v` (stores may run up to 63 bytes past d + n, as in copy_unsigned).
+PARLA_AVX512_INLINE void fill_bytes(uint8_t *d, uint8_t v, ptrdiff_t n) {
+    const __m512i x = _mm512_set1_epi8((char)v);
+    for (ptrdiff_t i = 0; i < n; i += 64) _mm512_storeu_si512((void *)(d + i), x);
+}
+
+/// The window of output pixel (oy, ox) of `c` as `taps` unsigned bytes in OHWI tap order (padding: the zero
+/// point). Windows inside the image copy kernel-height segments of kernel-width·channels bytes.
+PARLA_AVX512_INLINE void window_row(const parla_qs8_conv *c, ptrdiff_t oy, ptrdiff_t ox, const int8_t *end, uint8_t *d) {
+    const ptrdiff_t iy0 = oy * c->stride_y - c->pad_top, ix0 = ox * c->stride_x - c->pad_left;
+    const ptrdiff_t ci = c->input_channels, kw = c->kernel_width, kh = c->kernel_height, span = kw * ci;
+    const ptrdiff_t line = c->input_width * ci;
+    if (iy0 >= 0 && iy0 + kh <= c->input_height && ix0 >= 0 && ix0 + kw <= c->input_width) {
+        const int8_t *s = c->input + iy0 * line + ix0 * ci;
+        if (span <= 16) {
+            for (ptrdiff_t ky = 0; ky < kh; ky++) copy_unsigned_short(d + ky * span, s + ky * line, span, end);
+        } else {
+            for (ptrdiff_t ky = 0; ky < kh; ky++) copy_unsigned(d + ky * span, s + ky * line, span);
+        }
+        return;
+    }
+    const uint8_t pad = (uint8_t)(c->input_zero_point + 128);
+    // The kernel columns inside the image.
+    const ptrdiff_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = c->input_width - ix0 < kw ? c->input_width - ix0 : kw;
+    for (ptrdiff_t ky = 0; ky < kh; ky++, d += span) {
+        const ptrdiff_t iy = iy0 + ky;
+        if (iy < 0 || iy >= c->input_height || kx1 <= kx0) {
+            fill_bytes(d, pad, span);
+            continue;
+        }
+        if (kx0 > 0) fill_bytes(d, pad, kx0 * ci);
+        copy_unsigned(d + kx0 * ci, c->input + iy * line + (ix0 + kx0) * ci, (kx1 - kx0) * ci);
+        if (kx1 < kw) fill_bytes(d + kx1 * ci, pad, (kw - kx1) * ci);
+    }
+}
+
+PARLA_AVX512 void parla_qs8_gemm8_avx512vnni(const int8_t *const *rows, ptrdiff_t k, uint8_t *scratch,
+                                            const int8_t *weights, const int32_t *bias, const parla_qs8_requant *rq,
+                                            int8_t *out, ptrdiff_t out_channels, ptrdiff_t count) {
+    const ptrdiff_t kp = (k + 3) / 4 * 4, blocks = (out_channels + 15) / 16;
+    for (ptrdiff_t i = 0; i < count; i++) copy_unsigned(scratch + i * kp, rows[i], k);
+    rq16_consts c = rq16_consts_load(rq);
+    gemm_rows(scratch, kp, weights, blocks, bias, rq, &c, out, out_channels, count);
+}
+
+PARLA_AVX512 void parla_qs8_conv_avx512vnni(const parla_qs8_conv *c, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                                           ptrdiff_t row_end, uint8_t *scratch, ptrdiff_t scratch_bytes) {
+    const ptrdiff_t k = c->kernel_height * c->kernel_width * c->input_channels, kp = (k + 3) / 4 * 4;
+    const ptrdiff_t co = c->output_channels, blocks = (co + 15) / 16, ow = c->output_width;
+    const int8_t *end = c->input + c->input_height * c->input_width * c->input_channels;
+    // Rows per batch: as many groups of 8 as the scratch holds, up to 8 groups. Building many windows before
+    // reading them keeps the tile's 4-byte loads away from the stores still in flight (a load spanning two
+    // segments' stores cannot be forwarded and stalls).
+    ptrdiff_t batch = (scratch_bytes - 64) / kp / PARLA_TILE_PIXELS * PARLA_TILE_PIXELS;
+    if (batch > 8 * PARLA_TILE_PIXELS) batch = 8 * PARLA_TILE_PIXELS;
+    const int direct = c->kernel_height == 1 && c->kernel_width == 1 && c->stride_y == 1 && c->stride_x == 1
+        && c->pad_top == 0 && c->pad_left == 0 && ow == c->input_width;
+    rq16_consts consts = rq16_consts_load(rq);
+    const ptrdiff_t last = row_end * ow;
+    ptrdiff_t oy = row_begin, ox = 0;
+    for (ptrdiff_t p = row_begin * ow; p < last; p += batch) {
+        const ptrdiff_t count = last - p < batch ? last - p : batch;
+        if (direct && kp == k) {
+            copy_unsigned(scratch, c->input + p * k, count * k);
+        } else if (direct) {
+            for (ptrdiff_t i = 0; i < count; i++) copy_unsigned(scratch + i * kp, c->input + (p + i) * k, k);
+        } else {
+            for (ptrdiff_t i = 0; i < count; i++) {
+                window_row(c, oy, ox, end, scratch + i * kp);
+                if (++ox == ow) { ox = 0; oy++; }
+            }
+        }
+        gemm_rows(scratch, kp, c->weights, blocks, c->bias, rq, &consts, c->output + p * co, co, count);
+    }
+}
+
+#undef PARLA_TILE_PIXELS
 
 #endif

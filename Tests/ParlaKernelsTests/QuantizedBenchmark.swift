@@ -24,6 +24,58 @@ final class QuantizedBenchmark: XCTestCase {
         return times.sorted()[runs / 2]
     }
 
+    /// The conv GEMMs this CPU runs, A/B in one process on the models' stems and narrow 1×1 layers: per layer 5
+    /// rounds alternating the paths, each the median of 15 runs; prints the median over rounds.
+    private func convolutionGEMMPaths(rng: inout SeededGenerator) {
+        let tiles: [(Int8KernelPath, QuantizedConv2D.Tile)] = [(.avx2, .avx2), (.avxVNNI, .avxVNNI), (.avx512VNNI, .avx512VNNI)]
+        let available = tiles.filter { Int8KernelPath.isAvailable($0.0) }.map { $0.1 }
+        guard available.count > 1 else { return }
+        let convs: [(name: String, h: Int, w: Int, k: Int, s: Int, ci: Int, co: Int)] = [
+            ("stem 3x3/2 192x192x3->16 (mesh)", 192, 192, 3, 2, 3, 16),
+            ("stem 5x5/2 128x128x3->24 (detector)", 128, 128, 5, 2, 3, 24),
+            ("stem 3x3/2 256x256x3->16 (segmenter)", 256, 256, 3, 2, 3, 16),
+            ("stem 3x3/2 64x64x3->64 (iris)", 64, 64, 3, 2, 3, 64),
+            ("conv 1x1 96x96x16->16", 96, 96, 1, 1, 16, 16),
+            ("conv 1x1 64x64x24->24", 64, 64, 1, 1, 24, 24),
+            ("conv 1x1 48x48x32->32", 48, 48, 1, 1, 32, 32),
+            ("conv 1x1 16x16x32->64", 16, 16, 1, 1, 32, 64),
+            ("conv 1x1 12x12x128->128", 12, 12, 1, 1, 128, 128),
+            ("conv 2x2/2 16x16x64->64", 16, 16, 2, 2, 64, 64),
+        ]
+        for c in convs {
+            let window = Window2D(inputHeight: c.h, inputWidth: c.w, kernelHeight: c.k, kernelWidth: c.k,
+                                  strideY: c.s, strideX: c.s, padding: .same)!
+            let input = randomInt8(c.h * c.w * c.ci, &rng)
+            let weights = randomInt8(c.co * c.k * c.k * c.ci, &rng, range: -127...127)
+            let requantizer = randomRequantizer(channels: c.co, typicalAccumulator: 5000, prelu: c.co != 24, activation: .none, rng: &rng)
+            var output = [Int8](repeating: 0, count: window.outputHeight * window.outputWidth * c.co)
+            var rounds = [[Double]](repeating: [], count: available.count)
+            input.withUnsafeBufferPointer { x in
+                weights.withUnsafeBufferPointer { w in
+                    let packed = QuantizedConv2D.PackedWeights(weights: w, bias: nil, outputChannels: c.co, kernelHeight: c.k,
+                                                               kernelWidth: c.k, inputChannels: c.ci, inputZeroPoint: -7)
+                    var scratch = [Int16](repeating: 0, count: QuantizedConv2D.scratchCount(packed: packed))
+                    output.withUnsafeMutableBufferPointer { y in
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            for _ in 0..<5 {
+                                for (i, tile) in available.enumerated() {
+                                    rounds[i].append(medianSeconds(runs: 15) {
+                                        QuantizedConv2D.fast(input: x, packed: packed, output: y, window: window,
+                                                             requantizer: requantizer, scratch: s, rows: nil, tile: tile)
+                                    })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let figures = zip(available, rounds).map { tile, times in
+                String(format: "%@ %.3f ms", "\(tile)", times.sorted()[times.count / 2] * 1e3)
+            }
+            print("bench int8 gemm \(c.name): " + figures.joined(separator: ", "))
+        }
+    }
+
     func testInt8LayerThroughput() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["PARLA_BENCH"] == "1", "benchmark: set PARLA_BENCH=1")
         var rng = SeededGenerator(seed: 1)
@@ -66,6 +118,7 @@ final class QuantizedBenchmark: XCTestCase {
                 }
             }
         }
+        convolutionGEMMPaths(rng: &rng)
         let depthwise: [(name: String, h: Int, k: Int, s: Int, c: Int)] = [
             ("depthwise 3x3 96x96x16", 96, 3, 1, 16), ("depthwise 3x3 48x48x64", 48, 3, 1, 64),
             ("depthwise 3x3/2 48x48x64", 48, 3, 2, 64), ("depthwise 5x5 24x24x128", 24, 5, 1, 128),

@@ -5,6 +5,28 @@ import XCTest
 final class QuantizedConvolutionTests: XCTestCase {
     private let paddings: [PaddingMode] = [.same, .valid, .explicit(top: 1, bottom: 0, left: 2, right: 1)]
 
+    /// The x86-64 GEMMs this CPU runs (AVX2, AVX-VNNI, AVX-512 VNNI), each forced in the tests below.
+    private var x86Tiles: [QuantizedConv2D.Tile] {
+        [(Int8KernelPath.avx2, QuantizedConv2D.Tile.avx2), (.avxVNNI, .avxVNNI), (.avx512VNNI, .avx512VNNI)]
+            .filter { Int8KernelPath.isAvailable($0.0) }.map { $0.1 }
+    }
+
+    /// The CPUID checks agree with the kernel's view of the CPU (/proc/cpuinfo flags, Linux x86-64), so the tests
+    /// below run every path this machine has.
+    func testKernelPathsMatchCPUInfoFlags() throws {
+        #if arch(x86_64) && os(Linux)
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try XCTUnwrap(info.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(line.split(separator: " ").map(String.init))
+        XCTAssertEqual(Int8KernelPath.isAvailable(.avx2), flags.contains("avx2"))
+        XCTAssertEqual(Int8KernelPath.isAvailable(.avxVNNI), flags.contains("avx2") && flags.contains("avx_vnni"))
+        XCTAssertEqual(Int8KernelPath.isAvailable(.avx512VNNI),
+                       ["avx2", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"].allSatisfy(flags.contains))
+        #else
+        throw XCTSkip("reads /proc/cpuinfo of Linux x86-64")
+        #endif
+    }
+
     func testConvFastMatchesReference() {
         var rng = SeededGenerator(seed: 0x18_C0)
         var cases = 0
@@ -38,16 +60,43 @@ final class QuantizedConvolutionTests: XCTestCase {
         }
     }
 
-    private func checkConv(window: Window2D, ci: Int, co: Int, rng: inout SeededGenerator, threads: Int = 1) {
+    /// Requantizers outside what QuantizeMultiplier gives for scales below 1 (so the C kernels' full epilogue runs,
+    /// not the `simple` one): multipliers up to Int32.min, left shifts up to 30 (wrapping), right shifts to 31, PReLU,
+    /// clamps. Shapes with 1...40 output channels, 1×1 in place and K×K with padding, pixel counts not multiples of 8.
+    func testConvFastWithExtremeRequantizers() {
+        var rng = SeededGenerator(seed: 0xE87)
+        let specials: [Int32] = [.min, .max, 1 << 30, -(1 << 30), 1, -1, 0, 1_717_986_918, -1_717_986_918]
+        for (index, shape) in [(7, 1, 1, 5, 17), (9, 3, 2, 3, 40), (6, 1, 1, 32, 33), (5, 5, 2, 3, 16), (11, 3, 1, 7, 1)].enumerated() {
+            let (h, k, s, ci, co) = shape
+            let window = Window2D(inputHeight: h, inputWidth: h + 2, kernelHeight: k, kernelWidth: k, strideY: s, strideX: s,
+                                  padding: index % 2 == 0 ? .same : .valid)!
+            func multiplier(_ rng: inout SeededGenerator) -> QuantizedMultiplier {
+                let m = Bool.random(using: &rng) ? specials.randomElement(using: &rng)! : Int32.random(in: .min ... .max, using: &rng)
+                let shift = Bool.random(using: &rng) ? Int32.random(in: -31...30, using: &rng) : Int32.random(in: -12...3, using: &rng)
+                return QuantizedMultiplier(multiplier: m, shift: shift)
+            }
+            let positive = (0..<co).map { _ in multiplier(&rng) }
+            let negative = index == 1 ? nil : (0..<co).map { _ in multiplier(&rng) }
+            let range: ClosedRange<Int32> = [-128...127, -5...127, -128...90, -100...100][index % 4]
+            let requantizer = Requantizer(positive: positive, negative: negative, outputZeroPoint: Int32.random(in: -128...127, using: &rng),
+                                          activationRange: range)
+            XCTAssertFalse(requantizer.isSimple)
+            checkConv(window: window, ci: ci, co: co, rng: &rng, requantizer: requantizer)
+        }
+    }
+
+    private func checkConv(window: Window2D, ci: Int, co: Int, rng: inout SeededGenerator, threads: Int = 1,
+                           requantizer fixedRequantizer: Requantizer? = nil) {
         let inZp = Int32.random(in: -128...127, using: &rng)
         let input = randomInt8(window.inputHeight * window.inputWidth * ci, &rng)
         let weights = randomInt8(co * window.kernelHeight * window.kernelWidth * ci, &rng, range: -127...127)
         let bias = (0..<co).map { _ in Int32.random(in: -5000...5000, using: &rng) }
         let useBias = Bool.random(using: &rng)
         let taps = Double(window.kernelHeight * window.kernelWidth * ci)
-        let requantizer = randomRequantizer(channels: co, typicalAccumulator: 70 * 73 * taps.squareRoot(),
-                                            prelu: Bool.random(using: &rng),
-                                            activation: FusedActivation.allCases.randomElement(using: &rng)!, rng: &rng)
+        let requantizer = fixedRequantizer ?? randomRequantizer(channels: co, typicalAccumulator: 70 * 73 * taps.squareRoot(),
+                                                                prelu: Bool.random(using: &rng),
+                                                                activation: FusedActivation.allCases.randomElement(using: &rng)!,
+                                                                rng: &rng)
         let count = window.outputHeight * window.outputWidth * co
         let label = "conv \(window.inputHeight)×\(window.inputWidth)×\(ci)→\(co) k\(window.kernelHeight)×\(window.kernelWidth) s\(window.strideY) pads \(window.padTop),\(window.padLeft),\(window.padBottom),\(window.padRight) zp \(inZp)"
         input.withUnsafeBufferPointer { x in
@@ -73,10 +122,9 @@ final class QuantizedConvolutionTests: XCTestCase {
                         }
                     }
                     assertBitExact(fast, reference, count: count, label + " (\(Int8KernelPath.best))")
-                    // Every GEMM this CPU runs, forced: the Swift SIMD tile, and the AVX2 / AVX-VNNI GEMMs where the CPU has them.
-                    let x86: [QuantizedConv2D.Tile] = (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : [])
-                        + (Int8KernelPath.isAvailable(.avxVNNI) ? [.avxVNNI] : [])
-                    for tile in [QuantizedConv2D.Tile.swiftSIMD] + x86 {
+                    // Every GEMM this CPU runs, forced: the Swift SIMD tile, and the AVX2 / AVX-VNNI / AVX-512 VNNI GEMMs
+                    // where the CPU has them.
+                    for tile in [QuantizedConv2D.Tile.swiftSIMD] + x86Tiles {
                         let forced = int8Output(count) { out in
                             scratch.withUnsafeMutableBufferPointer { s in
                                 QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,
@@ -93,8 +141,10 @@ final class QuantizedConvolutionTests: XCTestCase {
                         }
                     }
                     assertBitExact(dot, reference, count: count, label + " (C dot tile, sdot \(QuantizedConv2D.hasDotProduct))")
-                    checkAgainstReal(reference, input: x, inZp: inZp, weights: wt, bias: b, window: window, ci: ci, co: co,
-                                     requantizer: requantizer, label: label)
+                    if fixedRequantizer == nil {  // the extreme ones wrap and saturate on purpose
+                        checkAgainstReal(reference, input: x, inZp: inZp, weights: wt, bias: b, window: window, ci: ci, co: co,
+                                         requantizer: requantizer, label: label)
+                    }
                 }
             }
         }
@@ -194,7 +244,7 @@ final class QuantizedConvolutionTests: XCTestCase {
 
     func testFullyConnectedFastMatchesReference() {
         var rng = SeededGenerator(seed: 0xFC)
-        for (batch, n, m) in [(1, 1, 1), (1, 37, 13), (3, 128, 16), (2, 1152, 39), (5, 7, 8), (1, 64, 1404)] {
+        for (batch, n, m) in [(1, 1, 1), (1, 37, 13), (3, 128, 16), (2, 1152, 39), (5, 7, 8), (1, 64, 1404), (9, 70, 33), (17, 3, 48)] {
             let inZp = Int32.random(in: -128...127, using: &rng)
             let input = randomInt8(batch * n, &rng)
             let weights = randomInt8(n * m, &rng, range: -127...127)
@@ -217,7 +267,16 @@ final class QuantizedConvolutionTests: XCTestCase {
                                                              requantizer: requantizer, scratch: $0)
                             }
                         }
-                        assertBitExact(fast, reference, count: batch * m, "fc \(batch)×\(n)→\(m)")
+                        assertBitExact(fast, reference, count: batch * m, "fc \(batch)×\(n)→\(m) (\(Int8KernelPath.best))")
+                        for tile in [QuantizedConv2D.Tile.swiftSIMD, .cDot] + x86Tiles {
+                            let forced = int8Output(batch * m) { out in
+                                scratch.withUnsafeMutableBufferPointer {
+                                    QuantizedFullyConnected.fast(input: x, packed: packed, output: out, batch: batch,
+                                                                 requantizer: requantizer, scratch: $0, tile: tile)
+                                }
+                            }
+                            assertBitExact(forced, reference, count: batch * m, "fc \(batch)×\(n)→\(m) (\(tile))")
+                        }
                     }
                 }
             }
@@ -262,9 +321,7 @@ final class QuantizedConvolutionTests: XCTestCase {
                             }
                         }
                         assertBitExact(fast, reference, count: count, label + " (\(Int8KernelPath.best))")
-                        let x86: [QuantizedConv2D.Tile] = (Int8KernelPath.isAvailable(.avx2) ? [.avx2] : [])
-                            + (Int8KernelPath.isAvailable(.avxVNNI) ? [.avxVNNI] : [])
-                        for tile in [QuantizedConv2D.Tile.swiftSIMD, .cDot] + x86 {
+                        for tile in [QuantizedConv2D.Tile.swiftSIMD, .cDot] + x86Tiles {
                             let forced = int8Output(count) { out in
                                 scratch.withUnsafeMutableBufferPointer {
                                     QuantizedConv1D.fast(input: x, packed: packed, dilation: s.d, output: out, frames: s.frames,

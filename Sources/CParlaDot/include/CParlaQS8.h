@@ -1,5 +1,5 @@
-// CParlaQS8: int8 kernels for x86-64 CPUs with AVX2 (selected at run time with CPUID; the Swift SIMD kernels
-// stay the portable default and the scalar references stay the definition). Bit-exact with
+// CParlaQS8: int8 kernels for x86-64 CPUs with AVX2, the GEMM also with AVX-VNNI or AVX-512 VNNI (selected at run
+// time with CPUID; the Swift SIMD kernels stay the portable default and the scalar references stay the definition). Bit-exact with
 // ParlaKernels' scalar references: integer arithmetic only, TFLite's fixed-point rounding.
 #ifndef CPARLAQS8_H
 #define CPARLAQS8_H
@@ -19,6 +19,20 @@ typedef struct {
     ptrdiff_t stride;
     int32_t zero_point, activation_min, activation_max, has_negative, simple;
 } parla_qs8_requant;
+
+/// One int8 convolution for the AVX-512 VNNI GEMM (NHWC, batch 1, OHWI weights); padding reads the zero point.
+typedef struct {
+    const int8_t *input;
+    int8_t *output;
+    /// int8 blocks of 16 output channels `[block][kp/4][16 channels][4 taps]` (kp = taps rounded up to 4, zero
+    /// weights for padded taps and channels; QuantizedConv2D.PackedWeights.wideBytes).
+    const int8_t *weights;
+    /// The bias for unsigned inputs (bias − inZp·Σw − 128·Σw), padded to a multiple of 16 channels.
+    const int32_t *bias;
+    ptrdiff_t input_height, input_width, input_channels, output_width, output_channels;
+    ptrdiff_t kernel_height, kernel_width, stride_y, stride_x, pad_top, pad_left;
+    int32_t input_zero_point;
+} parla_qs8_conv;
 
 /// One int8 depthwise convolution (channel multiplier 1, NHWC, batch 1); border windows are clipped.
 typedef struct {
@@ -71,6 +85,23 @@ int parla_qs8_cpu_avxvnni(void);
 void parla_qs8_gemm4_avxvnni(const int8_t *const *rows, ptrdiff_t k, const int8_t *weights, ptrdiff_t blocks,
                              const int32_t *bias, const parla_qs8_requant *rq, int8_t *out, ptrdiff_t out_channels,
                              ptrdiff_t count);
+
+/// 1 when the CPU has AVX-512 F/BW/VL and AVX512_VNNI (EVEX vpdpbusd) and the OS saves the opmask and ZMM state,
+/// besides AVX2, else 0.
+int parla_qs8_cpu_avx512vnni(void);
+
+/// The GEMM with AVX-512 VNNI: `count` (1...8) output pixels, `rows[0...count-1]` point at `k` int8 inputs each,
+/// copied unsigned (x + 128) into `scratch` (8·kp + 64 bytes, kp = k rounded up to 4); `weights` and `bias` as in
+/// parla_qs8_conv; pixel i is stored at `out + i·out_channels`.
+void parla_qs8_gemm8_avx512vnni(const int8_t *const *rows, ptrdiff_t k, uint8_t *scratch, const int8_t *weights,
+                                const int32_t *bias, const parla_qs8_requant *rq, int8_t *out, ptrdiff_t out_channels,
+                                ptrdiff_t count);
+
+/// Output rows [row_begin, row_end) of a convolution with AVX-512 VNNI: the windows of up to 64 output pixels
+/// are written unsigned into `scratch` (`scratch_bytes` ≥ 8·kp + 64; 1×1 stride-1 unpadded convolutions copy the
+/// pixels), then 8 pixels × 32 channels per pass of `vpdpbusd` zmm with the epilogue in 16 lanes.
+void parla_qs8_conv_avx512vnni(const parla_qs8_conv *c, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                               ptrdiff_t row_end, uint8_t *scratch, ptrdiff_t scratch_bytes);
 
 /// Output rows [row_begin, row_end) of a depthwise convolution.
 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,

@@ -9,9 +9,14 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     case avx2
     /// The AVX2 kernels with the conv / fully connected GEMM on AVX-VNNI `vpdpbusd` (x86-64 CPUs with AVX-VNNI).
     case avxVNNI
+    /// The AVX2 kernels with the conv / fully connected GEMM (im2col included) on AVX-512 VNNI: EVEX `vpdpbusd`
+    /// on ZMM registers, a 16-lane epilogue (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g. AMD Zen 4,
+    /// Intel Ice Lake and later servers; many of them lack the VEX AVX-VNNI).
+    case avx512VNNI
 
     /// The fastest path this CPU runs (checked once).
-    public static let best: Int8KernelPath = isAvailable(.avxVNNI) ? .avxVNNI : isAvailable(.avx2) ? .avx2 : .swiftSIMD
+    public static let best: Int8KernelPath = isAvailable(.avx512VNNI) ? .avx512VNNI : isAvailable(.avxVNNI) ? .avxVNNI
+        : isAvailable(.avx2) ? .avx2 : .swiftSIMD
 
     /// True when this CPU (and build) can run `path`.
     public static func isAvailable(_ path: Int8KernelPath) -> Bool {
@@ -19,11 +24,12 @@ public enum Int8KernelPath: Sendable, CaseIterable {
         case .swiftSIMD: return true
         case .avx2: return hasAVX2
         case .avxVNNI: return hasAVXVNNI
+        case .avx512VNNI: return hasAVX512VNNI
         }
     }
 
-    /// True for the paths that run CParlaQS8's AVX2 kernels (for every op but the GEMM, both x86 paths do).
-    var usesAVX2: Bool { self == .avx2 || self == .avxVNNI }
+    /// True for the paths that run CParlaQS8's AVX2 kernels (for every op but the GEMM, all three x86 paths do).
+    var usesAVX2: Bool { self != .swiftSIMD }
 
     /// The paths this CPU can run.
     public static var available: [Int8KernelPath] { allCases.filter(isAvailable) }
@@ -39,6 +45,14 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     private static let hasAVXVNNI: Bool = {
         #if arch(x86_64)
         return parla_qs8_cpu_avxvnni() != 0
+        #else
+        return false
+        #endif
+    }()
+
+    private static let hasAVX512VNNI: Bool = {
+        #if arch(x86_64)
+        return parla_qs8_cpu_avx512vnni() != 0
         #else
         return false
         #endif

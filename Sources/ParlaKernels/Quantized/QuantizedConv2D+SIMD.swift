@@ -31,6 +31,10 @@ extension QuantizedConv2D {
         let bias: [Int32]
         /// `bias` for inputs made unsigned (x + 128, AVX-VNNI `vpdpbusd`): `bias[c] - 128·Σ w[c]`.
         let unsignedInputBias: [Int32]
+        /// For the AVX-512 VNNI GEMM (built only where `Int8KernelPath.isAvailable(.avx512VNNI)`, else empty): the
+        /// int8 weights in blocks of 16 channels `[block][tap quad][16 channels][4 taps]` (one ZMM per tap quad),
+        /// and `unsignedInputBias` padded to a multiple of 16 channels.
+        let wideBytes: [Int8], wideBias: [Int32]
 
         /// Repacks OHWI int8 `weights` and the optional int32 `bias`.
         public init(weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>?, outputChannels: Int,
@@ -69,15 +73,32 @@ extension QuantizedConv2D {
             bytes = quads
             self.bias = folded
             unsignedInputBias = unsignedFolded
+            if Int8KernelPath.isAvailable(.avx512VNNI) {
+                let wideBlocks = (outputChannels + 15) / 16
+                var wide = [Int8](repeating: 0, count: wideBlocks * paddedTaps * 16)
+                for oc in 0..<outputChannels {
+                    let (block, lane) = (oc / 16, oc % 16)
+                    for tap in 0..<taps {
+                        wide[block * paddedTaps * 16 + (tap / 4) * 64 + lane * 4 + tap % 4] = weights[oc * taps + tap]
+                    }
+                }
+                wideBytes = wide
+                wideBias = unsignedFolded + [Int32](repeating: 0, count: wideBlocks * 16 - unsignedFolded.count)
+            } else {
+                wideBytes = []
+                wideBias = []
+            }
         }
     }
 
     /// Int16 scratch values `fast` needs per call (per thread when rows are split).
     public static func scratchCount(packed: PackedWeights) -> Int { scratchCount(taps: packed.taps) }
 
-    /// Int16 scratch values `fast` needs for `taps` taps per output (kH·kW·inC): 4 int8 rows (the im2col of 4
-    /// pixels) and 4 int16 rows (the same widened), each padded to a multiple of 4 taps.
-    public static func scratchCount(taps: Int) -> Int { 6 * tilePixels / 4 * ((taps + 3) / 4 * 4) }
+    /// Int16 scratch values `fast` needs for `taps` taps per output (kH·kW·inC), the most any GEMM takes: the
+    /// AVX-512 VNNI one's 8 int8 rows gathered by the caller plus 8 unsigned copies, at least 2 KiB (the C im2col
+    /// writes up to 64 windows ahead), and 64 bytes of store slack (the AVX2 GEMM takes 4 int8 rows and 4 int16
+    /// rows, the Swift tiles 4 rows), rows padded to 4 taps.
+    public static func scratchCount(taps: Int) -> Int { max(8 * ((taps + 3) / 4 * 4), 1024) + 32 }
 
     /// Fast convolution: per group of 4 output pixels the input windows are widened to int16 (im2col of 4 rows,
     /// padding = input zero point), then a 4-pixel × 8-channel register tile of int32 accumulators runs over every
@@ -95,13 +116,16 @@ extension QuantizedConv2D {
 
     /// Which register tile runs the GEMM.
     enum Tile {
-        /// `Int8KernelPath.best`: the AVX2 GEMM on x86-64 CPUs with AVX2, the C `sdot` tile on CPUs with
-        /// dot-product instructions, else the Swift SIMD tile.
+        /// `Int8KernelPath.best`: the AVX-512 VNNI, AVX-VNNI or AVX2 GEMM on x86-64 CPUs that have them, the C
+        /// `sdot` tile on CPUs with dot-product instructions, else the Swift SIMD tile.
         case automatic
         /// CParlaQS8's AVX2 GEMM with its epilogue (only where `Int8KernelPath.isAvailable(.avx2)`).
         case avx2
         /// CParlaQS8's AVX-VNNI GEMM (only where `Int8KernelPath.isAvailable(.avxVNNI)`).
         case avxVNNI
+        /// CParlaQS8's AVX-512 VNNI GEMM, convolutions with their im2col in C (only where
+        /// `Int8KernelPath.isAvailable(.avx512VNNI)`).
+        case avx512VNNI
         /// The Swift SIMD tile (int16 products).
         case swiftSIMD
         /// The CParlaDot tile: `sdot` when the CPU has it, else its portable C version (tests force this).
@@ -110,6 +134,20 @@ extension QuantizedConv2D {
 
     /// True when the CPU has the Armv8.2 dot-product instructions (checked once).
     static let hasDotProduct = parla_cpu_has_dotprod() != 0
+
+    /// The tile `.automatic` stands for on this CPU (other tiles stand for themselves), checked for availability.
+    static func resolve(_ tile: Tile) -> Tile {
+        precondition(tile != .avx2 || Int8KernelPath.isAvailable(.avx2), "qconv2d: this CPU has no AVX2")
+        precondition(tile != .avxVNNI || Int8KernelPath.isAvailable(.avxVNNI), "qconv2d: this CPU has no AVX-VNNI")
+        precondition(tile != .avx512VNNI || Int8KernelPath.isAvailable(.avx512VNNI), "qconv2d: this CPU has no AVX-512 VNNI")
+        guard tile == .automatic else { return tile }
+        switch Int8KernelPath.best {
+        case .avx512VNNI: return .avx512VNNI
+        case .avxVNNI: return .avxVNNI
+        case .avx2: return .avx2
+        case .swiftSIMD: return hasDotProduct ? .cDot : .swiftSIMD
+        }
+    }
 
     static func fast(
         input: UnsafeBufferPointer<Int8>, packed: PackedWeights, output: UnsafeMutableBufferPointer<Int8>,
@@ -125,6 +163,26 @@ extension QuantizedConv2D {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= window.outputHeight, "qconv2d: rows out of range")
         precondition(scratch.count >= scratchCount(packed: packed), "qconv2d: scratch too small")
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress, !rows.isEmpty else { return }
+        let tile = resolve(tile)
+        #if arch(x86_64)
+        if tile == .avx512VNNI {
+            packed.wideBytes.withUnsafeBufferPointer { weights in packed.wideBias.withUnsafeBufferPointer { bias in
+                var conv = parla_qs8_conv(
+                    input: inputBase, output: outputBase, weights: weights.baseAddress!, bias: bias.baseAddress!,
+                    input_height: window.inputHeight, input_width: window.inputWidth, input_channels: packed.inputChannels,
+                    output_width: window.outputWidth, output_channels: packed.outputChannels,
+                    kernel_height: window.kernelHeight, kernel_width: window.kernelWidth, stride_y: window.strideY,
+                    stride_x: window.strideX, pad_top: window.padTop, pad_left: window.padLeft,
+                    input_zero_point: packed.inputZeroPoint)
+                requantizer.withCRequantizer { rq in
+                    scratch.withMemoryRebound(to: UInt8.self) { bytes in
+                        parla_qs8_conv_avx512vnni(&conv, rq, rows.lowerBound, rows.upperBound, bytes.baseAddress!, bytes.count)
+                    }
+                }
+            }}
+            return
+        }
+        #endif
         let pixels = rows.lowerBound * window.outputWidth..<rows.upperBound * window.outputWidth
         let ow = window.outputWidth
         let ci = packed.inputChannels
@@ -150,11 +208,39 @@ extension QuantizedConv2D {
                      fill8: (Int, UnsafeMutablePointer<Int8>) -> Void,
                      direct: (base: UnsafePointer<Int8>, stride: Int)? = nil) {
         let kp = packed.paddedTaps
-        precondition(tile != .avx2 || Int8KernelPath.isAvailable(.avx2), "qconv2d: this CPU has no AVX2")
-        precondition(tile != .avxVNNI || Int8KernelPath.isAvailable(.avxVNNI), "qconv2d: this CPU has no AVX-VNNI")
+        let tile = resolve(tile)
         #if arch(x86_64)
-        let vnni = tile == .avxVNNI || (tile == .automatic && Int8KernelPath.best == .avxVNNI)
-        if vnni || tile == .avx2 || (tile == .automatic && Int8KernelPath.best == .avx2) {
+        if tile == .avx512VNNI {
+            // 8 int8 rows gathered by `fill8` (unless `direct`), then the GEMM's unsigned copies in the same scratch.
+            let pixelsPerTile = 2 * tilePixels, co = packed.outputChannels
+            packed.wideBytes.withUnsafeBufferPointer { weights in packed.wideBias.withUnsafeBufferPointer { bias in
+            scratch.withMemoryRebound(to: Int8.self, capacity: 16 * kp + 64) { int8Rows in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Int8>?.self, capacity: pixelsPerTile) { rowPointers in
+                let rows = rowPointers.baseAddress!
+                let unsignedRows = UnsafeMutableRawPointer(int8Rows + pixelsPerTile * kp).assumingMemoryBound(to: UInt8.self)
+                requantizer.withCRequantizer { rq in
+                    var p = pixels.lowerBound
+                    while p < pixels.upperBound {
+                        let count = min(pixelsPerTile, pixels.upperBound - p)
+                        for i in 0..<count {
+                            if let direct {
+                                rows[i] = direct.base + (p + i) * direct.stride
+                            } else {
+                                fill8(p + i, int8Rows + i * kp)
+                                rows[i] = UnsafePointer(int8Rows + i * kp)
+                            }
+                        }
+                        parla_qs8_gemm8_avx512vnni(rows, packed.taps, unsignedRows, weights.baseAddress!, bias.baseAddress!,
+                                                   rq, output + p * co, co, count)
+                        p += count
+                    }
+                }
+            }
+            }}}
+            return
+        }
+        let vnni = tile == .avxVNNI
+        if vnni || tile == .avx2 {
             // im2col rows as int8 in the first 2·kp int16 of scratch (unless `direct` points into the input),
             // the AVX2 GEMM's int16 copies after them.
             let wide = scratch + tilePixels * kp / 2
@@ -192,7 +278,7 @@ extension QuantizedConv2D {
             return
         }
         #endif
-        if tile == .cDot || (tile == .automatic && hasDotProduct) {
+        if tile == .cDot {
             let dot = hasDotProduct ? parla_qs8_tile4x8c4_dotprod : parla_qs8_tile4x8c4_portable
             packed.bytes.withUnsafeBufferPointer { weightBuffer in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: tilePixels * tileChannels) { accBuffer in
@@ -346,6 +432,13 @@ extension QuantizedFullyConnected {
     public static func fast(input: UnsafeBufferPointer<Int8>, packed: QuantizedConv2D.PackedWeights,
                             output: UnsafeMutableBufferPointer<Int8>, batch: Int, requantizer: Requantizer,
                             scratch: UnsafeMutableBufferPointer<Int16>) {
+        fast(input: input, packed: packed, output: output, batch: batch, requantizer: requantizer, scratch: scratch,
+             tile: .automatic)
+    }
+
+    static func fast(input: UnsafeBufferPointer<Int8>, packed: QuantizedConv2D.PackedWeights,
+                     output: UnsafeMutableBufferPointer<Int8>, batch: Int, requantizer: Requantizer,
+                     scratch: UnsafeMutableBufferPointer<Int16>, tile: QuantizedConv2D.Tile) {
         precondition(packed.kernelHeight == 1 && packed.kernelWidth == 1, "qfc: weights not packed for fully connected")
         let (n, m) = (packed.inputChannels, packed.outputChannels)
         checkSizes(input: input.count, weights: n * m, bias: nil, output: output.count, batch: batch,
@@ -353,7 +446,7 @@ extension QuantizedFullyConnected {
         precondition(scratch.count >= scratchCount(packed: packed), "qfc: scratch too small")
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
         QuantizedConv2D.gemm(packed: packed, requantizer: requantizer, pixels: 0..<batch, output: outputBase,
-                             scratch: scratch.baseAddress!, tile: .automatic, fill16: { b, row in
+                             scratch: scratch.baseAddress!, tile: tile, fill16: { b, row in
             let s = inputBase + b * n
             for i in 0..<n { row[i] = Int16(s[i]) }
             for t in n..<packed.paddedTaps { row[t] = 0 }
