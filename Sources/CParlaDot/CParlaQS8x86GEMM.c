@@ -381,6 +381,52 @@ PARLA_AVX512_INLINE void window_row(const parla_qs8_conv *c, ptrdiff_t oy, ptrdi
     }
 }
 
+/// The windows of `count` output pixels from (oy, ox) on, row i at d + i·kp. Runs of interior windows of
+/// convolutions with few input channels (kernel width · channels ≤ 16, the stems) copy each kernel row with one
+/// 16-byte load, xor and store per segment, without per-pixel bounds checks; the rest goes through window_row.
+/// Not inlined: with its own registers the loop keeps its pointers and counters out of memory.
+static __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), noinline)) void
+build_windows(const parla_qs8_conv *c, ptrdiff_t oy, ptrdiff_t ox, ptrdiff_t count, ptrdiff_t kp, uint8_t *d) {
+    const ptrdiff_t ci = c->input_channels, kw = c->kernel_width, kh = c->kernel_height, sx = c->stride_x * ci;
+    const ptrdiff_t width = c->input_width, height = c->input_height, ow = c->output_width, span = kw * ci;
+    const ptrdiff_t line = width * ci;
+    const int8_t *end = c->input + height * line;
+    const __m128i flip = _mm_set1_epi8((char)0x80);
+    // Output columns whose windows lie inside the image horizontally: ix0 = ox·stride − pad_left in 0...width − kw.
+    const ptrdiff_t first = (c->pad_left + c->stride_x - 1) / c->stride_x;
+    ptrdiff_t after = width - kw + c->pad_left >= 0 ? (width - kw + c->pad_left) / c->stride_x + 1 : 0;
+    if (after > ow) after = ow;
+    ptrdiff_t i = 0;
+    while (i < count) {
+        const ptrdiff_t iy0 = oy * c->stride_y - c->pad_top;
+        // Plain 16-byte loads need the window's rows inside the image and 16 readable bytes from the last segment.
+        const int fast = span <= 16 && iy0 >= 0 && iy0 + kh <= height
+            && (iy0 + kh - 1) * line + (width - kw) * ci + 16 <= height * line;
+        const ptrdiff_t stop = count - i < ow - ox ? count : i + ow - ox;  // the pixels of this output row
+        while (i < stop) {
+            if (fast && ox >= first && ox < after) {
+                const ptrdiff_t run = stop - i < after - ox ? stop : i + after - ox;
+                const int8_t *s = c->input + iy0 * line + (ox * c->stride_x - c->pad_left) * ci;
+                for (; i < run; i++, ox++, s += sx) {
+                    uint8_t *o = d + i * kp;
+                    for (ptrdiff_t ky = 0; ky < kh; ky++) {
+                        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + ky * line));
+                        _mm_storeu_si128((__m128i *)(void *)(o + ky * span), _mm_xor_si128(x, flip));
+                    }
+                }
+            } else {
+                window_row(c, oy, ox, end, d + i * kp);
+                i++;
+                ox++;
+            }
+        }
+        if (ox == ow) {
+            ox = 0;
+            oy++;
+        }
+    }
+}
+
 PARLA_AVX512 void parla_qs8_gemm8_avx512vnni(const int8_t *const *rows, ptrdiff_t k, uint8_t *scratch,
                                             const int8_t *weights, const int32_t *bias, const parla_qs8_requant *rq,
                                             int8_t *out, ptrdiff_t out_channels, ptrdiff_t count) {
@@ -394,7 +440,6 @@ PARLA_AVX512 void parla_qs8_conv_avx512vnni(const parla_qs8_conv *c, const parla
                                            ptrdiff_t row_end, uint8_t *scratch, ptrdiff_t scratch_bytes) {
     const ptrdiff_t k = c->kernel_height * c->kernel_width * c->input_channels, kp = (k + 3) / 4 * 4;
     const ptrdiff_t co = c->output_channels, blocks = (co + 15) / 16, ow = c->output_width;
-    const int8_t *end = c->input + c->input_height * c->input_width * c->input_channels;
     // Rows per batch: as many groups of 8 as the scratch holds, up to 8 groups. Building many windows before
     // reading them keeps the tile's 4-byte loads away from the stores still in flight (a load spanning two
     // segments' stores cannot be forwarded and stalls).
@@ -404,7 +449,6 @@ PARLA_AVX512 void parla_qs8_conv_avx512vnni(const parla_qs8_conv *c, const parla
         && c->pad_top == 0 && c->pad_left == 0 && ow == c->input_width;
     rq16_consts consts = rq16_consts_load(rq);
     const ptrdiff_t last = row_end * ow;
-    ptrdiff_t oy = row_begin, ox = 0;
     for (ptrdiff_t p = row_begin * ow; p < last; p += batch) {
         const ptrdiff_t count = last - p < batch ? last - p : batch;
         if (direct && kp == k) {
@@ -412,10 +456,7 @@ PARLA_AVX512 void parla_qs8_conv_avx512vnni(const parla_qs8_conv *c, const parla
         } else if (direct) {
             for (ptrdiff_t i = 0; i < count; i++) copy_unsigned(scratch + i * kp, c->input + (p + i) * k, k);
         } else {
-            for (ptrdiff_t i = 0; i < count; i++) {
-                window_row(c, oy, ox, end, scratch + i * kp);
-                if (++ox == ow) { ox = 0; oy++; }
-            }
+            build_windows(c, p / ow, p % ow, count, kp, scratch);
         }
         gemm_rows(scratch, kp, c->weights, blocks, c->bias, rq, &consts, c->output + p * co, co, count);
     }

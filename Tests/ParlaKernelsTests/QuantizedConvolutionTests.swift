@@ -47,11 +47,14 @@ final class QuantizedConvolutionTests: XCTestCase {
         XCTAssertGreaterThan(cases, 90)
     }
 
-    /// face_landmark-like layer shapes, plus a split into row ranges as threads would run them.
+    /// The models' layer shapes, plus a split into row ranges as threads would run them.
     func testConvFastOnModelShapesAndRowSplits() {
         var rng = SeededGenerator(seed: 77)
         let shapes: [(h: Int, k: Int, s: Int, ci: Int, co: Int, padding: PaddingMode)] = [
             (31, 3, 2, 3, 16, .same), (12, 1, 1, 64, 128, .valid), (3, 3, 3, 32, 37, .valid), (13, 1, 1, 16, 32, .valid),
+            // 3-channel stems (the AVX-512 im2col's 16-byte segment copies, the input's last rows): 5×5/2 3→24 like
+            // the detector's, 3×3/2 like the mesh's and segmenter's, stride 1 and VALID.
+            (33, 5, 2, 3, 24, .same), (20, 3, 2, 3, 16, .valid), (17, 5, 1, 3, 8, .same), (10, 3, 1, 3, 16, .valid),
         ]
         for shape in shapes {
             let window = Window2D(inputHeight: shape.h, inputWidth: shape.h, kernelHeight: shape.k, kernelWidth: shape.k,
@@ -82,6 +85,75 @@ final class QuantizedConvolutionTests: XCTestCase {
                                           activationRange: range)
             XCTAssertFalse(requantizer.isSimple)
             checkConv(window: window, ci: ci, co: co, rng: &rng, requantizer: requantizer)
+        }
+    }
+
+    /// The epilogue on chosen accumulators: a 1×1 convolution of one input channel with weights 1 and input zero
+    /// point 0 gives `bias[c] + x`, so biases of 2^(31 − left) (or Int32.min with a right shift) with inputs near 0
+    /// hit `x << left = Int32.min` against Int32.min multipliers (the saturating SRDHM), wrapping shifts, ties of the
+    /// rounding divide and values at the int8 limits, in every GEMM, for 63, 4 and 1 pixels (full, 4-pixel and 1-pixel tiles) and 40 channels (a
+    /// partial block).
+    func testConvEpilogueOnExtremeAccumulators() {
+        var rng = SeededGenerator(seed: 0x5A7)
+        let co = 40
+        for (h, w) in [(7, 9), (2, 2), (1, 1)] {
+            for round in 0..<4 {
+                let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
+                                      padding: .valid)!
+                let input = (0..<h * w).map { _ in Int8.random(in: -2...2, using: &rng) }
+                let weights = [Int8](repeating: 1, count: co)
+                var positive: [QuantizedMultiplier] = [], negative: [QuantizedMultiplier] = [], bias: [Int32] = []
+                for c in 0..<co {
+                    if c % 8 == 7 {  // Int32.min² with a right shift after it: Int32.max >> r, not Int32.min >> r
+                        positive.append(QuantizedMultiplier(multiplier: .min, shift: -Int32(c % 20 + 1)))
+                        negative.append(positive[c])
+                        bias.append(.min)
+                        continue
+                    }
+                    let left = Int32((c * 7 + round) % 31)
+                    let m: Int32 = c % 3 == 0 ? .min : Int32.random(in: .min ... .max, using: &rng)
+                    positive.append(QuantizedMultiplier(multiplier: m, shift: c % 4 == 1 ? -left : left))
+                    negative.append(QuantizedMultiplier(multiplier: c % 2 == 0 ? .min : m / 3, shift: c % 5 == 0 ? left : -left))
+                    let power = left == 0 ? Int32.min : Int32(1) << (31 - left)
+                    bias.append(c % 6 == 5 ? Int32.random(in: .min ... .max, using: &rng) : c % 2 == 0 ? power : power &* -1)
+                }
+                let ranges: [ClosedRange<Int32>] = [-128...127, -128...127, 0...127, -60...40]
+                let requantizer = Requantizer(positive: positive, negative: round % 2 == 0 ? negative : nil,
+                                              outputZeroPoint: round == 1 ? 0 : Int32.random(in: -30...30, using: &rng),
+                                              activationRange: ranges[round])
+                XCTAssertFalse(requantizer.isSimple)
+                checkConvExact(window: window, input: input, inZp: 0, weights: weights, bias: bias, ci: 1, co: co,
+                               requantizer: requantizer, label: "extreme accumulators \(h)×\(w) round \(round)")
+            }
+        }
+    }
+
+    /// Every GEMM against the reference on the given tensors.
+    private func checkConvExact(window: Window2D, input: [Int8], inZp: Int32, weights: [Int8], bias: [Int32], ci: Int, co: Int,
+                                requantizer: Requantizer, label: String) {
+        let count = window.outputHeight * window.outputWidth * co
+        input.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { wt in
+                bias.withUnsafeBufferPointer { b in
+                    let reference = int8Output(count) {
+                        QuantizedConv2D.reference(input: x, inputZeroPoint: inZp, weights: wt, bias: b, output: $0,
+                                                  window: window, inputChannels: ci, outputChannels: co, requantizer: requantizer)
+                    }
+                    let packed = QuantizedConv2D.PackedWeights(weights: wt, bias: b, outputChannels: co,
+                                                               kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth,
+                                                               inputChannels: ci, inputZeroPoint: inZp)
+                    var scratch = [Int16](repeating: 0x7777, count: QuantizedConv2D.scratchCount(packed: packed))
+                    for tile in [QuantizedConv2D.Tile.swiftSIMD, .cDot] + x86Tiles {
+                        let fast = int8Output(count) { out in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                QuantizedConv2D.fast(input: x, packed: packed, output: out, window: window, requantizer: requantizer,
+                                                     scratch: s, rows: nil, tile: tile)
+                            }
+                        }
+                        assertBitExact(fast, reference, count: count, label + " (\(tile))")
+                    }
+                }
+            }
         }
     }
 
