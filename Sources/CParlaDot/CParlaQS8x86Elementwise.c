@@ -8,23 +8,56 @@
 PARLA_AVX2_INLINE __m256i splat_left(int32_t shift) { return _mm256_set1_epi32(shift > 0 ? shift : 0); }
 PARLA_AVX2_INLINE __m256i splat_right(int32_t shift) { return _mm256_set1_epi32(shift > 0 ? 0 : -shift); }
 
+/// The constants of one input's scaling `rdbpot(SRDHM((x + offset) << 20, m), s)` for m >= 0 and s <= 0
+/// (`QuantizedAdd.Parameters` guarantees both): with v = x + offset, SRDHM is ⌊(v·m + 2^10) / 2^11⌋ and, splitting
+/// m = 2^11·H + L, v·H + ⌊(v·L + 2^10) / 2^11⌋; the rounding divide by 2^r (r = −s) with ties away from zero is
+/// ⌊(h + 2^(r−1) − [h < 0]) / 2^r⌋, and nested floors of integer divisions merge, so for r ≥ 1
+///   f(x) = (x·H + (off·H + 2^(r−1)) + ((x·L + off·L + 2^10) >> 11) − [x < −off]) >> r
+/// (h < 0 only where v < 0, and where v < 0 but h = 0 both roundings give 0); for r = 0 without the rounding terms.
+/// The offset folds into the two constants, so one input costs 2 vpmulld, 3 vpaddd, 2 vpsrad, a vpcmpgtd and
+/// a vpaddd. An input with m = 2^30, s = 0 (the larger-scale input: its multiplier is exactly 1/2) is (x + off) << 19.
+typedef struct {
+    __m256i high, low, k_high, k_low, minus_offset, right;
+    int rounding;
+} add_input;
+
+PARLA_AVX2_INLINE add_input add_input_load(int32_t offset, int32_t m, int32_t shift) {
+    add_input in;
+    const int32_t h = m >> 11, l = m & 2047, r = -shift;
+    in.high = _mm256_set1_epi32(h);
+    in.low = _mm256_set1_epi32(l);
+    in.k_high = _mm256_set1_epi32(offset * h + (r > 0 ? (int32_t)1 << (r - 1) : 0));
+    in.k_low = _mm256_set1_epi32(offset * l + (1 << 10));
+    in.minus_offset = _mm256_set1_epi32(-offset);
+    in.right = _mm256_set1_epi32(r);
+    in.rounding = r > 0;
+    return in;
+}
+
+/// One input of 8 int8 values scaled to the common scale (`plain`: m = 2^30, s = 0).
+PARLA_AVX2_INLINE __m256i add_input_scale(__m128i x8, const add_input *in, __m256i plain_offset, const int plain) {
+    __m256i x = _mm256_cvtepi8_epi32(x8);
+    if (plain) return _mm256_slli_epi32(_mm256_add_epi32(x, plain_offset), 19);
+    __m256i t = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, in->low), in->k_low), 11);
+    __m256i u = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, in->high), in->k_high), t);
+    if (!in->rounding) return u;
+    u = _mm256_add_epi32(u, _mm256_cmpgt_epi32(in->minus_offset, x));
+    return _mm256_srav_epi32(u, in->right);
+}
+
 /// The ADD loop; `simple` (a literal at each call, so each call is compiled on its own) says no multiplier is
-/// INT32_MIN and no output shift is positive. The inputs are scaled with `shifted_input_high_mul8`.
+/// INT32_MIN and no output shift is positive; `plain1` that input 1 is the plain `<< 19` one.
 PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
-                                const int simple) {
-    const __m256i o1 = _mm256_set1_epi32(p->input1_offset), o2 = _mm256_set1_epi32(p->input2_offset);
-    const __m256i s1 = splat_right(p->input1_shift), s2 = splat_right(p->input2_shift);
+                                const int simple, const int plain1) {
     const __m256i mo = _mm256_set1_epi32(p->output_multiplier), lo = splat_left(p->output_shift), so = splat_right(p->output_shift);
     const __m256i oo = _mm256_set1_epi32(p->output_offset);
     const __m256i minimum = _mm256_set1_epi32(p->activation_min), maximum = _mm256_set1_epi32(p->activation_max);
-    const __m256i zero = _mm256_setzero_si256();
-    const __m256i h1 = _mm256_set1_epi32(p->input1_multiplier >> 11), w1 = _mm256_set1_epi32(p->input1_multiplier & 2047);
-    const __m256i h2 = _mm256_set1_epi32(p->input2_multiplier >> 11), w2 = _mm256_set1_epi32(p->input2_multiplier & 2047);
+    const add_input in1 = add_input_load(p->input1_offset, p->input1_multiplier, p->input1_shift);
+    const add_input in2 = add_input_load(p->input2_offset, p->input2_multiplier, p->input2_shift);
+    const __m256i plain_offset = _mm256_set1_epi32(p->input1_offset);
 #define PARLA_MBQM(x, m, l, r) (simple ? mbqm8_right(x, m, r) : mbqm8(x, m, l, r))
-    // One input scaled to the common scale: (x + offset) << 20 through MBQM, 32-bit products only.
-#define PARLA_ADD_INPUT(x, o, s, h, w) rdbpot8(shifted_input_high_mul8(_mm256_add_epi32(_mm256_cvtepi8_epi32(x), o), h, w), s)
     // Sums of 8 values.
-#define PARLA_ADD_SUM(xa, xb) _mm256_add_epi32(PARLA_ADD_INPUT(xa, o1, s1, h1, w1), PARLA_ADD_INPUT(xb, o2, s2, h2, w2))
+#define PARLA_ADD_SUM(xa, xb) _mm256_add_epi32(add_input_scale(xa, &in1, plain_offset, plain1), add_input_scale(xb, &in2, plain_offset, 0))
     if (!p->negative_multipliers) {
         ptrdiff_t i = 0;
         for (; i < count; i += 8) {
@@ -45,41 +78,62 @@ PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, p
         }
         return;
     }
-    // Fused PReLU: a negative sum takes its channel's output multiplier and shift.
-    const ptrdiff_t C = p->channels;
+    // Fused PReLU: a negative sum takes its channel's output multiplier and shift. Per channel (padded to 8): the
+    // negative multiplier, left and right shift, and (simple) the rounding divide's mask 2^right − 1 and half mask >> 1.
+    const ptrdiff_t C = p->channels, cp = (C + 7) / 8 * 8;
+    int32_t rows[5 * cp];
+    int32_t *nm = rows, *nl = rows + cp, *nr = rows + 2 * cp, *nmask = rows + 3 * cp, *nhalf = rows + 4 * cp;
+    for (ptrdiff_t c = 0; c < cp; c++) {
+        const int32_t m = c < C ? p->negative_multipliers[c] : 0, s = c < C ? p->negative_shifts[c] : 0;
+        const int32_t right = s > 0 ? 0 : -s;
+        nm[c] = m;
+        nl[c] = s > 0 ? s : 0;
+        nr[c] = right;
+        nmask[c] = right >= 32 ? -1 : (int32_t)((1u << right) - 1u);
+        nhalf[c] = nmask[c] >> 1;
+    }
+    const int32_t out_right = p->output_shift > 0 ? 0 : -p->output_shift;
+    const int32_t out_mask = out_right >= 32 ? -1 : (int32_t)((1u << out_right) - 1u);
+    const __m256i omask = _mm256_set1_epi32(out_mask), ohalf = _mm256_set1_epi32(out_mask >> 1);
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
     for (ptrdiff_t pixel = 0; pixel < count; pixel += C) {
         for (ptrdiff_t c = 0; c < C; c += 8) {
             const ptrdiff_t lanes = C - c < 8 ? C - c : 8;
             __m128i xa, xb;
-            __m256i nm, ns;
             if (lanes == 8) {
                 xa = _mm_loadl_epi64((const __m128i *)(const void *)(a + pixel + c));
                 xb = _mm_loadl_epi64((const __m128i *)(const void *)(b + pixel + c));
-                nm = load8(p->negative_multipliers + c);
-                ns = load8(p->negative_shifts + c);
             } else {
                 int8_t ta[8] = {0}, tb[8] = {0};
-                int32_t tm[8] = {0}, ts[8] = {0};
                 memcpy(ta, a + pixel + c, (size_t)lanes);
                 memcpy(tb, b + pixel + c, (size_t)lanes);
-                memcpy(tm, p->negative_multipliers + c, (size_t)lanes * 4);
-                memcpy(ts, p->negative_shifts + c, (size_t)lanes * 4);
                 xa = _mm_loadl_epi64((const __m128i *)(const void *)ta);
                 xb = _mm_loadl_epi64((const __m128i *)(const void *)tb);
-                nm = load8(tm);
-                ns = load8(ts);
             }
             __m256i v = PARLA_ADD_SUM(xa, xb);
             __m256i negative = _mm256_srai_epi32(v, 31);
-            __m256i m = _mm256_blendv_epi8(mo, nm, negative);
-            __m256i right = _mm256_blendv_epi8(so, _mm256_max_epi32(_mm256_sub_epi32(zero, ns), zero), negative);
-            __m256i left = simple ? zero : _mm256_blendv_epi8(lo, _mm256_max_epi32(ns, zero), negative);
-            __m256i q = _mm256_add_epi32(PARLA_MBQM(v, m, left, right), oo);
+            __m256i m = _mm256_blendv_epi8(mo, load8(nm + c), negative);
+            __m256i right = _mm256_blendv_epi8(so, load8(nr + c), negative);
+            __m256i q;
+            if (simple) {
+                // mbqm8_right with the rounding divide's masks from the rows.
+                __m256i mask = _mm256_blendv_epi8(omask, load8(nmask + c), negative);
+                __m256i half = _mm256_blendv_epi8(ohalf, load8(nhalf + c), negative);
+                __m256i even = _mm256_add_epi64(_mm256_mul_epi32(v, m), round);
+                __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(m, 32)), round);
+                __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+                __m256i threshold = _mm256_sub_epi32(half, _mm256_srai_epi32(h, 31));
+                __m256i above = _mm256_cmpgt_epi32(_mm256_and_si256(h, mask), threshold);
+                q = _mm256_sub_epi32(_mm256_srav_epi32(h, right), above);
+            } else {
+                __m256i left = _mm256_blendv_epi8(lo, load8(nl + c), negative);
+                q = mbqm8(v, m, left, right);
+            }
+            q = _mm256_add_epi32(q, oo);
             store8(out + pixel + c, _mm256_min_epi32(_mm256_max_epi32(q, minimum), maximum), lanes);
         }
     }
 #undef PARLA_ADD_SUM
-#undef PARLA_ADD_INPUT
 #undef PARLA_MBQM
 }
 
@@ -88,10 +142,25 @@ PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out
     for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
         if (p->negative_multipliers[c] == INT32_MIN || p->negative_shifts[c] > 0) simple = 0;
     }
+    // The sum is symmetric in the inputs: make input 1 the plain one when there is one.
+    parla_qs8_add q = *p;
+    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
+    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    if (plain2 && !plain1) {
+        const int8_t *t = a;
+        a = b;
+        b = t;
+        q.input1_offset = p->input2_offset;
+        q.input1_multiplier = p->input2_multiplier;
+        q.input1_shift = p->input2_shift;
+        q.input2_offset = p->input1_offset;
+        q.input2_multiplier = p->input1_multiplier;
+        q.input2_shift = p->input1_shift;
+    }
     if (simple) {
-        add_loop(a, b, out, count, p, 1);
+        if (plain1 || plain2) add_loop(a, b, out, count, &q, 1, 1); else add_loop(a, b, out, count, &q, 1, 0);
     } else {
-        add_loop(a, b, out, count, p, 0);
+        if (plain1 || plain2) add_loop(a, b, out, count, &q, 0, 1); else add_loop(a, b, out, count, &q, 0, 0);
     }
 }
 

@@ -120,7 +120,8 @@ final class QuantizedBenchmark: XCTestCase {
         }
         convolutionGEMMPaths(rng: &rng)
         let depthwise: [(name: String, h: Int, k: Int, s: Int, c: Int)] = [
-            ("depthwise 3x3 96x96x16", 96, 3, 1, 16), ("depthwise 3x3 48x48x64", 48, 3, 1, 64),
+            ("depthwise 3x3 96x96x16", 96, 3, 1, 16), ("depthwise 3x3 64x64x24", 64, 3, 1, 24),
+            ("depthwise 3x3 48x48x64", 48, 3, 1, 64),
             ("depthwise 3x3/2 48x48x64", 48, 3, 2, 64), ("depthwise 5x5 24x24x128", 24, 5, 1, 128),
         ]
         for d in depthwise {
@@ -149,25 +150,28 @@ final class QuantizedBenchmark: XCTestCase {
                 }
             }
         }
-        // Elementwise: ADD of two 48×48×64 tensors (values per second).
-        let a = randomInt8(48 * 48 * 64, &rng), b = randomInt8(48 * 48 * 64, &rng)
-        let parameters = QuantizedAdd.Parameters(input1: .init(scale: 0.05, zeroPoint: 3), input2: .init(scale: 0.07, zeroPoint: -9),
-                                                 output: .init(scale: 0.1, zeroPoint: 1))
-        var sum = [Int8](repeating: 0, count: a.count)
-        a.withUnsafeBufferPointer { x in
-            b.withUnsafeBufferPointer { y in
-                sum.withUnsafeMutableBufferPointer { z in
-                    let reference = medianSeconds(runs: 5) { QuantizedAdd.reference(x, y, output: z, parameters: parameters) }
-                    let fast = medianSeconds(runs: 21) { QuantizedAdd.fast(x, y, output: z, parameters: parameters) }
-                    print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
-                                 "add 48x48x64", reference * 1e3, fast * 1e3, Double(a.count) / fast / 1e6))
-                    let slopes = (0..<64).map { Float($0 % 7) * 0.05 - 0.1 }
-                    let fused = QuantizedAdd.Parameters(input1: .init(scale: 0.05, zeroPoint: 3), input2: .init(scale: 0.07, zeroPoint: -9),
-                                                        output: .init(scale: 0.1, zeroPoint: 1), preluSlopes: slopes)
-                    let fusedReference = medianSeconds(runs: 5) { QuantizedAdd.reference(x, y, output: z, parameters: fused) }
-                    let fusedFast = medianSeconds(runs: 21) { QuantizedAdd.fast(x, y, output: z, parameters: fused) }
-                    print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
-                                 "add+prelu 48x48x64", fusedReference * 1e3, fusedFast * 1e3, Double(a.count) / fusedFast / 1e6))
+        // Elementwise: ADD (face_landmark 96×96×16 with PReLU, segmenter 128×128×16 plain, 48×48×64 both), values per second.
+        for (name, count, channels, prelu) in [("add 48x48x64", 48 * 48 * 64, 64, false), ("add+prelu 48x48x64", 48 * 48 * 64, 64, true),
+                                               ("add 128x128x16", 128 * 128 * 16, 16, false),
+                                               ("add+prelu 96x96x16", 96 * 96 * 16, 16, true)] {
+            let a = randomInt8(count, &rng), b = randomInt8(count, &rng)
+            let slopes: [Float]? = prelu ? (0..<channels).map { Float($0 % 7) * 0.05 - 0.1 } : nil
+            let parameters = QuantizedAdd.Parameters(input1: .init(scale: 0.05, zeroPoint: 3), input2: .init(scale: 0.07, zeroPoint: -9),
+                                                     output: .init(scale: 0.1, zeroPoint: 1), preluSlopes: slopes)
+            var sum = [Int8](repeating: 0, count: count)
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    sum.withUnsafeMutableBufferPointer { z in
+                        let reference = medianSeconds(runs: 5) { QuantizedAdd.reference(x, y, output: z, parameters: parameters) }
+                        let fast = medianSeconds(runs: 41) { QuantizedAdd.fast(x, y, output: z, parameters: parameters) }
+                        print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
+                                     name, reference * 1e3, fast * 1e3, Double(count) / fast / 1e6))
+                        if !prelu {  // the lookup table against the vector arithmetic it replaces
+                            let arithmetic = medianSeconds(runs: 41) { QuantizedAdd.arithmetic(x, y, output: z, parameters: parameters, path: .best) }
+                            print(String(format: "bench int8 %-34@ arithmetic %7.3f ms  (%.0f Mvalues/s)",
+                                         name, arithmetic * 1e3, Double(count) / arithmetic / 1e6))
+                        }
+                    }
                 }
             }
         }

@@ -23,6 +23,11 @@ final class QuantizedElementwiseTests: XCTestCase {
                     for path in Int8KernelPath.available {
                         let fast = int8Output(65_535) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
                         assertBitExact(fast, reference, count: 65_535, "add round \(round) (\(path))")
+                        // The vector arithmetic that builds the lookup table, on each path.
+                        let arithmetic = int8Output(65_535) {
+                            QuantizedAdd.arithmetic(x, y, output: $0, parameters: parameters, path: path)
+                        }
+                        assertBitExact(arithmetic, reference, count: 65_535, "add arithmetic round \(round) (\(path))")
                     }
                     let range = po.activationRange(activation)
                     for i in 0..<65_535 where round < 4 {  // round 4's left shift wraps (TFLite semantics)
@@ -42,7 +47,9 @@ final class QuantizedElementwiseTests: XCTestCase {
     func testAddWithFusedPReLU() {
         var rng = SeededGenerator(seed: 0xADD9)
         for channels in [1, 3, 5, 13, 16, 37, 64] {
-            let p1 = randomParameters(&rng), p2 = randomParameters(&rng), po = randomParameters(&rng)
+            let p1 = randomParameters(&rng), po = randomParameters(&rng)
+            // 16 channels: equal input scales (both input multipliers exactly 1/2).
+            let p2 = channels == 16 ? QuantizationParameters(scale: p1.scale, zeroPoint: 7) : randomParameters(&rng)
             let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, preluSlopes: slopes)
             let count = channels * 997

@@ -17,6 +17,9 @@ public enum QuantizedAdd {
         public let negative: [QuantizedMultiplier]?
         // Split copies of `negative` for SIMD loads (empty without PReLU).
         let negativeMultipliers: [Int32], negativeShifts: [Int32]
+        /// Without PReLU: every output, `table[UInt8(a) << 8 | UInt8(b)]` (65 536 values, built once with the
+        /// vector arithmetic, which is bit-exact with `apply`); empty with PReLU.
+        private(set) var table: [Int8] = []
 
         /// TFLite `PrepareGeneralSubOp`/ADD: `twiceMax = 2·max(s1, s2)`, input multipliers `s_i / twiceMax`,
         /// output multiplier `twiceMax / (2^20 · outScale)`.
@@ -37,9 +40,11 @@ public enum QuantizedAdd {
             // The fast paths scale the inputs with `FixedPoint.shiftedInputHighMul` (32-bit products), which needs
             // |x − zeroPoint| ≤ 256 (int8 zero points) and no left shift (`s_i / twiceMax ≤ 0.5`).
             precondition(self.input1.shift <= 0 && self.input2.shift <= 0, "qadd: input multiplier above 1/2")
+            precondition(self.input1.multiplier >= 0 && self.input2.multiplier >= 0, "qadd: negative input scale")
             let range = output.activationRange(activation)
             activationMin = range.lowerBound
             activationMax = range.upperBound
+            if negative == nil { table = QuantizedAdd.lookupTable(self) }
         }
 
         /// One output value of channel `channel` (the scalar reference formula).
@@ -67,12 +72,46 @@ public enum QuantizedAdd {
         return channels
     }
 
-    /// SIMD version, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel); bit-exact with
-    /// `reference`.
+    /// Fast version, bit-exact with `reference`. Without PReLU one lookup per value in `Parameters.table`; with a
+    /// fused PReLU the vector arithmetic of `arithmetic`.
     /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                             output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
                             path: Int8KernelPath = .best) {
+        _ = checkSizes(a.count, b.count, output.count, p)
+        precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
+        guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
+        if p.table.isEmpty {
+            arithmetic(a, b, output: output, parameters: p, path: path)
+            return
+        }
+        p.table.withUnsafeBufferPointer { tb in
+            let t = tb.baseAddress!
+            for i in 0..<output.count {
+                let index: Int = Int(UInt8(bitPattern: x[i])) &<< 8 | Int(UInt8(bitPattern: y[i]))
+                z[i] = t[index]
+            }
+        }
+    }
+
+    /// The 256 × 256 outputs of `p` with the vector arithmetic (a the high byte of the index, b the low one).
+    static func lookupTable(_ p: Parameters) -> [Int8] {
+        let a: [Int8] = (0..<65_536).map { Int8(truncatingIfNeeded: $0 >> 8) }
+        let b: [Int8] = (0..<65_536).map { Int8(truncatingIfNeeded: $0) }
+        var table = [Int8](repeating: 0, count: 65_536)
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                table.withUnsafeMutableBufferPointer { z in arithmetic(x, y, output: z, parameters: p, path: .best) }
+            }
+        }
+        return table
+    }
+
+    /// The vector arithmetic, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel);
+    /// bit-exact with `reference`.
+    static func arithmetic(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
+                           output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
+                           path: Int8KernelPath) {
         let channels = checkSizes(a.count, b.count, output.count, p)
         precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
