@@ -134,17 +134,11 @@ public enum QuantizedAdd {
             return
         }
         #endif
-        let o1 = SIMD4<Int32>(repeating: p.input1Offset), o2 = SIMD4<Int32>(repeating: p.input2Offset)
-        let m1 = p.input1.multiplier, s1 = p.input1.shift, m2 = p.input2.multiplier, s2 = p.input2.shift
         let mo = SIMD4<Int32>(repeating: p.output.multiplier), so = SIMD4<Int32>(repeating: p.output.shift)
         let oo = SIMD4<Int32>(repeating: p.outputOffset)
-        let split1 = FixedPoint.splitMultiplier(m1), split2 = FixedPoint.splitMultiplier(m2)
-        // (x + offset) << 20 through MBQM, with 32-bit products only (shifts ≤ 0, see `Parameters.init`).
-        @inline(__always) func sum(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int32> {
-            let h1 = (widen(va) &+ o1).shiftedInputHighMul(uniform: split1)
-            let h2 = (widen(vb) &+ o2).shiftedInputHighMul(uniform: split2)
-            return h1.roundingDividedByPOT(uniform: -s1) &+ h2.roundingDividedByPOT(uniform: -s2)
-        }
+        let in1 = ScaledInput(offset: p.input1Offset, multiplier: p.input1)
+        let in2 = ScaledInput(offset: p.input2Offset, multiplier: p.input2)
+        @inline(__always) func sum(_ va: SIMD4<Int8>, _ vb: SIMD4<Int8>) -> SIMD4<Int32> { in1(va) &+ in2(vb) }
         @inline(__always) func load4(_ base: UnsafePointer<Int8>, _ i: Int) -> SIMD4<Int8> {
             UnsafeRawPointer(base + i).loadUnaligned(as: SIMD4<Int8>.self)
         }
@@ -184,5 +178,33 @@ public enum QuantizedAdd {
             i += 8
         }
         while i < n { z[i] = p.apply(x[i], y[i]); i += 1 }
+    }
+}
+
+/// One ADD input scaled to the common scale, `rdbpot(SRDHM((x + offset) << 20, m), −shift)` (shift ≤ 0, m ≥ 0,
+/// see `Parameters.init`) as one expression with 32-bit products only: with v = x + offset, SRDHM is
+/// `v·(m >> 11) + ((v·(m & 2047) + 2^10) >> 11)` (`FixedPoint.shiftedInputHighMul`), and the rounding divide by
+/// 2^r (ties away from zero) merges with its floor into `(h' + 2^(r−1) + (v >> 31)) >> r` (docs/int8-kernels.md);
+/// the input whose multiplier is exactly 1/2 (2^30, shift 0: the larger scale) is `v << 19`.
+private struct ScaledInput {
+    let offset: SIMD4<Int32>, rounding: SIMD4<Int32>, right: SIMD4<Int32>
+    let split: (high: Int32, low: Int32)
+    let plain: Bool, rounds: Bool
+
+    init(offset: Int32, multiplier: QuantizedMultiplier) {
+        let r = -multiplier.shift
+        split = FixedPoint.splitMultiplier(multiplier.multiplier)
+        self.offset = SIMD4(repeating: offset)
+        rounding = SIMD4(repeating: r > 0 ? 1 << (r - 1) : 0)
+        right = SIMD4(repeating: r)
+        plain = multiplier.multiplier == 1 << 30 && r == 0
+        rounds = r > 0
+    }
+
+    @inline(__always) func callAsFunction(_ x: SIMD4<Int8>) -> SIMD4<Int32> {
+        let v = widen(x) &+ offset
+        if plain { return v &<< 19 }
+        let h = v.shiftedInputHighMul(uniform: split)
+        return rounds ? (h &+ rounding &+ (v &>> 31)) &>> right : h
     }
 }
