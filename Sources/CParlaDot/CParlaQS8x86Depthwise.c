@@ -115,12 +115,16 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
     int8_t *zero_row = (int8_t *)(table + DW_ROWS * cp);
     memset(zero_row, (int)(int8_t)d->input_zero_point, zero_bytes);
     const ptrdiff_t rs = rq->stride;
+    // Only the rows the epilogue reads: the simple form's (negative branch only with one), else rq's permuted.
+    const int branches = rq->simple ? (rq->has_negative ? 2 : 1) : 0;
     for (ptrdiff_t c = 0; c < cp; c++) {
         const ptrdiff_t src = c / 16 * 16 + dw_lane_channel(c % 16);
         table[DW_BIAS * cp + c] =
             (int32_t)((uint32_t)d->bias[src] - (uint32_t)d->input_zero_point * (uint32_t)d->weight_sums[src]);
-        for (int row = 0; row < 6; row++) table[(DW_RQ + row) * cp + c] = rq->table[row * rs + src];
-        for (int branch = 0; branch < 2; branch++) {
+        if (!rq->simple) {
+            for (int row = 0; row < 6; row++) table[(DW_RQ + row) * cp + c] = rq->table[row * rs + src];
+        }
+        for (int branch = 0; branch < branches; branch++) {
             const int32_t m = rq->table[3 * branch * rs + src], right = rq->table[(3 * branch + 2) * rs + src];
             const int base = branch ? DW_NM : DW_M;
             const int32_t mask = right >= 32 ? -1 : (int32_t)((1u << right) - 1u);  // as vpsllvd makes it
@@ -153,10 +157,16 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
             // Other kernel sizes: per pixel the tap pointers once, then every block of channels.
             for (ptrdiff_t ox = 0; ox < ow; ox++) {
                 const ptrdiff_t ix0 = ox * sx - d->pad_left;
-                for (ptrdiff_t ky = 0, t = 0; ky < kh; ky++) {
-                    for (ptrdiff_t kx = 0; kx < kw; kx++, t++) {
-                        const ptrdiff_t ix = ix0 + kx;
-                        ptr[t] = rows[ky] != zero_row && ix >= 0 && ix < iw ? rows[ky] + ix * C : zero_row;
+                if (ix0 >= 0 && ix0 + kw <= iw) {  // inside the columns: zero rows are whole rows of zero points
+                    for (ptrdiff_t ky = 0, t = 0; ky < kh; ky++) {
+                        for (ptrdiff_t kx = 0; kx < kw; kx++, t++) ptr[t] = rows[ky] + (ix0 + kx) * C;
+                    }
+                } else {
+                    for (ptrdiff_t ky = 0, t = 0; ky < kh; ky++) {
+                        for (ptrdiff_t kx = 0; kx < kw; kx++, t++) {
+                            const ptrdiff_t ix = ix0 + kx;
+                            ptr[t] = rows[ky] != zero_row && ix >= 0 && ix < iw ? rows[ky] + ix * C : zero_row;
+                        }
                     }
                 }
                 if (taps % 2) ptr[taps] = ptr[taps - 1];  // its weights are 0

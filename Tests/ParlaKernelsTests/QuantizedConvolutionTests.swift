@@ -278,15 +278,33 @@ final class QuantizedConvolutionTests: XCTestCase {
         checkDepthwise(window: window, channels: 64, rng: &rng, threads: 2)
     }
 
-    private func checkDepthwise(window: Window2D, channels c: Int, rng: inout SeededGenerator, threads: Int = 1) {
+    /// Requantizers with arbitrary fixed-point multipliers (any sign, shifts -31...30, Int32.min, so not `isSimple`):
+    /// the depthwise kernels' general epilogue (the AVX2 one on its permuted table) equals the reference.
+    func testDepthwiseWithArbitraryMultipliers() {
+        var rng = SeededGenerator(seed: 0xD4)
+        for (kernel, stride, channels) in [(3, 1, 37), (3, 2, 16), (5, 1, 21)] {
+            func random() -> QuantizedMultiplier {
+                QuantizedMultiplier(multiplier: Int.random(in: 0..<8, using: &rng) == 0 ? .min : Int32.random(in: .min ... .max, using: &rng),
+                                    shift: Int32.random(in: -31...30, using: &rng))
+            }
+            let positive = (0..<channels).map { _ in random() }, negative = (0..<channels).map { _ in random() }
+            let requantizer = Requantizer(positive: positive, negative: negative, outputZeroPoint: Int32.random(in: -128...127, using: &rng))
+            let window = Window2D(inputHeight: 11, inputWidth: 13, kernelHeight: kernel, kernelWidth: kernel, strideY: stride,
+                                  strideX: stride, padding: .same)!
+            checkDepthwise(window: window, channels: channels, rng: &rng, requantizer: requantizer)
+        }
+    }
+
+    private func checkDepthwise(window: Window2D, channels c: Int, rng: inout SeededGenerator, threads: Int = 1,
+                                requantizer fixed: Requantizer? = nil) {
         let inZp = Int32.random(in: -128...127, using: &rng)
         let input = randomInt8(window.inputHeight * window.inputWidth * c, &rng)
         let weights = randomInt8(window.kernelHeight * window.kernelWidth * c, &rng, range: -127...127)
         let bias = (0..<c).map { _ in Int32.random(in: -5000...5000, using: &rng) }
         let useBias = Bool.random(using: &rng)
-        let requantizer = randomRequantizer(channels: c, typicalAccumulator: 70 * 73 * Double(window.kernelHeight),
-                                            prelu: Bool.random(using: &rng),
-                                            activation: FusedActivation.allCases.randomElement(using: &rng)!, rng: &rng)
+        let requantizer = fixed ?? randomRequantizer(channels: c, typicalAccumulator: 70 * 73 * Double(window.kernelHeight),
+                                                     prelu: Bool.random(using: &rng),
+                                                     activation: FusedActivation.allCases.randomElement(using: &rng)!, rng: &rng)
         let count = window.outputHeight * window.outputWidth * c
         let label = "depthwise \(window.inputHeight)×\(window.inputWidth)×\(c) k\(window.kernelHeight) s\(window.strideY) pads \(window.padTop),\(window.padLeft) zp \(inZp)"
         input.withUnsafeBufferPointer { x in
