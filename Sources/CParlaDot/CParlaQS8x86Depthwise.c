@@ -48,16 +48,21 @@ PARLA_AVX2_INLINE __m256i dw_load16(const int8_t *p) {
 
 /// The epilogue of 8 accumulators (bias included) at lane offset c of the permuted table `t` (`cp` per row), for a
 /// requantizer with `simple` set: rounding-divide mask and half precomputed per channel, no left shift.
+/// `split` (a literal): the 8 lanes are channels 0-7 of a block, whose rows sit at lane offsets 0-3 and 8-11.
+PARLA_AVX2_INLINE __m256i dw_row(const int32_t *p, const int split) {
+    return split ? _mm256_loadu2_m128i((const __m128i *)(const void *)(p + 8), (const __m128i *)(const void *)p) : load8(p);
+}
+
 PARLA_AVX2_INLINE __m256i dw_requantize_simple(__m256i v, const int32_t *t, ptrdiff_t cp, int negative,
-                                               const rq_vectors *r) {
-    __m256i m = load8(t + DW_M * cp), right = load8(t + DW_RIGHT * cp);
-    __m256i mask = load8(t + DW_MASK * cp), half = load8(t + DW_HALF * cp);
+                                               const rq_vectors *r, const int split) {
+    __m256i m = dw_row(t + DW_M * cp, split), right = dw_row(t + DW_RIGHT * cp, split);
+    __m256i mask = dw_row(t + DW_MASK * cp, split), half = dw_row(t + DW_HALF * cp, split);
     if (negative) {
         __m256i n = _mm256_srai_epi32(v, 31);
-        m = _mm256_blendv_epi8(m, load8(t + DW_NM * cp), n);
-        right = _mm256_blendv_epi8(right, load8(t + DW_NRIGHT * cp), n);
-        mask = _mm256_blendv_epi8(mask, load8(t + DW_NMASK * cp), n);
-        half = _mm256_blendv_epi8(half, load8(t + DW_NHALF * cp), n);
+        m = _mm256_blendv_epi8(m, dw_row(t + DW_NM * cp, split), n);
+        right = _mm256_blendv_epi8(right, dw_row(t + DW_NRIGHT * cp, split), n);
+        mask = _mm256_blendv_epi8(mask, dw_row(t + DW_NMASK * cp, split), n);
+        half = _mm256_blendv_epi8(half, dw_row(t + DW_NHALF * cp, split), n);
     }
     const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
     __m256i even = _mm256_add_epi64(_mm256_mul_epi32(v, m), round);
@@ -78,8 +83,8 @@ PARLA_AVX2_INLINE void dw_finish(__m256i lo, __m256i hi, const int32_t *table, p
     hi = _mm256_add_epi32(hi, load8(t + DW_BIAS * cp + 8));
     __m256i qlo, qhi;
     if (r->simple) {
-        qlo = dw_requantize_simple(lo, t, cp, r->negative, r);
-        qhi = dw_requantize_simple(hi, t + 8, cp, r->negative, r);
+        qlo = dw_requantize_simple(lo, t, cp, r->negative, r, 0);
+        qhi = dw_requantize_simple(hi, t + 8, cp, r->negative, r, 0);
     } else {
         qlo = requantize8(lo, rp, c);
         qhi = requantize8(hi, rp, c + 8);
@@ -93,6 +98,15 @@ PARLA_AVX2_INLINE void dw_finish(__m256i lo, __m256i hi, const int32_t *table, p
         _mm_storeu_si128((__m128i *)(void *)tmp, b);
         memcpy(out, tmp, (size_t)lanes);
     }
+}
+
+/// The first 8 channels of a block (a last block of at most 8, simple requantizer only): `lo` and `hi` hold
+/// channels 0-3 and 4-7 (the low halves of the 16-channel accumulators); stores `lanes` (1...8) bytes.
+PARLA_AVX2_INLINE void dw_finish8(__m128i lo, __m128i hi, const int32_t *table, ptrdiff_t cp, ptrdiff_t c,
+                                  const rq_vectors *r, int8_t *out, ptrdiff_t lanes) {
+    const int32_t *t = table + c;
+    __m256i v = _mm256_add_epi32(_mm256_set_m128i(hi, lo), dw_row(t + DW_BIAS * cp, 1));
+    store8(out, dw_requantize_simple(v, t, cp, r->negative, r, 1), lanes);
 }
 
 /// Output rows [row_begin, row_end). Per call, the bias (with the input zero point folded in: bias − zp·Σw) and
@@ -196,6 +210,8 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
         for (ptrdiff_t c = 0; c < C; c += 16) {
             const int16_t *w = d->weights + (c / 16) * pairs * 32;
             const ptrdiff_t lanes = C - c < 16 ? C - c : 16;
+            // A last block of at most 8 channels runs on 128-bit vectors (8-byte loads), half the work.
+            const int narrow = lanes <= 8 && r.simple;
             // The clipped path for one pixel: per-tap pointers (zero row outside the image).
 #define PARLA_DW_PIXEL(ox)                                                                                           \
     do {                                                                                                             \
@@ -213,14 +229,52 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
         ptr[9] = ptr[8]; /* its weights are 0 */                                                                     \
         __m256i lo_ = _mm256_setzero_si256(), hi_ = lo_;                                                             \
         depthwise_pairs(ptr, 0, 5, w, &lo_, &hi_);                                                                   \
-        dw_finish(lo_, hi_, table, cp, c, &r, &rp, out_row + (ox) * C + c, lanes);                                   \
+        if (narrow) {                                                                                                \
+            dw_finish8(_mm256_castsi256_si128(lo_), _mm256_castsi256_si128(hi_), table, cp, c, &r,                  \
+                       out_row + (ox) * C + c, lanes);                                                               \
+        } else {                                                                                                     \
+            dw_finish(lo_, hi_, table, cp, c, &r, &rp, out_row + (ox) * C + c, lanes);                               \
+        }                                                                                                            \
     } while (0)
             // Interior pixels whose 16-byte reads stay inside the input (only the last partial block can pass it).
             ptrdiff_t x_end = x_hi;
             if (lanes < 16 && last_real) {
-                while (x_end > x_lo && last_real + ((x_end - 1) * sx - d->pad_left + 2) * C + c + 16 > end) x_end--;
+                const ptrdiff_t width = narrow ? 8 : 16;
+                while (x_end > x_lo && last_real + ((x_end - 1) * sx - d->pad_left + 2) * C + c + width > end) x_end--;
             }
             for (ptrdiff_t ox = 0; ox < x_lo; ox++) PARLA_DW_PIXEL(ox);
+            if (narrow) {
+                __m128i wl[5], wh[5];
+                for (int q = 0; q < 5; q++) {
+                    wl[q] = _mm_loadu_si128((const __m128i *)(const void *)(w + q * 32));
+                    wh[q] = _mm_loadu_si128((const __m128i *)(const void *)(w + q * 32 + 16));
+                }
+                const ptrdiff_t C2 = 2 * C, step = sx * C;
+                const int8_t *p0 = rows[0] + (x_lo * sx - d->pad_left) * C + c;
+                const int8_t *p1 = rows[1] + (x_lo * sx - d->pad_left) * C + c;
+                const int8_t *p2 = rows[2] + (x_lo * sx - d->pad_left) * C + c;
+#define PARLA_DW_LOAD8(p) _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(p)))
+#define PARLA_DW_PAIR8(x0, x1, q)                                                            \
+    do {                                                                                     \
+        __m128i a_ = (x0), b_ = (x1);                                                        \
+        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a_, b_), wl[q]));           \
+        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a_, b_), wh[q]));           \
+    } while (0)
+                for (ptrdiff_t ox = x_lo; ox < x_end; ox++, p0 += step, p1 += step, p2 += step) {
+                    __m128i lo = _mm_setzero_si128(), hi = lo;
+                    __m128i x22 = PARLA_DW_LOAD8(p2 + C2);
+                    PARLA_DW_PAIR8(PARLA_DW_LOAD8(p0), PARLA_DW_LOAD8(p0 + C), 0);
+                    PARLA_DW_PAIR8(PARLA_DW_LOAD8(p0 + C2), PARLA_DW_LOAD8(p1), 1);
+                    PARLA_DW_PAIR8(PARLA_DW_LOAD8(p1 + C), PARLA_DW_LOAD8(p1 + C2), 2);
+                    PARLA_DW_PAIR8(PARLA_DW_LOAD8(p2), PARLA_DW_LOAD8(p2 + C), 3);
+                    PARLA_DW_PAIR8(x22, x22, 4);
+                    dw_finish8(lo, hi, table, cp, c, &r, out_row + ox * C + c, lanes);
+                }
+#undef PARLA_DW_PAIR8
+#undef PARLA_DW_LOAD8
+                for (ptrdiff_t ox = x_end; ox < ow; ox++) PARLA_DW_PIXEL(ox);
+                continue;
+            }
             const __m256i *wv = (const __m256i *)(const void *)w;
             const __m256i w0 = _mm256_loadu_si256(wv + 0), w1 = _mm256_loadu_si256(wv + 1);
             const __m256i w2 = _mm256_loadu_si256(wv + 2), w3 = _mm256_loadu_si256(wv + 3);
