@@ -184,6 +184,33 @@ final class QuantizedElementwiseTests: XCTestCase {
                 }
             }
         }
+        // Exact 2× with half-pixel centres takes the int16 doubling path: every channel count around its 16-lane
+        // steps, odd sizes, and the extreme values (sums of ±2048, ties at ±8).
+        for (ih, iw) in [(1, 1), (1, 2), (3, 5), (7, 4), (16, 16)] {
+            for c in [1, 3, 15, 16, 17, 24, 31, 37] {
+                let g = QuantizedResize.Geometry(inputHeight: ih, inputWidth: iw, outputHeight: 2 * ih, outputWidth: 2 * iw,
+                                                 channels: c, halfPixelCenters: true)!
+                XCTAssertTrue(g.isHalfPixelDoubling)
+                var input = randomInt8(ih * iw * c, &rng)
+                if ih * iw > 1 { input[0] = -128; input[c] = 127 }
+                let count = 4 * ih * iw * c
+                input.withUnsafeBufferPointer { x in
+                    let reference = int8Output(count) { QuantizedResize.bilinearReference(input: x, output: $0, geometry: g) }
+                    let fast = int8Output(count) { QuantizedResize.bilinearFast(input: x, output: $0, geometry: g) }
+                    assertBitExact(fast, reference, count: count, "bilinear 2× \(ih)×\(iw)×\(c)")
+                }
+            }
+        }
+        for (step, value) in (-128...127).map(Int8.init).enumerated() where step % 3 == 0 {
+            // Two pixels a, b in a row: outputs a, (3a + b)/4, (a + 3b)/4, b hit every rounding tie over the sweep.
+            let g = QuantizedResize.Geometry(inputHeight: 1, inputWidth: 2, outputHeight: 2, outputWidth: 4, channels: 1,
+                                             halfPixelCenters: true)!
+            [value, Int8(truncatingIfNeeded: Int(value) &* 7)].withUnsafeBufferPointer { x in
+                let reference = int8Output(8) { QuantizedResize.bilinearReference(input: x, output: $0, geometry: g) }
+                let fast = int8Output(8) { QuantizedResize.bilinearFast(input: x, output: $0, geometry: g) }
+                assertBitExact(fast, reference, count: 8, "bilinear 2× ties \(value)")
+            }
+        }
         // Upsampling 2× with half-pixel centres: output pixel 1 sits at input 0.25 → 0.75·a + 0.25·b.
         let g = QuantizedResize.Geometry(inputHeight: 1, inputWidth: 2, outputHeight: 1, outputWidth: 4, channels: 1,
                                          halfPixelCenters: true)!

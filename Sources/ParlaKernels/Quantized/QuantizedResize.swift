@@ -22,6 +22,11 @@ public enum QuantizedResize {
             self.halfPixelCenters = halfPixelCenters
         }
 
+        /// Exactly 2× on both axes with half-pixel centres (the segmentation decoder's upsampling).
+        var isHalfPixelDoubling: Bool {
+            halfPixelCenters && outputHeight == 2 * inputHeight && outputWidth == 2 * inputWidth
+        }
+
         var inputCount: Int { inputHeight * inputWidth * channels }
         var outputCount: Int { outputHeight * outputWidth * channels }
 
@@ -97,6 +102,10 @@ public enum QuantizedResize {
                                     geometry g: Geometry) {
         precondition(input.count >= g.inputCount && output.count >= g.outputCount, "qresize: buffers too small")
         guard let src = input.baseAddress, let dst = output.baseAddress else { return }
+        if g.isHalfPixelDoubling {
+            bilinearDoubling(src, dst, geometry: g)
+            return
+        }
         let sy = g.scale10(g.inputHeight, g.outputHeight), sx = g.scale10(g.inputWidth, g.outputWidth)
         let c = g.channels, one: Int32 = 1 << 10
         for y in 0..<g.outputHeight {
@@ -133,6 +142,92 @@ public enum QuantizedResize {
         }
     }
 
+    /// Bilinear 2× upsampling with half-pixel centres in int16 lanes, bit-exact with `bilinearReference`.
+    ///
+    /// With `output = 2·input` the 10-bit scale is exactly 512, so output index `2k` sits at input `k - 1/4`
+    /// (TFLite's indices `k - 1, k` with fraction 768; at `k = 0` indices `0, 0` with fraction -256) and `2k + 1` at
+    /// `k + 1/4` (indices `k, k + 1` with fraction 256; the upper index clamped at the last pixel). Along each axis the
+    /// weights are therefore 256·(1, 3) or 256·(3, 1) on the neighbours, the border neighbour replicated (1280 - 256 on
+    /// one pixel is 256·(1 + 3) too). The 2-D sum is `2^16·S` with `S = Σ aᵧ·aₓ·x`, `aᵧ, aₓ ∈ {1, 3}` (weights
+    /// summing to 16, |S| ≤ 2048), and TFLite's `(sum ± 2^19) / 2^20` (truncating) is `sign(S)·((|S| + 8) >> 4)`.
+    /// S is computed separably: `V = r₀ + 3·r₁` over the two input rows, then `V[j-1] + 3·V[j]` and
+    /// `3·V[j] + V[j+1]` across pixels (borders replicated), 16 int16 lanes per step.
+    static func bilinearDoubling(_ src: UnsafePointer<Int8>, _ dst: UnsafeMutablePointer<Int8>, geometry g: Geometry) {
+        let c = g.channels, iw = g.inputWidth, ih = g.inputHeight
+        let row = iw * c
+        // The vertical sums of one output row with one replicated pixel on each side: V[-1] = V[0], V[iw] = V[iw-1].
+        let padded = UnsafeMutablePointer<Int16>.allocate(capacity: row + 2 * c + 16)
+        defer { padded.deallocate() }
+        let v = padded + c
+        for y in 0..<g.outputHeight {
+            let k = y >> 1
+            // Even rows: rows k-1 (weight 1) and k (weight 3); odd rows: k (3) and k+1 (1); borders replicated.
+            let (near, far) = y & 1 == 0 ? (k, Swift.max(k - 1, 0)) : (k, Swift.min(k + 1, ih - 1))
+            verticalSums(src + near * row, src + far * row, v, count: row)
+            (v - c).update(from: v, count: c)
+            (v + row).update(from: v + row - c, count: c)
+            let out = dst + y * 2 * row
+            if c >= 16 {
+                for j in 0..<iw {
+                    let p = v + j * c, o = out + 2 * j * c
+                    var ch = 0
+                    while ch < c {
+                        let s = Swift.min(ch, c - 16)  // the last step overlaps the previous one: same values again
+                        let centre = load16(p + s), left = load16(p + s - c), right = load16(p + s + c)
+                        let three: SIMD16<Int16> = centre &+ centre &+ centre
+                        store(roundedSixteenth(left &+ three), o + s)
+                        store(roundedSixteenth(three &+ right), o + c + s)
+                        ch = s + 16
+                    }
+                }
+            } else {
+                for j in 0..<iw {
+                    let p = v + j * c, o = out + 2 * j * c
+                    for ch in 0..<c {
+                        let three = 3 * Int32(p[ch])
+                        o[ch] = roundedSixteenth(Int32(p[ch - c]) + three)
+                        o[c + ch] = roundedSixteenth(three + Int32(p[ch + c]))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `v[i] = 3·near[i] + far[i]` in int16.
+    @inline(__always) private static func verticalSums(_ near: UnsafePointer<Int8>, _ far: UnsafePointer<Int8>,
+                                                       _ v: UnsafeMutablePointer<Int16>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let a = widen(UnsafeRawPointer(near + i).loadUnaligned(as: SIMD16<Int8>.self))
+            let b = widen(UnsafeRawPointer(far + i).loadUnaligned(as: SIMD16<Int8>.self))
+            UnsafeMutableRawPointer(v + i).storeBytes(of: a &+ a &+ a &+ b, as: SIMD16<Int16>.self)
+            i += 16
+        }
+        while i < count {
+            v[i] = 3 * Int16(near[i]) + Int16(far[i])
+            i += 1
+        }
+    }
+
+    /// `sign(s)·((|s| + 8) >> 4)`, narrowed to int8 (|s| ≤ 2048).
+    @inline(__always) private static func roundedSixteenth(_ s: SIMD16<Int16>) -> SIMD16<Int8> {
+        let negative = s &>> 15
+        let magnitude = ((s ^ negative) &- negative &+ 8) &>> 4
+        return narrow((magnitude ^ negative) &- negative)
+    }
+
+    @inline(__always) private static func load16(_ p: UnsafePointer<Int16>) -> SIMD16<Int16> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int16>.self)
+    }
+
+    @inline(__always) private static func roundedSixteenth(_ s: Int32) -> Int8 {
+        Int8(truncatingIfNeeded: s < 0 ? -((8 - s) >> 4) : (s + 8) >> 4)
+    }
+
+    @inline(__always) private static func store(_ v: SIMD16<Int8>, _ p: UnsafeMutablePointer<Int8>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Int8>.self)
+    }
+
     /// Nearest neighbour by whole-pixel copies; bit-exact with `nearestReference`.
     public static func nearestFast(input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>,
                                    geometry g: Geometry) {
@@ -147,4 +242,28 @@ public enum QuantizedResize {
             }
         }
     }
+}
+
+// Int8 ↔ int16 lane conversions, lane by lane (the generic `SIMDn(truncatingIfNeeded:)` is an out-of-line call in
+// Swift 6, see SIMDLanes.swift); LLVM turns these into vector sign extensions and packs.
+
+@inline(__always) private func widen(_ v: SIMD4<Int8>) -> SIMD4<Int16> {
+    SIMD4(Int16(v[0]), Int16(v[1]), Int16(v[2]), Int16(v[3]))
+}
+
+@inline(__always) private func widen(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+    let low = SIMD8<Int16>(lowHalf: widen(v.lowHalf.lowHalf), highHalf: widen(v.lowHalf.highHalf))
+    let high = SIMD8<Int16>(lowHalf: widen(v.highHalf.lowHalf), highHalf: widen(v.highHalf.highHalf))
+    return SIMD16(lowHalf: low, highHalf: high)
+}
+
+@inline(__always) private func narrow(_ v: SIMD4<Int16>) -> SIMD4<Int8> {
+    SIMD4(Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]),
+          Int8(truncatingIfNeeded: v[3]))
+}
+
+@inline(__always) private func narrow(_ v: SIMD16<Int16>) -> SIMD16<Int8> {
+    let low = SIMD8<Int8>(lowHalf: narrow(v.lowHalf.lowHalf), highHalf: narrow(v.lowHalf.highHalf))
+    let high = SIMD8<Int8>(lowHalf: narrow(v.highHalf.lowHalf), highHalf: narrow(v.highHalf.highHalf))
+    return SIMD16(lowHalf: low, highHalf: high)
 }
