@@ -12,8 +12,7 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
 
     func testMulFastMatchesReference() {
         var rng = SeededGenerator(seed: 0x3D1)
-        for channels in [1, 3, 4, 5, 13, 16, 37] {
-            // Per-channel b over 211 pixels takes the SIMD path, over 997 the per-channel tables.
+        for channels in [1, 3, 4, 5, 13, 16, 24, 37, 96] {
             for (broadcast, pixels) in [(false, 211), (true, 211), (true, 997)] {
                 let p1 = randomParameters(&rng), p2 = QuantizationParameters(scale: 1 / 256, zeroPoint: -128)
                 let po = randomParameters(&rng)
@@ -24,8 +23,10 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
                 a.withUnsafeBufferPointer { x in
                     b.withUnsafeBufferPointer { y in
                         let reference = int8Output(count) { QuantizedMul.reference(x, y, output: $0, parameters: parameters) }
-                        let fast = int8Output(count) { QuantizedMul.fast(x, y, output: $0, parameters: parameters) }
-                        assertBitExact(fast, reference, count: count, "mul c\(channels) broadcast \(broadcast) pixels \(pixels)")
+                        for path in Int8KernelPath.available {
+                            let fast = int8Output(count) { QuantizedMul.fast(x, y, output: $0, parameters: parameters, path: path) }
+                            assertBitExact(fast, reference, count: count, "mul \(path) c\(channels) broadcast \(broadcast) pixels \(pixels)")
+                        }
                         let range = po.activationRange(activation)
                         // MBQM rounds twice (at 2^31, then at 2^right): up to half a step plus half of 2^-right.
                         let right = max(-parameters.multiplier.shift, 0)
@@ -40,6 +41,55 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// MUL with a real multiplier of 1 or more (a left shift before the multiply: the general 4-lane Swift path)
+    /// and with extreme zero points (products of ±255·255), on every path.
+    func testMulLeftShiftAndExtremeProducts() {
+        var rng = SeededGenerator(seed: 0x3D2)
+        let cases: [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] = [
+            (.init(scale: 0.5, zeroPoint: 127), .init(scale: 0.25, zeroPoint: -128), .init(scale: 0.01, zeroPoint: 0)),
+            (.init(scale: 0.02, zeroPoint: -128), .init(scale: 0.03, zeroPoint: 127), .init(scale: 0.0007, zeroPoint: 3)),
+            (.init(scale: 0.003, zeroPoint: 127), .init(scale: 0.004, zeroPoint: 127), .init(scale: 2.5, zeroPoint: -7)),
+        ]
+        for (p1, p2, po) in cases {
+            let parameters = QuantizedMul.Parameters(input1: p1, input2: p2, output: po)
+            for (count, bCount) in [(24 * 37, 24), (1001, 1001), (7 * 5, 5)] {
+                var a = randomInt8(count, &rng), b = randomInt8(bCount, &rng)
+                a[0] = -128; a[1] = 127; b[0] = -128; b[1 % bCount] = 127
+                a.withUnsafeBufferPointer { x in
+                    b.withUnsafeBufferPointer { y in
+                        let reference = int8Output(count) { QuantizedMul.reference(x, y, output: $0, parameters: parameters) }
+                        for path in Int8KernelPath.available {
+                            let fast = int8Output(count) { QuantizedMul.fast(x, y, output: $0, parameters: parameters, path: path) }
+                            assertBitExact(fast, reference, count: count, "mul \(path) shift \(parameters.multiplier.shift) \(count)/\(bCount)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The 32-bit-product SRDHM of the Swift MUL path equals the 64-bit one for every product 255·255 can reach and
+    /// multipliers at the ends of their range, random ones and ones with every low-bit pattern.
+    func testProductHighMulMatchesSRDHM() {
+        var rng = SeededGenerator(seed: 0x3D3)
+        var multipliers: [Int32] = [0, 1, 255, 256, 65535, 65536, 1 << 30, (1 << 30) + 0xFFFF, Int32.max, Int32.max - 0xFF00,
+                                    -1, Int32.min, Int32.min + 1, -(1 << 30)]
+        multipliers += (0..<40).map { _ in Int32.random(in: (1 << 30)...Int32.max, using: &rng) }
+        multipliers += (0..<8).map { _ in Int32.random(in: Int32.min...Int32.max, using: &rng) }
+        for m in multipliers {
+            let split = QuantizedMul.splitMultiplier(m)
+            for x in Int32(-65025)...65025 {
+                let expected = FixedPoint.saturatingRoundingDoublingHighMul(x, m)
+                if QuantizedMul.productHighMul(x, split) != expected {
+                    XCTFail("productHighMul(\(x), \(m)) = \(QuantizedMul.productHighMul(x, split)), SRDHM \(expected)"); return
+                }
+            }
+            let lanes = SIMD8<Int32>(-65025, -65024, -255, -1, 0, 1, 65024, 65025)
+            let vector = QuantizedMul.productHighMul(lanes, split)
+            for l in 0..<8 { XCTAssertEqual(vector[l], FixedPoint.saturatingRoundingDoublingHighMul(lanes[l], m)) }
         }
     }
 

@@ -60,6 +60,12 @@ typedef struct {
     ptrdiff_t channels;
 } parla_qs8_add;
 
+/// TFLite's int8 MUL: out = clamp(output_zero_point + MBQM((a - input1_zero_point)·(b - input2_zero_point),
+/// multiplier, shift), activation_min, activation_max).
+typedef struct {
+    int32_t input1_zero_point, input2_zero_point, output_zero_point, multiplier, shift, activation_min, activation_max;
+} parla_qs8_mul;
+
 #if defined(__x86_64__)
 /// 1 when the CPU and the OS support AVX2 (CPUID + XGETBV), else 0.
 int parla_qs8_cpu_avx2(void);
@@ -113,6 +119,11 @@ void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t
 /// Standalone PReLU / requantization of int8 values: out[i] = requantize(in[i] - input_zero_point, channel i % channels).
 void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count, ptrdiff_t channels,
                           const parla_qs8_requant *rq);
+
+/// `count` values of an int8 MUL, `count` a multiple of `period`: `b` holds `period` values, used again for every
+/// `period` values of `a` (a per-channel gate has period = channels; a full-size `b` has period = count).
+void parla_qs8_mul_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, ptrdiff_t period,
+                        const parla_qs8_mul *p);
 #endif
 
 #endif
