@@ -45,10 +45,17 @@ extension Logistic {
         }
     }
 
-    /// e^x for 8 lanes (Cephes expf's reduction and polynomial), x clamped to [-87, 87].
+    /// e^x for 8 lanes (Cephes expf's reduction and polynomial), x clamped to [-87, 87]. Written with lane-wise
+    /// arithmetic, compares and selects only, so it stays in vector registers on baseline x86-64 (SSE2 has no
+    /// `roundps`, and the standard library's `rounded`, `clamped` and float → int conversions become calls or
+    /// lane-by-lane code there): k = round-to-nearest-even(x·log2 e) by adding and subtracting 1.5·2^23 (|x·log2 e|
+    /// < 2^22, so the add rounds to an integer in the low mantissa bits), and 2^k from those bits.
     @inline(__always) static func exponential8(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        let x = value.clamped(lower: -87, upper: 87)
-        let k = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        let low = SIMD8<Float>(repeating: -87), high = SIMD8<Float>(repeating: 87)
+        let x = value.replacing(with: low, where: value .< low).replacing(with: high, where: value .> high)
+        let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2^23, bit pattern 0x4B40_0000
+        let shifted = x * 1.442_695_04 + magic
+        let k = shifted - magic
         // ln2 split in a high part with few mantissa bits and the rest, so k·ln2hi is exact.
         let r = x - k * 0.693_359_375 + k * 2.121_944_4e-4
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
@@ -58,8 +65,9 @@ extension Logistic {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let er = p * r * r + r + 1
-        var bits = SIMD8<Int32>()
-        for l in 0..<8 { bits[l] = (Int32(k[l]) &+ 127) &<< 23 }
-        return er * unsafeBitCast(bits, to: SIMD8<Float>.self)
+        // The integer k sits in the low bits of `shifted`: 2^k has exponent bits k + 127.
+        let kBits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((kBits &+ 127) &<< 23, to: SIMD8<Float>.self)
+        return er * scale
     }
 }
