@@ -309,8 +309,30 @@ final class QuantizedElementwiseTests: XCTestCase {
         let input = randomInt8(1003, &rng)
         input.withUnsafeBufferPointer { x in
             let reference = int8Output(1003) { table.reference(x, output: $0) }
-            let fast = int8Output(1003) { table.fast(x, output: $0) }
-            assertBitExact(fast, reference, count: 1003, "hard-swish table")
+            for path in Int8KernelPath.available {
+                let fast = int8Output(1003) { table.fast(x, output: $0, path: path) }
+                assertBitExact(fast, reference, count: 1003, "hard-swish table \(path)")
+            }
+        }
+    }
+
+    /// A table of scrambled values (every 16-entry block differs) looked up at every input, on every path and at
+    /// counts around the 32-value steps.
+    func testLookupTableEveryInputEveryPath() {
+        var rng = SeededGenerator(seed: 0x46)
+        let unit = QuantizationParameters(scale: 1, zeroPoint: 0)
+        let table = Int8LookupTable(input: unit, output: unit) { x in Float((Int(x) + 128) &* 157 % 256 - 128) }
+        XCTAssertEqual(Set(table.table).count, 256)
+        let everyValue = (-128...127).map(Int8.init) + (-128...127).reversed().map(Int8.init)
+        for input in [everyValue, randomInt8(1, &rng), randomInt8(31, &rng), randomInt8(32, &rng), randomInt8(33, &rng)] {
+            input.withUnsafeBufferPointer { x in
+                let reference = int8Output(x.count) { table.reference(x, output: $0) }
+                for i in 0..<x.count { XCTAssertEqual(Int(reference[i]), (Int(x[i]) + 128) * 157 % 256 - 128) }
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(x.count) { table.fast(x, output: $0, path: path) }
+                    assertBitExact(fast, reference, count: x.count, "lookup \(path) \(x.count)")
+                }
+            }
         }
     }
 

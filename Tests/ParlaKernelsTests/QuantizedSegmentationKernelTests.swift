@@ -146,8 +146,10 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
             let input = randomInt8(1003, &rng)
             input.withUnsafeBufferPointer { x in
                 let reference = int8Output(1003) { table.reference(x, output: $0) }
-                let fast = int8Output(1003) { table.fast(x, output: $0) }
-                assertBitExact(fast, reference, count: 1003, "logistic table")
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(1003) { table.fast(x, output: $0, path: path) }
+                    assertBitExact(fast, reference, count: 1003, "logistic table \(path)")
+                }
             }
         }
     }

@@ -124,6 +124,9 @@ void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point, int8_t *ou
 /// `period` values of `a` (a per-channel gate has period = channels; a full-size `b` has period = count).
 void parla_qs8_mul_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, ptrdiff_t period,
                         const parla_qs8_mul *p);
+
+/// out[i] = table[in[i] + 128] (a 256-entry `Int8LookupTable`), 32 values per step with 16 `vpshufb`.
+void parla_qs8_lookup_avx2(const int8_t *in, int8_t *out, ptrdiff_t count, const int8_t *table);
 #endif
 
 #endif

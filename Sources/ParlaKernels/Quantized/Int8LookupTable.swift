@@ -1,3 +1,5 @@
+import CParlaDot
+
 /// A 256-entry table for an int8 → int8 elementwise function under fixed input/output quantization, built once
 /// at model load. Entries are computed in Float with only `+ - * /`, min/max and rounding (IEEE, no libm), so
 /// they are identical on every platform; applying the table is exact by construction.
@@ -35,11 +37,21 @@ public struct Int8LookupTable: Sendable, Equatable {
         for i in 0..<output.count { output[i] = table[Int(input[i]) + 128] }
     }
 
-    /// Unrolled lookup through a raw table pointer (no bounds checks); identical to `reference`.
-    public func fast(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>) {
+    /// Fast lookup, identical to `reference`: on x86-64 with AVX2 CParlaQS8's 32-lane `vpshufb` walk over 16
+    /// sub-tables; elsewhere an unrolled loop through a raw table pointer (no bounds checks).
+    /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
+    public func fast(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>,
+                     path: Int8KernelPath = .best) {
         precondition(input.count >= output.count, "lookup: input too small")
+        precondition(Int8KernelPath.isAvailable(path), "lookup: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         table.withUnsafeBufferPointer { tb in
+            #if arch(x86_64)
+            if path.usesAVX2 {
+                parla_qs8_lookup_avx2(x, y, output.count, tb.baseAddress!)
+                return
+            }
+            #endif
             let t = tb.baseAddress! + 128
             let n = output.count
             var i = 0
