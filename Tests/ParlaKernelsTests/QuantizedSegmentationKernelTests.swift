@@ -45,7 +45,8 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
     }
 
     /// MUL with a real multiplier of 1 or more (a left shift before the multiply: the general 4-lane Swift path)
-    /// and with extreme zero points (products of ±255·255), on every path.
+    /// and with extreme zero points (products of ±255·255), on every path; full-size and per-channel `b` longer than
+    /// the AVX2 kernel's 1024-value gate blocks.
     func testMulLeftShiftAndExtremeProducts() {
         var rng = SeededGenerator(seed: 0x3D2)
         let cases: [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] = [
@@ -55,7 +56,7 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
         ]
         for (p1, p2, po) in cases {
             let parameters = QuantizedMul.Parameters(input1: p1, input2: p2, output: po)
-            for (count, bCount) in [(24 * 37, 24), (1001, 1001), (7 * 5, 5)] {
+            for (count, bCount) in [(24 * 37, 24), (1001, 1001), (7 * 5, 5), (2501, 2501), (3 * 1100, 1100)] {
                 var a = randomInt8(count, &rng), b = randomInt8(bCount, &rng)
                 a[0] = -128; a[1] = 127; b[0] = -128; b[1 % bCount] = 127
                 a.withUnsafeBufferPointer { x in

@@ -96,7 +96,7 @@ public enum QuantizedMul {
                 let product = (load(x + i) &- z1) &* UnsafeRawPointer(gate + channel).loadUnaligned(as: SIMD8<Int32>.self)
                 UnsafeMutableRawPointer(y + i).storeBytes(of: result(product), as: SIMD8<Int8>.self)
                 channel += 8
-                if channel >= period { channel %= period }
+                while channel >= period { channel -= period }
                 i += 8
             }
         }
