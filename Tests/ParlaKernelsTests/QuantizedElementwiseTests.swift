@@ -257,8 +257,10 @@ final class QuantizedElementwiseTests: XCTestCase {
             let values = (-5000...5000).map { Float($0) / 8 } + [0.49999997, -0.49999997, 0.50000006, -0.50000006, -0.0]
             values.withUnsafeBufferPointer { x in
                 let reference = int8Output(x.count) { QuantizedConversion.quantizeReference(x, output: $0, parameters: p) }
-                let fast = int8Output(x.count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p) }
-                assertBitExact(fast, reference, count: x.count, "quantize ties \(p)")
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(x.count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p, path: path) }
+                    assertBitExact(fast, reference, count: x.count, "quantize ties \(p) \(path)")
+                }
             }
         }
     }
@@ -272,8 +274,10 @@ final class QuantizedElementwiseTests: XCTestCase {
             let count = values.count
             values.withUnsafeBufferPointer { x in
                 let reference = int8Output(count) { QuantizedConversion.quantizeReference(x, output: $0, parameters: p) }
-                let fast = int8Output(count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p) }
-                assertBitExact(fast, reference, count: count, "quantize \(p)")
+                for path in Int8KernelPath.available {
+                    let fast = int8Output(count) { QuantizedConversion.quantizeFast(x, output: $0, parameters: p, path: path) }
+                    assertBitExact(fast, reference, count: count, "quantize \(p) \(path)")
+                }
                 for i in 0..<1001 {
                     let ideal = min(max(values[i] / p.scale + Float(p.zeroPoint), -128), 127)
                     XCTAssertLessThanOrEqual(abs(Float(reference[i]) - ideal), 0.5001)

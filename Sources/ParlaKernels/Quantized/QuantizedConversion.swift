@@ -1,3 +1,5 @@
+import CParlaDot
+
 /// fp32 ↔ int8 tensor conversion, TFLite semantics: quantize `q = clamp(round(x / scale) + zeroPoint)` with
 /// round half away from zero (IEEE division, identical on every platform); dequantize `x = scale · (q - zeroPoint)`.
 public enum QuantizedConversion {
@@ -29,12 +31,21 @@ public enum QuantizedConversion {
     /// `a + 1.5·2^23` is rounded by the float add to the nearest integer (ties to even) and that integer sits in the
     /// low mantissa bits; a tie that went down (`a − r = 0.5`) gets one more step up, i.e. away from zero once the
     /// sign is put back. NaN lanes (`q == q` false) are zeroed before the zero point is added. The tail runs the
-    /// reference's steps one value at a time.
+    /// reference's steps one value at a time. On x86-64 with AVX2 CParlaQS8 runs the same steps in 8 lanes, the
+    /// clamp done by the saturating packs.
+    /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func quantizeFast(_ input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Int8>,
-                                    parameters p: QuantizationParameters) {
+                                    parameters p: QuantizationParameters, path: Int8KernelPath = .best) {
         precondition(input.count >= output.count, "quantize: input too small")
+        precondition(Int8KernelPath.isAvailable(path), "quantize: this CPU cannot run \(path)")
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         let n = output.count
+        #if arch(x86_64)
+        if path.usesAVX2 {
+            parla_qs8_quantize_avx2(x, y, n, p.scale, p.zeroPoint)
+            return
+        }
+        #endif
         let scale = SIMD8<Float>(repeating: p.scale), zp = SIMD8<Int32>(repeating: p.zeroPoint)
         let high = SIMD8<Float>(repeating: 512), magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2^23
         let half = SIMD8<Float>(repeating: 0.5), magnitudeBits = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
