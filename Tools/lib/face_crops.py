@@ -59,13 +59,14 @@ def portrait(name):
 
 # ------------------------------------------------------------------------------------------ geometry
 
-def crop(image, centre, size, angle, out):
-    """Samples an out×out crop: a square of side `size` px centred at `centre`, rotated by `angle` (radians)."""
+def crop(image, centre, size, angle, out, squeeze=1.0):
+    """Samples an out×out crop: a square of side `size` px centred at `centre`, rotated by `angle` (radians).
+    squeeze < 1 takes a rectangle size/squeeze px wide instead, so the picture is narrowed horizontally."""
     c, s = math.cos(angle), math.sin(angle)
-    k = size / out
-    # output (u, v) -> image centre + R · ((u, v) - out/2) · k
-    a, b = c * k, -s * k
-    d, e = s * k, c * k
+    kx, ky = size / out / squeeze, size / out
+    # output (u, v) -> image centre + R · diag(kx, ky) · ((u, v) - out/2)
+    a, b = c * kx, -s * ky
+    d, e = s * kx, c * ky
     cx = centre[0] - (a + b) * out / 2
     cy = centre[1] - (d + e) * out / 2
     img = image.transform((out, out), Image.AFFINE, (a, b, cx, d, e, cy), resample=Image.BILINEAR)
@@ -78,6 +79,12 @@ def photometric(pixels, rng):
     brightness = rng.uniform(-30, 30)
     v = (pixels.astype(np.float32) - 128) * contrast + 128 + brightness
     return np.clip(np.round(v), 0, 255).astype(np.uint8)
+
+
+def grey(pixels):
+    """The picture in grey levels (ITU-R 601 luma), still three channels."""
+    y = pixels.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(np.clip(np.round(y), 0, 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
 def letterbox(image, size):
@@ -174,42 +181,61 @@ def eye_roi(points, eye):
 
 # ------------------------------------------------------------------------------------------ datasets
 
-def datasets(name, points, seed, count):
+def datasets(name, points, seed, count, varied=False):
     """Inputs for the three face models from `count` augmentations of one portrait (uint8 NHWC each):
-    {'face_detection_short_range': [...], 'face_landmark': [...], 'iris_landmark': [...]}."""
+    {'face_detection_short_range': [...], 'face_landmark': [...], 'iris_landmark': [...]}.
+
+    varied: every input is augmented, and further than the plain set, to stand in for faces the portrait does not
+    show: turned heads (the crop narrowed horizontally to 0.55-1 of its width, about where a three-quarter view
+    puts the features), wider rotation, grey pictures (half of them), stronger light changes."""
     rng = np.random.default_rng(seed)
+    vrng = np.random.default_rng(seed + 1000)
     image = portrait(name)
     w, h = image.size
     det, mesh, iris = [], [], []
     for k in range(count):
         mirrored = k % 2 == 1
         img = image.transpose(Image.FLIP_LEFT_RIGHT) if mirrored else image
-        pts = points.copy()
-        if mirrored:
-            pts[:, 0] = w - 1 - pts[:, 0]
-        jitter = k > 0
+
+        def upright(roi):
+            """An ROI of the portrait moved into the (possibly mirrored) picture, still upright. The mirrored
+            picture's landmarks carry the other side's numbers, so an ROI computed from them would turn the
+            face upside down (eye line from image right to image left); the app never feeds that."""
+            centre, size, angle = roi
+            if mirrored:
+                return np.array([w - 1 - centre[0], centre[1]]), size, -angle
+            return centre, size, angle
+        jitter = k > 0 or varied
+        squeeze = vrng.uniform(0.55, 1.0) if varied else 1.0
+        turn = vrng.uniform(-0.3, 0.3) if varied else 0.0
+
+        def light(pixels):
+            if not varied:
+                return photometric(pixels, rng)
+            pixels = photometric(photometric(pixels, rng), vrng)
+            return grey(pixels) if k % 4 >= 2 else pixels
         # Detector: rotate the whole picture about the face and zoom to a random window holding it.
-        centre, size, angle = mesh_roi(pts)
+        centre, size, angle = upright(mesh_roi(points))
         rot = rng.uniform(-0.25, 0.25) if jitter else 0.0
         window = size * (rng.uniform(1.3, 3.0) if jitter else 2.5)
         shift = (rng.uniform(-0.2, 0.2, 2) * window) if jitter else np.zeros(2)
-        det.append(photometric(crop(img, centre + shift, window, rot, 128), rng) if jitter
+        det.append(light(crop(img, centre + shift, window, rot + turn, 128, squeeze)) if jitter
                    else letterbox(img, 128))
         # Face mesh: the tracking ROI with rotation/scale/shift noise.
-        a = angle + (rng.uniform(-0.35, 0.35) if jitter else 0.0)
+        a = angle + (rng.uniform(-0.35, 0.35) if jitter else 0.0) + turn
         s = size * (rng.uniform(0.9, 1.15) if jitter else 1.0)
         c = centre + (rng.uniform(-0.06, 0.06, 2) * size if jitter else 0)
-        m = crop(img, c, s, a, 192)
-        mesh.append(photometric(m, rng) if jitter else m)
-        # Iris: both eyes; the subject's right eye (image left) mirrored, as the app does.
-        # In a mirrored picture the subject's eyes swap sides in the mesh numbering too; use both anyway.
-        for eye, flip in ((LEFT_EYE, False), (RIGHT_EYE, True)):
-            ec, es, ea = eye_roi(pts[:, :2], eye)
+        m = crop(img, c, s, a, 192, squeeze)
+        mesh.append(light(m) if jitter else m)
+        # Iris: both eyes; the eye on the image's left (the subject's right eye, or its left one in a mirrored
+        # picture) mirrored, as the app does.
+        for eye, flip in ((LEFT_EYE, mirrored), (RIGHT_EYE, not mirrored)):
+            ec, es, ea = upright(eye_roi(points[:, :2], eye))
             ea += rng.uniform(-0.2, 0.2) if jitter else 0.0
             es *= rng.uniform(0.9, 1.1) if jitter else 1.0
             ec = ec + (rng.uniform(-0.08, 0.08, 2) * es if jitter else 0)
-            e = crop(img, ec, es, ea, 64)
+            e = crop(img, ec, es, ea + turn, 64, squeeze)
             if flip:
                 e = e[:, ::-1].copy()
-            iris.append(photometric(e, rng) if jitter else e)
+            iris.append(light(e) if jitter else e)
     return {"face_detection_short_range": det, "face_landmark": mesh, "iris_landmark": iris}
