@@ -7,7 +7,8 @@ Faces: three public-domain / CC0 photographs that Python packages ship —
   * camera.png from PyPI scikit-image==0.24.0 (skimage/data; grey-level photograph of a man at a camera, a
     three-quarter view; "No copyright restrictions. CC0 by the photographer (Lav Varshney)", skimage.data.camera).
 Each face is located with the float models (detector -> mesh ROI -> mesh refined twice, as MediaPipe's tracking
-does), then augmented: mirror, rotation, scale and shift of the crop, brightness and contrast. Crops are taken
+does), then augmented: mirror, rotation, scale and shift of the crop, brightness and contrast; the varied sets
+also narrow the crop like a turned head and make half of the pictures grey. Crops are taken
 with an affine bilinear resample (Pillow), the way the app samples its ROIs.
 """
 import hashlib
