@@ -116,8 +116,8 @@ PARLA_AVX2_INLINE void dw_finish8(__m128i lo, __m128i hi, const int32_t *table, 
 /// row path (3×3: the 10 weight vectors held in registers, fixed tap offsets from 3 row pointers); the border
 /// columns gather per-tap pointers. Per block of 16 channels and pair of taps: 2 widening loads, vpunpcklwd/hwd,
 /// 2 vpmaddwd against the interleaved weights, 2 vpaddd.
-PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
-                                         ptrdiff_t row_end) {
+PARLA_AVX2_INLINE void depthwise(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                                 ptrdiff_t row_end) {
     const ptrdiff_t C = d->channels, cp = d->padded_channels, kh = d->kernel_height, kw = d->kernel_width;
     const ptrdiff_t ih = d->input_height, iw = d->input_width, ow = d->output_width, sx = d->stride_x;
     const ptrdiff_t taps = kh * kw, pairs = (taps + 1) / 2;
@@ -300,6 +300,17 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
         }
     }
     free(table);
+}
+
+PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                                         ptrdiff_t row_end) {
+    depthwise(d, rq, row_begin, row_end);
+}
+
+/// The same body with 32 ymm registers: the 3×3 row path keeps its 10 weight vectors in registers.
+PARLA_AVX512VL void parla_qs8_depthwise_avx512(const parla_qs8_depthwise *d, const parla_qs8_requant *rq,
+                                               ptrdiff_t row_begin, ptrdiff_t row_end) {
+    depthwise(d, rq, row_begin, row_end);
 }
 
 #endif

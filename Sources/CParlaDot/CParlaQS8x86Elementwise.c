@@ -137,7 +137,7 @@ PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, p
 #undef PARLA_MBQM
 }
 
-PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
+PARLA_AVX2_INLINE void add(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
     int simple = p->output_multiplier != INT32_MIN && p->output_shift <= 0;
     for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
         if (p->negative_multipliers[c] == INT32_MIN || p->negative_shifts[c] > 0) simple = 0;
@@ -164,10 +164,19 @@ PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out
     }
 }
 
+PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
+    add(a, b, out, count, p);
+}
+
+PARLA_AVX512VL void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
+                                         const parla_qs8_add *p) {
+    add(a, b, out, count, p);
+}
+
 // MARK: PReLU
 
-PARLA_AVX2 void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
-                                     ptrdiff_t channels, const parla_qs8_requant *rq) {
+PARLA_AVX2_INLINE void prelu(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
+                             ptrdiff_t channels, const parla_qs8_requant *rq) {
     rq_vectors r = rq_load(rq);
     const __m256i zp = _mm256_set1_epi32(input_zero_point);
     for (ptrdiff_t pixel = 0; pixel < count; pixel += channels) {
@@ -185,6 +194,16 @@ PARLA_AVX2 void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point,
             store8(out + pixel + c, requantize8(v, &r, c), lanes);
         }
     }
+}
+
+PARLA_AVX2 void parla_qs8_prelu_avx2(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
+                                     ptrdiff_t channels, const parla_qs8_requant *rq) {
+    prelu(in, input_zero_point, out, count, channels, rq);
+}
+
+PARLA_AVX512VL void parla_qs8_prelu_avx512(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
+                                           ptrdiff_t channels, const parla_qs8_requant *rq) {
+    prelu(in, input_zero_point, out, count, channels, rq);
 }
 
 #endif

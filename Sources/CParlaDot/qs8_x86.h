@@ -13,6 +13,9 @@
 
 #define PARLA_AVX2 __attribute__((target("avx2")))
 #define PARLA_AVX2_INLINE static inline __attribute__((target("avx2"), always_inline))
+/// The AVX-512 copies of the depthwise and elementwise kernels (`Int8KernelPath.avx512VNNI`): the same bodies
+/// compiled with AVX-512 VL, whose EVEX encoding has 32 ymm registers (and mask registers).
+#define PARLA_AVX512VL __attribute__((target("avx2,avx512f,avx512bw,avx512vl")))
 
 PARLA_AVX2_INLINE __m256i load8(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
 

@@ -76,6 +76,19 @@ final class QuantizedBenchmark: XCTestCase {
         }
     }
 
+    /// The AVX2 and AVX-512 depthwise / ADD kernels A/B in one process: 5 rounds alternating the paths, each the
+    /// median of 15 runs; prints the median over rounds (nothing where the CPU lacks AVX-512).
+    private func avx512AB(_ name: String, _ body: (Int8KernelPath) -> Void) {
+        let paths: [Int8KernelPath] = [.avx2, .avx512VNNI]
+        guard paths.allSatisfy(Int8KernelPath.isAvailable) else { return }
+        var rounds = [[Double]](repeating: [], count: paths.count)
+        for _ in 0..<5 {
+            for (i, path) in paths.enumerated() { rounds[i].append(medianSeconds(runs: 15) { body(path) }) }
+        }
+        let ms = rounds.map { $0.sorted()[$0.count / 2] * 1e3 }
+        print(String(format: "bench int8 %-34@ avx2 %7.3f ms  avx512 %7.3f ms  (%.2fx)", name, ms[0], ms[1], ms[1] / ms[0]))
+    }
+
     func testInt8LayerThroughput() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["PARLA_BENCH"] == "1", "benchmark: set PARLA_BENCH=1")
         var rng = SeededGenerator(seed: 1)
@@ -146,6 +159,10 @@ final class QuantizedBenchmark: XCTestCase {
                                                           requantizer: requantizer)
                         }
                         report(d.name, macs: macs, reference: reference, fast: fast)
+                        avx512AB(d.name) { path in
+                            QuantizedDepthwiseConv2D.fast(input: x, inputZeroPoint: -5, packed: packed, output: y, window: window,
+                                                          requantizer: requantizer, path: path)
+                        }
                     }
                 }
             }
@@ -166,6 +183,7 @@ final class QuantizedBenchmark: XCTestCase {
                         let fast = medianSeconds(runs: 41) { QuantizedAdd.fast(x, y, output: z, parameters: parameters) }
                         print(String(format: "bench int8 %-34@ reference %7.3f ms  fast %7.3f ms  (%.0f Mvalues/s)",
                                      name, reference * 1e3, fast * 1e3, Double(count) / fast / 1e6))
+                        avx512AB(name + " arithmetic") { path in QuantizedAdd.arithmetic(x, y, output: z, parameters: parameters, path: path) }
                         if !prelu {  // the lookup table against the vector arithmetic it replaces
                             let arithmetic = medianSeconds(runs: 41) { QuantizedAdd.arithmetic(x, y, output: z, parameters: parameters, path: .best) }
                             print(String(format: "bench int8 %-34@ arithmetic %7.3f ms  (%.0f Mvalues/s)",

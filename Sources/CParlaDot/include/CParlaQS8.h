@@ -130,6 +130,14 @@ void parla_qs8_lookup_avx2(const int8_t *in, int8_t *out, ptrdiff_t count, const
 
 /// y[i] = clamp(round_half_away(x[i] / scale) + zero_point, -128, 127), NaN -> zero_point (`QuantizedConversion`).
 void parla_qs8_quantize_avx2(const float *x, int8_t *y, ptrdiff_t count, float scale, int32_t zero_point);
+
+/// The depthwise, ADD and PReLU kernels for CPUs with AVX-512 F/BW/VL (`Int8KernelPath.avx512VNNI`; call only
+/// where parla_qs8_cpu_avx512vnni() is 1): the same results with 32 ymm registers.
+void parla_qs8_depthwise_avx512(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
+                                ptrdiff_t row_end);
+void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p);
+void parla_qs8_prelu_avx512(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
+                            ptrdiff_t channels, const parla_qs8_requant *rq);
 #endif
 
 #endif

@@ -128,7 +128,7 @@ public enum QuantizedAdd {
                         activation_min: p.activationMin, activation_max: p.activationMax,
                         negative_multipliers: p.negative == nil ? nil : nm.baseAddress,
                         negative_shifts: p.negative == nil ? nil : ns.baseAddress, channels: channels)
-                    parla_qs8_add_avx2(x, y, z, n, &c)
+                    if path == .avx512VNNI { parla_qs8_add_avx512(x, y, z, n, &c) } else { parla_qs8_add_avx2(x, y, z, n, &c) }
                 }
             }
             return

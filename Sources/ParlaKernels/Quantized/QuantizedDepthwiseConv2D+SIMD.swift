@@ -88,7 +88,11 @@ extension QuantizedDepthwiseConv2D {
                             kernel_height: window.kernelHeight, kernel_width: window.kernelWidth,
                             stride_y: window.strideY, stride_x: window.strideX, pad_top: window.padTop,
                             pad_left: window.padLeft, input_zero_point: inputZeroPoint)
-                        parla_qs8_depthwise_avx2(&d, rq, rows.lowerBound, rows.upperBound)
+                        if path == .avx512VNNI {
+                            parla_qs8_depthwise_avx512(&d, rq, rows.lowerBound, rows.upperBound)
+                        } else {
+                            parla_qs8_depthwise_avx2(&d, rq, rows.lowerBound, rows.upperBound)
+                        }
                     }
                   }
                 }

@@ -25,7 +25,13 @@ public enum QuantizedPReLU {
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         #if arch(x86_64)
         if path.usesAVX2 {
-            requantizer.withCRequantizer { rq in parla_qs8_prelu_avx2(x, inputZeroPoint, y, output.count, c, rq) }
+            requantizer.withCRequantizer { rq in
+                if path == .avx512VNNI {
+                    parla_qs8_prelu_avx512(x, inputZeroPoint, y, output.count, c, rq)
+                } else {
+                    parla_qs8_prelu_avx2(x, inputZeroPoint, y, output.count, c, rq)
+                }
+            }
             return
         }
         #endif
