@@ -164,13 +164,113 @@ PARLA_AVX2_INLINE void add(const int8_t *a, const int8_t *b, int8_t *out, ptrdif
     }
 }
 
+#define PARLA_AVX512VL_INLINE static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline))
+
+/// The fused-PReLU loop with AVX-512 VL on 8 lanes, for `simple` parameters whose right shifts are all at most 31
+/// (`add_prelu_avx512_fits`). The rounding divide by 2^r with ties away from zero is ⌊(h + 2^(r−1) − [h < 0]) / 2^r⌋
+/// (r ≥ 1; h itself for r = 0), and |h| ≤ 2^28 (|v| ≤ 2^28, |m| < 2^31) so h + 2^(r−1) cannot overflow. h < 0 only
+/// where v and the branch's multiplier m have opposite signs, and where they do but h = 0 both roundings give 0,
+/// so [h < 0] folds into a per-branch constant: round = 2^(r−1) − [v < 0 ? m ≥ 0 : m < 0] (0 for r = 0).
+/// Per 8 values: the sign of the sum into a mask register (vpcmpgtd), the multiplier, right shift and rounding
+/// constant picked with vpblendmd from the per-channel rows, SRDHM as before, vpaddd, vpsravd, vpaddd of the output
+/// offset, and vpmovsdb (signed saturation to int8) instead of vpackssdw + vpacksswb; `full` (a literal) says the
+/// activation range is all of int8, else a byte vpmaxsb/vpminsb clamp follows. A last partial group of channels
+/// uses masked loads and a masked store.
+PARLA_AVX512VL_INLINE void add_prelu_loop512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
+                                             const parla_qs8_add *p, const int plain1, const int full) {
+    const add_input in1 = add_input_load(p->input1_offset, p->input1_multiplier, p->input1_shift);
+    const add_input in2 = add_input_load(p->input2_offset, p->input2_multiplier, p->input2_shift);
+    const __m256i plain_offset = _mm256_set1_epi32(p->input1_offset);
+    const ptrdiff_t C = p->channels, cp = (C + 7) / 8 * 8;
+    int32_t rows[3 * cp];
+    int32_t *nm = rows, *nr = rows + cp, *nround = rows + 2 * cp;
+    for (ptrdiff_t c = 0; c < cp; c++) {
+        const int32_t m = c < C ? p->negative_multipliers[c] : 0, right = c < C ? -p->negative_shifts[c] : 0;
+        nm[c] = m;
+        nr[c] = right;
+        nround[c] = right > 0 ? ((int32_t)1 << (right - 1)) - (m >= 0) : 0;
+    }
+    const int32_t out_right = -p->output_shift, mo_ = p->output_multiplier;
+    const __m256i mo = _mm256_set1_epi32(mo_), so = _mm256_set1_epi32(out_right);
+    const __m256i oround = _mm256_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ < 0) : 0);
+    const __m256i oo = _mm256_set1_epi32(p->output_offset);
+    const __m128i minimum = _mm_set1_epi8((char)p->activation_min), maximum = _mm_set1_epi8((char)p->activation_max);
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+    for (ptrdiff_t pixel = 0; pixel < count; pixel += C) {
+        for (ptrdiff_t c = 0; c < C; c += 8) {
+            const ptrdiff_t lanes = C - c < 8 ? C - c : 8;
+            __m128i xa, xb;
+            if (lanes == 8) {
+                xa = _mm_loadl_epi64((const __m128i *)(const void *)(a + pixel + c));
+                xb = _mm_loadl_epi64((const __m128i *)(const void *)(b + pixel + c));
+            } else {
+                const __mmask16 k = (__mmask16)((1u << lanes) - 1u);
+                xa = _mm_maskz_loadu_epi8(k, a + pixel + c);
+                xb = _mm_maskz_loadu_epi8(k, b + pixel + c);
+            }
+            __m256i v = _mm256_add_epi32(add_input_scale(xa, &in1, plain_offset, plain1),
+                                         add_input_scale(xb, &in2, plain_offset, 0));
+            const __mmask8 negative = _mm256_cmpgt_epi32_mask(_mm256_setzero_si256(), v);
+            __m256i m = _mm256_mask_blend_epi32(negative, mo, load8(nm + c));
+            __m256i right = _mm256_mask_blend_epi32(negative, so, load8(nr + c));
+            __m256i r = _mm256_mask_blend_epi32(negative, oround, load8(nround + c));
+            __m256i even = _mm256_add_epi64(_mm256_mul_epi32(v, m), round);
+            __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(m, 32)), round);
+            __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+            __m256i q = _mm256_add_epi32(_mm256_srav_epi32(_mm256_add_epi32(h, r), right), oo);
+            __m128i bytes = _mm256_cvtsepi32_epi8(q);
+            if (!full) bytes = _mm_min_epi8(_mm_max_epi8(bytes, minimum), maximum);
+            if (lanes == 8) {
+                _mm_storel_epi64((__m128i *)(void *)(out + pixel + c), bytes);
+            } else {
+                _mm_mask_storeu_epi8(out + pixel + c, (__mmask16)((1u << lanes) - 1u), bytes);
+            }
+        }
+    }
+}
+
+/// True when add_prelu_loop512 applies: `simple` parameters (no left shift, no INT32_MIN multiplier) with every
+/// right shift at most 31.
+static int add_prelu_avx512_fits(const parla_qs8_add *p) {
+    if (!p->negative_multipliers || p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
+    for (ptrdiff_t c = 0; c < p->channels; c++) {
+        const int32_t s = p->negative_shifts[c];
+        if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
+    }
+    return 1;
+}
+
 PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
     add(a, b, out, count, p);
 }
 
 PARLA_AVX512VL void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
                                          const parla_qs8_add *p) {
-    add(a, b, out, count, p);
+    if (!add_prelu_avx512_fits(p)) {
+        add(a, b, out, count, p);
+        return;
+    }
+    // As in add(): input 1 the plain one when there is one.
+    parla_qs8_add q = *p;
+    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
+    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    if (plain2 && !plain1) {
+        const int8_t *t = a;
+        a = b;
+        b = t;
+        q.input1_offset = p->input2_offset;
+        q.input1_multiplier = p->input2_multiplier;
+        q.input1_shift = p->input2_shift;
+        q.input2_offset = p->input1_offset;
+        q.input2_multiplier = p->input1_multiplier;
+        q.input2_shift = p->input1_shift;
+    }
+    const int full = q.activation_min <= INT8_MIN && q.activation_max >= INT8_MAX;
+    if (plain1 || plain2) {
+        if (full) add_prelu_loop512(a, b, out, count, &q, 1, 1); else add_prelu_loop512(a, b, out, count, &q, 1, 0);
+    } else {
+        if (full) add_prelu_loop512(a, b, out, count, &q, 0, 1); else add_prelu_loop512(a, b, out, count, &q, 0, 0);
+    }
 }
 
 // MARK: PReLU

@@ -74,6 +74,43 @@ final class QuantizedElementwiseTests: XCTestCase {
         }
     }
 
+    /// ADD with a fused PReLU over every int8 pair (each pair once, cycling to a whole number of pixels): every path
+    /// equals the reference. Slopes of both signs, zero, and so small that the negative branch's right shift is 31
+    /// or beyond (the AVX-512 loop takes shifts up to 31 and leaves the rest to the AVX2 arithmetic); equal and
+    /// unequal input scales; a ReLU6 range (the byte clamp after vpmovsdb), channel counts with a partial last group
+    /// of 8, and output scales whose small right shifts make the rounding meet ties of both signs.
+    func testAddWithFusedPReLUExhaustive() {
+        var rng = SeededGenerator(seed: 0xADDE)
+        // Magnitudes 10^-1...10^-12 put some channel's negative right shift at 30, 31 and beyond for any scales here.
+        let slopeSet: [Float] = [-0.3, 0, 0.25, 1.2] + (1...12).map { k in Float(k % 2 == 0 ? 1 : -1) * powf(10, -Float(k)) }
+        for (round, channels) in [16, 5, 13, 8, 1, 37, 16, 13].enumerated() {
+            // Rounds 6 and 7: input scales 1/16 and output scale 1/8 make every multiplier a power of two times a short
+            // fraction (sum S·2^19, output S/2, negative branch S·slope/2 for the dyadic slopes), so the rounding
+            // divide meets ties (half-way remainders) of both signs among in-range outputs.
+            let dyadic = round >= 6
+            let p1 = dyadic ? QuantizationParameters(scale: 0.0625, zeroPoint: 5) : randomParameters(&rng)
+            let p2 = round == 0 || round == 3 || dyadic ? QuantizationParameters(scale: p1.scale, zeroPoint: -11) : randomParameters(&rng)
+            let po = dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: Int32(round) - 9) : randomParameters(&rng)
+            let dyadicSlopes: [Float] = [0.75, 0.5, -0.75, 0.375, 0.625, 1, 0.25, -0.5, 0.875, 0.125, -0.375, 0.1875, 0.0625, 0, -1, 0.5625]
+            let slopes = (0..<channels).map { c in
+                dyadic ? dyadicSlopes[c] : c < slopeSet.count && round % 2 == 0 ? slopeSet[c] : Float.random(in: -0.4...1.3, using: &rng)
+            }
+            let activation: FusedActivation = round == 2 || round == 5 || round == 7 ? .relu6 : .none
+            let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation, preluSlopes: slopes)
+            let count = (65_536 + channels - 1) / channels * channels
+            let a = (0..<count).map { Int8(truncatingIfNeeded: $0) }, b = (0..<count).map { Int8(truncatingIfNeeded: $0 >> 8) }
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    let reference = int8Output(count) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
+                    for path in Int8KernelPath.available {
+                        let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
+                        assertBitExact(fast, reference, count: count, "add+prelu exhaustive c\(channels) (\(path))")
+                    }
+                }
+            }
+        }
+    }
+
     /// A standalone PReLU whose channels carry arbitrary fixed-point multipliers (any sign, every shift -31...30,
     /// left shifts that wrap) over every int8 input: each kernel path's table-driven epilogue equals the scalar one.
     func testPReLUWithArbitraryMultipliers() {
