@@ -20,7 +20,7 @@ struct ExecutionStep {
         case quantizedAdd(UnsafeBufferPointer<Int8>, QuantizedAdd.Parameters)
         case quantizedPReLU(inputZeroPoint: Int32, Requantizer)
         case quantizedMaxPool2d(Window2D, channels: Int, ClosedRange<Int32>)
-        case quantizedPad(inputShape: [Int], outputShape: [Int], before: [Int], value: Int8)
+        case quantizedPad(inputShape: [Int], before: [Int], after: [Int], value: Int8)
         case quantizedConcat(inputs: [UnsafeBufferPointer<Int8>], [QuantizedConcat.InputRescale], pixels: Int)
         case copyBytes(Int)
         case hardSwish
@@ -184,13 +184,14 @@ struct ExecutionStep {
                                      Requantizer.prelu(input: params(x), slopes: model.constants[slopes]!, output: params(out)))
             source = x
         case let .quantizedMaxPool2d(x, _, window, channels, activation):
-            name = "int8 max_pool2d"
+            name = "int8 max_pool2d \(window.inputHeight)->\(window.outputHeight) \(channels)"
             kernel = .quantizedMaxPool2d(window, channels: channels, params(out).activationRange(activation))
             source = x
-        case let .quantizedPad(x, _, before, _):
-            name = "int8 pad"
-            kernel = .quantizedPad(inputShape: model.tensors[x].shape, outputShape: model.tensors[out].shape,
-                                   before: before, value: Int8(params(x).zeroPoint))
+        case let .quantizedPad(x, _, before, after):
+            let (inner, padded) = (model.tensors[x].shape.last ?? 1, model.tensors[out].shape.last ?? 1)
+            name = inner == padded ? "int8 pad" : "int8 pad \(inner)->\(padded)"
+            kernel = .quantizedPad(inputShape: model.tensors[x].shape, before: before, after: after,
+                                   value: Int8(params(x).zeroPoint))
             source = x
         case let .quantizedConcat(inputs, _, axis):
             name = "int8 concat"
@@ -310,9 +311,9 @@ struct ExecutionStep {
         case let .quantizedMaxPool2d(window, channels, range):
             QuantizedPool2D.maxFast(input: int8Input, output: int8Output, window: window, channels: channels,
                                     activationRange: range)
-        case let .quantizedPad(inputShape, outputShape, before, value):
-            ExecutionStep.padInt8(int8Input, inputShape: inputShape, output: int8Output, outputShape: outputShape,
-                                  before: before, value: value)
+        case let .quantizedPad(inputShape, before, after, value):
+            QuantizedPad.fast(input: int8Input, inputShape: inputShape, before: before, after: after, value: value,
+                              output: int8Output)
         case let .quantizedConcat(inputs, rescales, pixels):
             QuantizedConcat.fast(inputs: inputs, rescales: rescales, pixels: pixels, output: int8Output)
         case .hardSwish:
@@ -344,30 +345,6 @@ struct ExecutionStep {
                                                   output: int8Output, window: window, inputChannels: inputChannels,
                                                   outputChannels: outputChannels, requantizer: requantizer)
                 }
-            }
-        }
-    }
-
-    /// Zero-point padding of an int8 tensor (any rank ≤ 6): fill with `value`, then copy each innermost row.
-    static func padInt8(_ input: UnsafeBufferPointer<Int8>, inputShape: [Int], output: UnsafeMutableBufferPointer<Int8>,
-                        outputShape: [Int], before: [Int], value: Int8) {
-        output.update(repeating: value)
-        let rank = inputShape.count
-        let row = inputShape[rank - 1]
-        let rows = input.count / max(row, 1)
-        var outStrides = [Int](repeating: 1, count: rank)
-        for d in stride(from: rank - 2, through: 0, by: -1) { outStrides[d] = outStrides[d + 1] * outputShape[d + 1] }
-        var index = [Int](repeating: 0, count: rank)
-        for r in 0..<rows {
-            var offset = before[rank - 1]
-            for d in 0..<(rank - 1) { offset += (index[d] + before[d]) * outStrides[d] }
-            (output.baseAddress! + offset).update(from: input.baseAddress! + r * row, count: row)
-            var d = rank - 2
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < inputShape[d] { break }
-                index[d] = 0
-                d -= 1
             }
         }
     }

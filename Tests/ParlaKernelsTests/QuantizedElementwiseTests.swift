@@ -162,6 +162,36 @@ final class QuantizedElementwiseTests: XCTestCase {
         }
     }
 
+    /// Channel pads (BlazeFace's residual branch, e.g. 24 → 28), which take the 16-byte row path, and pads of other
+    /// dimensions, on odd shapes of rank 1...4; the fast kernel must match the reference and stay inside the output.
+    func testPadFastMatchesReference() {
+        var rng = SeededGenerator(seed: 0x9AD)
+        var cases = 0
+        for rank in 1...4 {
+            for trial in 0..<40 {
+                let shape = (0..<rank).map { d in d == rank - 1 ? Int.random(in: 1...45, using: &rng) : Int.random(in: 1...9, using: &rng) }
+                let channelOnly = trial % 2 == 0
+                let before = (0..<rank).map { d in channelOnly && d < rank - 1 ? 0 : Int.random(in: 0...5, using: &rng) }
+                let after = (0..<rank).map { d in channelOnly && d < rank - 1 ? 0 : Int.random(in: 0...20, using: &rng) }
+                let outCount = (0..<rank).map { shape[$0] + before[$0] + after[$0] }.reduce(1, *)
+                let value = Int8.random(in: -128...127, using: &rng)
+                let input = randomInt8(shape.reduce(1, *), &rng)
+                input.withUnsafeBufferPointer { x in
+                    let ref = int8Output(outCount) { QuantizedPad.reference(input: x, inputShape: shape, before: before, after: after, value: value, output: $0) }
+                    let fast = int8Output(outCount) { QuantizedPad.fast(input: x, inputShape: shape, before: before, after: after, value: value, output: $0) }
+                    assertBitExact(fast, ref, count: outCount, "pad \(shape) before \(before) after \(after)")
+                }
+                cases += 1
+            }
+        }
+        // Known values: [1, 2] padded with one 7 in front and two behind.
+        let out = [Int8]([1, 2]).withUnsafeBufferPointer { x in
+            int8Output(5) { QuantizedPad.fast(input: x, inputShape: [2], before: [1], after: [2], value: 7, output: $0) }
+        }
+        XCTAssertEqual(Array(out[..<5]), [7, 1, 2, 7, 7])
+        XCTAssertEqual(cases, 160)
+    }
+
     func testPoolingFastMatchesReference() {
         var rng = SeededGenerator(seed: 0x900)
         for (h, w) in oddSizes {
@@ -169,7 +199,7 @@ final class QuantizedElementwiseTests: XCTestCase {
                 for padding in [PaddingMode.same, .valid] {
                     guard let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: k, kernelWidth: k,
                                                 strideY: s, strideX: s, padding: padding) else { continue }
-                    let c = (oddChannels + [37]).randomElement(using: &rng)!
+                    let c = (oddChannels + [37, 28, 42, 88]).randomElement(using: &rng)!
                     let input = randomInt8(h * w * c, &rng)
                     let range: ClosedRange<Int32> = Bool.random(using: &rng) ? -128...127 : -20...100
                     let count = window.outputHeight * window.outputWidth * c

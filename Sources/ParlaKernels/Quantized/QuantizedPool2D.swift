@@ -34,34 +34,111 @@ public enum QuantizedPool2D {
         }
     }
 
-    /// SIMD max pooling, 16 channels per step; bit-exact with `maxReference`.
+    /// SIMD max pooling, 16 channels per step (8 when there are fewer than 16), the last step overlapping the one
+    /// before it when the channels are not a multiple of the step (BlazeFace's 24, 28, 42... channels) instead of a
+    /// scalar tail; bit-exact with `maxReference`.
     public static func maxFast(input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>,
                                window: Window2D, channels: Int, activationRange: ClosedRange<Int32> = -128...127) {
         checkSizes(input: input.count, output: output.count, window: window, channels: channels)
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         let lo = Int8(activationRange.lowerBound), hi = Int8(activationRange.upperBound)
+        let inW = window.inputWidth
+        let twoByTwo = window.kernelHeight == 2 && window.kernelWidth == 2 && window.strideY == 2 && window.strideX == 2
         forEachWindow(window) { oy, ox, rows, columns, iy0, ix0 in
             let out = y + (oy * window.outputWidth + ox) * channels
-            var c = 0
-            while c + 16 <= channels {
-                var m = SIMD16<Int8>(repeating: lo)
-                for ky in rows {
-                    for kx in columns {
-                        let p = x + ((iy0 + ky) * window.inputWidth + ix0 + kx) * channels + c
-                        m = lanewiseMax(m, UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self))
-                    }
+            if twoByTwo && channels >= 16 && rows.count == 2 && columns.count == 2 {
+                // BlazeFace's 2×2/2 pooling, the window inside the image: four loads per 16 channels.
+                let p0 = x + (iy0 * inW + ix0) * channels, p1 = p0 + inW * channels
+                var c = 0
+                while true {
+                    let cc = min(c, channels - 16)
+                    let m = max4Clamped(load16(p0 + cc), load16(p0 + channels + cc), load16(p1 + cc),
+                                        load16(p1 + channels + cc), lo: lo, hi: hi)
+                    UnsafeMutableRawPointer(out + cc).storeBytes(of: m, as: SIMD16<Int8>.self)
+                    if cc == channels - 16 { break }
+                    c += 16
                 }
-                UnsafeMutableRawPointer(out + c).storeBytes(of: lanewiseMin(m, SIMD16(repeating: hi)), as: SIMD16<Int8>.self)
-                c += 16
-            }
-            while c < channels {
-                var m = lo
-                for ky in rows { for kx in columns { m = max(m, x[((iy0 + ky) * window.inputWidth + ix0 + kx) * channels + c]) } }
-                out[c] = min(m, hi)
-                c += 1
+            } else if channels >= 16 {
+                var c = 0
+                while true {
+                    let cc = min(c, channels - 16)
+                    var m = SIMD16<Int8>(repeating: lo)
+                    for ky in rows {
+                        for kx in columns {
+                            let p = x + ((iy0 + ky) * inW + ix0 + kx) * channels + cc
+                            m = lanewiseMax(m, UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self))
+                        }
+                    }
+                    UnsafeMutableRawPointer(out + cc).storeBytes(of: lanewiseMin(m, SIMD16(repeating: hi)),
+                                                                 as: SIMD16<Int8>.self)
+                    if cc == channels - 16 { break }
+                    c += 16
+                }
+            } else if channels >= 8 {
+                for step in 0..<2 {
+                    let cc = step == 0 ? 0 : channels - 8
+                    var m = SIMD8<Int8>(repeating: lo)
+                    for ky in rows {
+                        for kx in columns {
+                            let p = x + ((iy0 + ky) * inW + ix0 + kx) * channels + cc
+                            m = lanewiseMax(m, UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Int8>.self))
+                        }
+                    }
+                    UnsafeMutableRawPointer(out + cc).storeBytes(of: lanewiseMin(m, SIMD8(repeating: hi)),
+                                                                 as: SIMD8<Int8>.self)
+                }
+            } else {
+                for c in 0..<channels {
+                    var m = lo
+                    for ky in rows { for kx in columns { m = max(m, x[((iy0 + ky) * inW + ix0 + kx) * channels + c]) } }
+                    out[c] = min(m, hi)
+                }
             }
         }
     }
+
+    @inline(__always)
+    private static func load16(_ p: UnsafePointer<Int8>) -> SIMD16<Int8> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)
+    }
+
+    /// The lane-wise maximum of four vectors, clamped to `lo...hi`.
+    @inline(__always)
+    private static func max4Clamped(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>, _ c: SIMD16<Int8>, _ d: SIMD16<Int8>,
+                                    lo: Int8, hi: Int8) -> SIMD16<Int8> {
+        #if arch(x86_64)
+        // Baseline x86-64 (SSE2) has no signed byte max (pmaxsb is SSE4.1; LLVM emits compare and blend, 4
+        // instructions); with the sign bit flipped, unsigned order is signed order, so pmaxub/pminub do it in one.
+        let flip = SIMD16<UInt8>(repeating: 0x80)
+        let m: SIMD16<UInt8> = unsignedMax(unsignedMax(unsigned(a) ^ flip, unsigned(b) ^ flip),
+                                           unsignedMax(unsigned(c) ^ flip, unsigned(d) ^ flip))
+        let lower = SIMD16<UInt8>(repeating: UInt8(bitPattern: lo) ^ 0x80)
+        let upper = SIMD16<UInt8>(repeating: UInt8(bitPattern: hi) ^ 0x80)
+        return unsafeBitCast(unsignedMin(unsignedMax(m, lower), upper) ^ flip, to: SIMD16<Int8>.self)
+        #else
+        let m = lanewiseMax(lanewiseMax(a, b), lanewiseMax(c, d))
+        return lanewiseMin(lanewiseMax(m, SIMD16(repeating: lo)), SIMD16(repeating: hi))
+        #endif
+    }
+
+    #if arch(x86_64)
+    @inline(__always)
+    private static func unsigned(_ v: SIMD16<Int8>) -> SIMD16<UInt8> { unsafeBitCast(v, to: SIMD16<UInt8>.self) }
+
+    @inline(__always)
+    private static func unsignedMax(_ a: SIMD16<UInt8>, _ b: SIMD16<UInt8>) -> SIMD16<UInt8> {
+        var r = a
+        for l in 0..<16 { r[l] = max(a[l], b[l]) }
+        return r
+    }
+
+    @inline(__always)
+    private static func unsignedMin(_ a: SIMD16<UInt8>, _ b: SIMD16<UInt8>) -> SIMD16<UInt8> {
+        var r = a
+        for l in 0..<16 { r[l] = min(a[l], b[l]) }
+        return r
+    }
+    #endif
 
     /// SIMD average pooling, 8 channels per step with int32 sums; bit-exact with `averageReference`.
     public static func averageFast(input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>,

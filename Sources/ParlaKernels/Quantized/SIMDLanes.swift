@@ -57,3 +57,15 @@
     for l in 0..<16 { r[l] = min(a[l], b[l]) }
     return r
 }
+
+@inline(__always) func lanewiseMax(_ a: SIMD8<Int8>, _ b: SIMD8<Int8>) -> SIMD8<Int8> {
+    var r = a
+    for l in 0..<8 { r[l] = max(a[l], b[l]) }
+    return r
+}
+
+@inline(__always) func lanewiseMin(_ a: SIMD8<Int8>, _ b: SIMD8<Int8>) -> SIMD8<Int8> {
+    var r = a
+    for l in 0..<8 { r[l] = min(a[l], b[l]) }
+    return r
+}
