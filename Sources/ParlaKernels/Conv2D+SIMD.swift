@@ -1,3 +1,5 @@
+import CParlaDot
+
 extension Conv2D {
     /// Conv2D weights repacked for `Conv2D.fast`: blocks of 8 output channels, each laid out as
     /// `[kH][kW][inC][8]`, zero-padded to a multiple of 8 channels; the bias padded the same way.
@@ -42,10 +44,11 @@ extension Conv2D {
 
     /// Fast convolution with SIMD8 accumulators over 8 output channels × 4 output pixels of a row; border
     /// pixels (whose window leaves the image) take a one-pixel path with clipped kernel ranges. Handles every
-    /// shape `reference` does and matches it up to float rounding order.
+    /// shape `reference` does and matches it up to float rounding order. `path` `.avx2FMA` runs CParlaF32's
+    /// AVX2 + FMA kernel instead (the same tiling with 16 channels per tile).
     public static func fast(
         input: UnsafeBufferPointer<Float>, packed: PackedWeights, output: UnsafeMutableBufferPointer<Float>,
-        window: Window2D, activation: FusedActivation
+        window: Window2D, activation: FusedActivation, path: Float32KernelPath = .best
     ) {
         precondition(window.kernelHeight == packed.kernelHeight && window.kernelWidth == packed.kernelWidth,
                      "conv2d: packed kernel size differs from the window")
@@ -56,6 +59,21 @@ extension Conv2D {
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
         packed.values.withUnsafeBufferPointer { weightBuffer in
             packed.bias.withUnsafeBufferPointer { biasBuffer in
+                #if arch(x86_64)
+                if path == .avx2FMA {
+                    precondition(Float32KernelPath.isAvailable(.avx2FMA), "conv2d: this CPU has no AVX2 + FMA")
+                    var parameters = parla_f32_conv(
+                        input: inputBase, output: outputBase, weights: weightBuffer.baseAddress!,
+                        bias: biasBuffer.baseAddress!, input_height: window.inputHeight, input_width: window.inputWidth,
+                        input_channels: packed.inputChannels, output_height: window.outputHeight,
+                        output_width: window.outputWidth, output_channels: packed.outputChannels,
+                        blocks: packed.blockCount, kernel_height: window.kernelHeight, kernel_width: window.kernelWidth,
+                        stride_y: window.strideY, stride_x: window.strideX, pad_top: window.padTop,
+                        pad_left: window.padLeft, lower: activation.lowerBound, upper: activation.upperBound)
+                    parla_f32_conv_avx2(&parameters)
+                    return
+                }
+                #endif
                 convolve(input: inputBase, weights: weightBuffer.baseAddress!, bias: biasBuffer.baseAddress!,
                          output: outputBase, window: window, packed: packed, activation: activation)
             }

@@ -29,11 +29,12 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// The exact layer shapes of the face mesh model: the 3×3 stride-2 stem, 1×1 convolutions and the 3×3
-    /// stride-3 landmark head.
+    /// stride-3 landmark head; the detector's 1×1 heads (88 and 96 inputs) and a 2×2 head like iris's.
     func testConv2DFastMatchesReferenceOnModelShapes() {
         var rng = SeededGenerator(seed: 7)
         let shapes: [(h: Int, k: Int, s: Int, ci: Int, co: Int, padding: PaddingMode)] = [
             (31, 3, 2, 3, 16, .same), (12, 1, 1, 64, 128, .valid), (3, 3, 3, 32, 37, .valid), (6, 1, 1, 128, 128, .valid),
+            (16, 1, 1, 88, 32, .valid), (8, 1, 1, 96, 96, .valid), (2, 2, 1, 128, 15, .valid),
         ]
         for shape in shapes {
             let window = Window2D(inputHeight: shape.h, inputWidth: shape.h, kernelHeight: shape.k, kernelWidth: shape.k,
@@ -61,14 +62,18 @@ final class ConvolutionTests: XCTestCase {
                     let packed = Conv2D.PackedWeights(weights: wt, bias: b, outputChannels: co,
                                                       kernelHeight: window.kernelHeight,
                                                       kernelWidth: window.kernelWidth, inputChannels: ci)
-                    writing(&fast, count: count) {
-                        Conv2D.fast(input: x, packed: packed, output: $0, window: window, activation: activation)
+                    for path in Float32KernelPath.available {
+                        fast = outputWithCanary(count)
+                        writing(&fast, count: count) {
+                            Conv2D.fast(input: x, packed: packed, output: $0, window: window, activation: activation,
+                                        path: path)
+                        }
+                        assertMatches(fast, reference, count: count,
+                                      "conv2d \(path) \(window) ci \(ci) co \(co) \(activation) bias \(useBias)")
                     }
                 }
             }
         }
-        assertMatches(fast, reference, count: count,
-                      "conv2d \(window) ci \(ci) co \(co) \(activation) bias \(useBias)")
     }
 
     func testDepthwiseFastMatchesReference() {

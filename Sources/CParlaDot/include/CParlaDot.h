@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "CParlaQS8.h"  // the AVX2 kernels (x86-64)
+#include "CParlaF32.h"  // the AVX2 + FMA fp32 convolution (x86-64)
 
 /// 1 when this CPU has the dot-product instructions (aarch64 HWCAP_ASIMDDP), else 0.
 int parla_cpu_has_dotprod(void);
