@@ -40,7 +40,7 @@ public struct VoiceError: Error, CustomStringConvertible, LocalizedError {
 
 /// One phoneme as espeak-ng reported it while synthesizing: its name and the sample it starts at.
 public struct PhonemeEvent: Sendable, Equatable, Codable {
-    /// espeak-ng's phoneme mnemonic ("p", "aI", "@", "_:" for a pause …).
+    /// espeak-ng's phoneme mnemonic ("p", "aI", "@", "_:" for a pause …), without a leading stress mark.
     public var name: String
     /// First sample of the phoneme in ``SynthesizedSpeech/audio`` (at its rate).
     public var sample: Int
@@ -242,7 +242,9 @@ private func synthCallback(_ wav: UnsafeMutablePointer<Int16>?, _ count: Int32,
         case espeakEVENT_PHONEME:
             let name = withUnsafeBytes(of: event.id.string) { raw -> String in
                 let bytes = raw.prefix { $0 != 0 }
-                return String(decoding: bytes, as: UTF8.self)
+                // espeak-ng 1.52 (Debian trixie) puts the stress mark in front of a stressed vowel's name ("'a",
+                // ",a"); 1.51 (bookworm) does not. Dropped, so a phoneme has the same name on every version.
+                return String(decoding: bytes.drop { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: ",") }, as: UTF8.self)
             }
             collector.phonemes.append(.init(name: name, sample: sample, textPosition: Int(event.text_position)))
         case espeakEVENT_WORD:

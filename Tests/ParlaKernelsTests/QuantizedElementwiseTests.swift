@@ -82,7 +82,11 @@ final class QuantizedElementwiseTests: XCTestCase {
     func testAddWithFusedPReLUExhaustive() {
         var rng = SeededGenerator(seed: 0xADDE)
         // Magnitudes 10^-1...10^-12 put some channel's negative right shift at 30, 31 and beyond for any scales here.
-        let slopeSet: [Float] = [-0.3, 0, 0.25, 1.2] + (1...12).map { k in Float(k % 2 == 0 ? 1 : -1) * powf(10, -Float(k)) }
+        let tinySlopes: [Float] = (1...12).map { (k: Int) -> Float in
+            let sign: Float = k % 2 == 0 ? 1 : -1
+            return sign * powf(10, -Float(k))
+        }
+        let slopeSet: [Float] = [-0.3, 0, 0.25, 1.2] + tinySlopes
         for (round, channels) in [16, 5, 13, 8, 1, 37, 16, 13].enumerated() {
             // Rounds 6 and 7: input scales 1/16 and output scale 1/8 make every multiplier a power of two times a short
             // fraction (sum S·2^19, output S/2, negative branch S·slope/2 for the dyadic slopes), so the rounding

@@ -20,6 +20,7 @@ final class SpeechSynthesizerTests: XCTestCase {
         let names = s.phonemes.map(\.name)
         let m = try XCTUnwrap(names.firstIndex(of: "m"))
         XCTAssertEqual(Array(names[m...(m + 2)]), ["m", "a", "p"])
+        XCTAssertFalse(names.contains { $0.hasPrefix("'") || $0.hasPrefix(",") }, "stress marks dropped on every espeak-ng version")
         XCTAssertEqual(s.sentences.count, 2)
         XCTAssertEqual(s.words.count, 4)
         XCTAssertEqual(s.words.map(\.sample), s.words.map(\.sample).sorted())
