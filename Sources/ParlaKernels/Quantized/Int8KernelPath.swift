@@ -1,7 +1,7 @@
 import CParlaDot
 
-/// Which implementation the int8 `fast` kernels (conv, fully connected, depthwise, ADD, PReLU) run. All paths are
-/// bit-exact with the scalar references; the tests run every path this CPU can execute.
+/// Which implementation the int8 `fast` kernels (conv, fully connected, depthwise, ADD, PReLU, MUL, table lookups,
+/// quantize) run. All paths are bit-exact with the scalar references; the tests run every path this CPU can execute.
 public enum Int8KernelPath: Sendable, CaseIterable {
     /// The Swift SIMD kernels: the portable default (NEON on aarch64, SSE2 on baseline x86-64).
     case swiftSIMD
@@ -9,8 +9,9 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     case avx2
     /// The AVX2 kernels with the conv / fully connected GEMM on AVX-VNNI `vpdpbusd` (x86-64 CPUs with AVX-VNNI).
     case avxVNNI
-    /// The AVX2 kernels with the conv / fully connected GEMM (im2col included) on AVX-512 VNNI: EVEX `vpdpbusd`
-    /// on ZMM registers, a 16-lane epilogue (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g. AMD Zen 4,
+    /// The conv / fully connected GEMM (im2col included) on AVX-512 VNNI: EVEX `vpdpbusd` on ZMM registers, a
+    /// 16-lane epilogue; the depthwise, ADD and PReLU kernels compiled with AVX-512 VL (32 vector registers, mask
+    /// registers); the other ops as on `.avx2` (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g. AMD Zen 4,
     /// Intel Ice Lake and later servers; many of them lack the VEX AVX-VNNI).
     case avx512VNNI
 
