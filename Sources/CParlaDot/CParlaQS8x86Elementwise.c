@@ -273,6 +273,156 @@ PARLA_AVX512VL void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_
     }
 }
 
+// MARK: ADD with AVX-512 VBMI
+
+#include <cpuid.h>
+
+int parla_qs8_cpu_avx512vbmi(void) {
+    if (!parla_qs8_cpu_avx512vnni()) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (c & (1u << 1)) != 0;  // AVX512_VBMI
+}
+
+#define PARLA_VBMI_INLINE static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"), always_inline))
+
+/// 64 values of the ADD with the scaled input 2 looked up (see parla_qs8_add_avx512vbmi): `planes` are the 4 byte
+/// planes of the 256-entry int32 table (input 2's term plus input 1's offset << 19), 4 ZMM each; `rows` the
+/// per-channel negative multiplier, right shift and rounding constant from this block's first channel on (fused
+/// PReLU only).
+PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *out, const __m512i planes[16],
+                                      const int32_t *nm, const int32_t *nr, const int32_t *nround, __m512i mo,
+                                      __m512i so, __m512i oround, __m512i oround_negative, __m512i oo,
+                                      __m128i minimum, __m128i maximum, const int prelu, const int full) {
+    // Dword 4L + k of the permuted b is dword 4k + L of b: after the byte and word unpacks below, which work
+    // within 128-bit lanes, ZMM k holds the table entries of b[16k ... 16k + 15] in order.
+    const __m512i transpose = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    const __m512i index = _mm512_permutexvar_epi32(transpose, _mm512_loadu_si512((const void *)b));
+    const __mmask64 upper = _mm512_movepi8_mask(index);  // entries 128...255: bit 7 of the index
+    __m512i p[4];
+    for (int q = 0; q < 4; q++) {
+        p[q] = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(planes[4 * q], index, planes[4 * q + 1]),
+                                      _mm512_permutex2var_epi8(planes[4 * q + 2], index, planes[4 * q + 3]));
+    }
+    const __m512i w01lo = _mm512_unpacklo_epi8(p[0], p[1]), w01hi = _mm512_unpackhi_epi8(p[0], p[1]);
+    const __m512i w23lo = _mm512_unpacklo_epi8(p[2], p[3]), w23hi = _mm512_unpackhi_epi8(p[2], p[3]);
+    __m512i term[4] = {_mm512_unpacklo_epi16(w01lo, w23lo), _mm512_unpackhi_epi16(w01lo, w23lo),
+                       _mm512_unpacklo_epi16(w01hi, w23hi), _mm512_unpackhi_epi16(w01hi, w23hi)};
+    const __m512i round = _mm512_set1_epi64((int64_t)1 << 30);
+    for (int k = 0; k < 4; k++) {
+        const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(a + 16 * k));
+        const __m512i v = _mm512_add_epi32(term[k], _mm512_slli_epi32(_mm512_cvtepi8_epi32(xa), 19));
+        const __mmask16 negative = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+        __m512i m = mo, right = so, r;
+        if (prelu) {
+            m = _mm512_mask_blend_epi32(negative, mo, _mm512_loadu_si512((const void *)(nm + 16 * k)));
+            right = _mm512_mask_blend_epi32(negative, so, _mm512_loadu_si512((const void *)(nr + 16 * k)));
+            r = _mm512_mask_blend_epi32(negative, oround, _mm512_loadu_si512((const void *)(nround + 16 * k)));
+        } else {
+            r = _mm512_mask_blend_epi32(negative, oround, oround_negative);
+        }
+        const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(v, m), round);
+        const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), _mm512_srli_epi64(m, 32)), round);
+        const __m512i h = _mm512_mask_mov_epi32(_mm512_srli_epi64(even, 31), 0xAAAA, _mm512_slli_epi64(odd, 1));
+        const __m512i q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(h, r), right), oo);
+        __m128i bytes = _mm512_cvtsepi32_epi8(q);
+        if (!full) bytes = _mm_min_epi8(_mm_max_epi8(bytes, minimum), maximum);
+        _mm_storeu_si128((__m128i *)(void *)(out + 16 * k), bytes);
+    }
+}
+
+PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
+                                     const parla_qs8_add *p, const int prelu, const int full) {
+    // Input 2's scaled term for every byte (AVX2 arithmetic, bit-exact with the reference), plus input 1's
+    // offset << 19, as 4 byte planes of 256.
+    int32_t table[256];
+    const add_input in2 = add_input_load(p->input2_offset, p->input2_multiplier, p->input2_shift);
+    const int plain2 = p->input2_multiplier == (1 << 30) && p->input2_shift == 0;
+    const __m256i plain_offset = _mm256_set1_epi32(p->input2_offset), offset1 = _mm256_set1_epi32(p->input1_offset * (1 << 19));
+    int8_t bytes[256];
+    for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(uint8_t)i;
+    for (int i = 0; i < 256; i += 8) {
+        const __m128i x8 = _mm_loadl_epi64((const __m128i *)(const void *)(bytes + i));
+        const __m256i t = plain2 ? add_input_scale(x8, &in2, plain_offset, 1) : add_input_scale(x8, &in2, plain_offset, 0);
+        _mm256_storeu_si256((__m256i *)(void *)(table + i), _mm256_add_epi32(t, offset1));
+    }
+    __m512i planes[16];
+    for (int q = 0; q < 4; q++) {
+        for (int j = 0; j < 4; j++) {
+            const __m512i t0 = _mm512_loadu_si512((const void *)(table + 64 * j)), t1 = _mm512_loadu_si512((const void *)(table + 64 * j + 16));
+            const __m512i t2 = _mm512_loadu_si512((const void *)(table + 64 * j + 32)), t3 = _mm512_loadu_si512((const void *)(table + 64 * j + 48));
+            const __m128i b0 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t0, 8 * q)), b1 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t1, 8 * q));
+            const __m128i b2 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t2, 8 * q)), b3 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t3, 8 * q));
+            __m512i z = _mm512_castsi128_si512(b0);
+            z = _mm512_inserti32x4(z, b1, 1);
+            z = _mm512_inserti32x4(z, b2, 2);
+            planes[4 * q + j] = _mm512_inserti32x4(z, b3, 3);
+        }
+    }
+    // Per-channel rows (fused PReLU) repeated past the last channel so that 64 values from any channel read on.
+    const ptrdiff_t C = prelu ? p->channels : 1, extended = prelu ? C + 64 : 1;
+    int32_t rows[3 * extended];
+    int32_t *nm = rows, *nr = rows + extended, *nround = rows + 2 * extended;
+    for (ptrdiff_t j = 0, c = 0; prelu && j < extended; j++, c = c + 1 == C ? 0 : c + 1) {
+        const int32_t m = p->negative_multipliers[c], right = -p->negative_shifts[c];
+        nm[j] = m;
+        nr[j] = right;
+        nround[j] = right > 0 ? ((int32_t)1 << (right - 1)) - (m >= 0) : 0;
+    }
+    const int32_t out_right = -p->output_shift, mo_ = p->output_multiplier;
+    const __m512i mo = _mm512_set1_epi32(mo_), so = _mm512_set1_epi32(out_right), oo = _mm512_set1_epi32(p->output_offset);
+    const __m512i oround = _mm512_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ < 0) : 0);
+    const __m512i oround_negative = _mm512_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ >= 0) : 0);
+    const __m128i minimum = _mm_set1_epi8((char)p->activation_min), maximum = _mm_set1_epi8((char)p->activation_max);
+    const ptrdiff_t advance = 64 % C;
+    ptrdiff_t channel = 0, i = 0;
+    for (; i + 64 <= count; i += 64) {
+        add_block_vbmi(a + i, b + i, out + i, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
+                       oround_negative, oo, minimum, maximum, prelu, full);
+        channel += advance;
+        if (channel >= C) channel -= C;
+    }
+    if (i < count) {
+        int8_t ta[64] = {0}, tb[64] = {0}, to[64];
+        memcpy(ta, a + i, (size_t)(count - i));
+        memcpy(tb, b + i, (size_t)(count - i));
+        add_block_vbmi(ta, tb, to, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
+                       oround_negative, oo, minimum, maximum, prelu, full);
+        memcpy(out + i, to, (size_t)(count - i));
+    }
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) int parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
+                                            const parla_qs8_add *p) {
+    if (p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
+    for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
+        const int32_t s = p->negative_shifts[c];
+        if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
+    }
+    parla_qs8_add q = *p;
+    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
+    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    if (!plain1 && !plain2) return 0;
+    if (!plain1) {
+        const int8_t *t = a;
+        a = b;
+        b = t;
+        q.input1_offset = p->input2_offset;
+        q.input1_multiplier = p->input2_multiplier;
+        q.input1_shift = p->input2_shift;
+        q.input2_offset = p->input1_offset;
+        q.input2_multiplier = p->input1_multiplier;
+        q.input2_shift = p->input1_shift;
+    }
+    const int full = q.activation_min <= INT8_MIN && q.activation_max >= INT8_MAX;
+    if (q.negative_multipliers) {
+        if (full) add_loop_vbmi(a, b, out, count, &q, 1, 1); else add_loop_vbmi(a, b, out, count, &q, 1, 0);
+    } else {
+        if (full) add_loop_vbmi(a, b, out, count, &q, 0, 1); else add_loop_vbmi(a, b, out, count, &q, 0, 0);
+    }
+    return 1;
+}
+
 // MARK: PReLU
 
 PARLA_AVX2_INLINE void prelu(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,

@@ -7,30 +7,43 @@ final class QuantizedElementwiseTests: XCTestCase {
         QuantizationParameters(scale: Float.random(in: 0.005...0.5, using: &rng), zeroPoint: Int32.random(in: -128...127, using: &rng))
     }
 
+    /// Every ADD kernel this CPU runs: each path, and on AVX-512 VBMI CPUs also the AVX-512 path without the VBMI
+    /// byte-permute kernel (the kernels that CPUs without VBMI run).
+    private var addVariants: [(name: String, path: Int8KernelPath, byteTable: Bool)] {
+        Int8KernelPath.available.map { ("\($0)", $0, true) } + (QuantizedAdd.hasVBMI ? [("avx512VNNI without VBMI", .avx512VNNI, false)] : [])
+    }
+
     /// ADD over every int8 pair: fast equals reference, and the reference is within 1 step of the real sum.
     func testAddExhaustive() {
         var rng = SeededGenerator(seed: 0xADD)
-        for round in 0..<5 {
-            let p1 = randomParameters(&rng), p2 = randomParameters(&rng)
+        for round in 0..<7 {
+            // Rounds 5 and 6: input scales 1/16 and 1/32 and output scale 1/8 make the sum (a + zp1)·2^19 +
+            // (b + zp2)·2^18 and the output's rounding divide meet ties of both signs.
+            let dyadic = round >= 5
+            let p1 = dyadic ? QuantizationParameters(scale: 0.0625, zeroPoint: 5) : randomParameters(&rng)
+            let p2 = dyadic ? QuantizationParameters(scale: 0.03125, zeroPoint: Int32(round) - 20) : randomParameters(&rng)
             // Round 4: an output scale so small that the output multiplier has a positive (left) shift.
-            let po = round == 4 ? QuantizationParameters(scale: 1e-9, zeroPoint: 3) : randomParameters(&rng)
-            let activation: FusedActivation = round == 3 ? .relu6 : .none
+            let po = round == 4 ? QuantizationParameters(scale: 1e-9, zeroPoint: 3)
+                : dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: -3) : randomParameters(&rng)
+            let activation: FusedActivation = round == 3 || round == 6 ? .relu6 : .none
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
             let a = (0..<65_536).map { Int8(truncatingIfNeeded: $0) }, b = (0..<65_536).map { Int8(truncatingIfNeeded: $0 >> 8) }
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     let reference = int8Output(65_535) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
-                    for path in Int8KernelPath.available {
-                        let fast = int8Output(65_535) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
-                        assertBitExact(fast, reference, count: 65_535, "add round \(round) (\(path))")
+                    for (name, path, byteTable) in addVariants {
+                        let fast = int8Output(65_535) {
+                            QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path, byteTable: byteTable)
+                        }
+                        assertBitExact(fast, reference, count: 65_535, "add round \(round) (\(name))")
                         // The vector arithmetic that builds the lookup table, on each path.
                         let arithmetic = int8Output(65_535) {
-                            QuantizedAdd.arithmetic(x, y, output: $0, parameters: parameters, path: path)
+                            QuantizedAdd.arithmetic(x, y, output: $0, parameters: parameters, path: path, byteTable: byteTable)
                         }
-                        assertBitExact(arithmetic, reference, count: 65_535, "add arithmetic round \(round) (\(path))")
+                        assertBitExact(arithmetic, reference, count: 65_535, "add arithmetic round \(round) (\(name))")
                     }
                     let range = po.activationRange(activation)
-                    for i in 0..<65_535 where round < 4 {  // round 4's left shift wraps (TFLite semantics)
+                    for i in 0..<65_535 where round != 4 {  // round 4's left shift wraps (TFLite semantics)
                         let real = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
                         let ideal = min(max(Float(po.zeroPoint) + real / po.scale, Float(range.lowerBound)), Float(range.upperBound))
                         if abs(Float(reference[i]) - ideal) > 1.01 {
@@ -46,7 +59,8 @@ final class QuantizedElementwiseTests: XCTestCase {
     /// reference is within 1 step of prelu(a + b).
     func testAddWithFusedPReLU() {
         var rng = SeededGenerator(seed: 0xADD9)
-        for channels in [1, 3, 5, 13, 16, 37, 64] {
+        // 100 and 200: more channels than the VBMI kernel's 64 values per step.
+        for channels in [1, 3, 5, 13, 16, 37, 64, 100, 200] {
             let p1 = randomParameters(&rng), po = randomParameters(&rng)
             // 16 channels: equal input scales (both input multipliers exactly 1/2).
             let p2 = channels == 16 ? QuantizationParameters(scale: p1.scale, zeroPoint: 7) : randomParameters(&rng)
@@ -57,9 +71,11 @@ final class QuantizedElementwiseTests: XCTestCase {
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     let reference = int8Output(count) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
-                    for path in Int8KernelPath.available {
-                        let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
-                        assertBitExact(fast, reference, count: count, "add+prelu c\(channels) (\(path))")
+                    for (name, path, byteTable) in addVariants {
+                        let fast = int8Output(count) {
+                            QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path, byteTable: byteTable)
+                        }
+                        assertBitExact(fast, reference, count: count, "add+prelu c\(channels) (\(name))")
                     }
                     for i in 0..<count {
                         let sum = p1.scale * Float(Int32(a[i]) - p1.zeroPoint) + p2.scale * Float(Int32(b[i]) - p2.zeroPoint)
@@ -106,9 +122,11 @@ final class QuantizedElementwiseTests: XCTestCase {
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     let reference = int8Output(count) { QuantizedAdd.reference(x, y, output: $0, parameters: parameters) }
-                    for path in Int8KernelPath.available {
-                        let fast = int8Output(count) { QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path) }
-                        assertBitExact(fast, reference, count: count, "add+prelu exhaustive c\(channels) (\(path))")
+                    for (name, path, byteTable) in addVariants {
+                        let fast = int8Output(count) {
+                            QuantizedAdd.fast(x, y, output: $0, parameters: parameters, path: path, byteTable: byteTable)
+                        }
+                        assertBitExact(fast, reference, count: count, "add+prelu exhaustive c\(channels) (\(name))")
                     }
                 }
             }

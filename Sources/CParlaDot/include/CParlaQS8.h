@@ -136,6 +136,12 @@ void parla_qs8_quantize_avx2(const float *x, int8_t *y, ptrdiff_t count, float s
 void parla_qs8_depthwise_avx512(const parla_qs8_depthwise *d, const parla_qs8_requant *rq, ptrdiff_t row_begin,
                                 ptrdiff_t row_end);
 void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p);
+/// 1 where parla_qs8_cpu_avx512vnni() is 1 and the CPU also has AVX512_VBMI (byte permutes).
+int parla_qs8_cpu_avx512vbmi(void);
+/// The ADD (fused PReLU or not) with input 2's scaling looked up per byte value with vpermi2b, 64 values per step
+/// (call only where parla_qs8_cpu_avx512vbmi() is 1). Returns 0, writing nothing, where the parameters need the
+/// general arithmetic (a left or above-31 right output shift, an INT32_MIN multiplier, no input of multiplier 1/2).
+int parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p);
 void parla_qs8_prelu_avx512(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
                             ptrdiff_t channels, const parla_qs8_requant *rq);
 #endif

@@ -72,17 +72,27 @@ public enum QuantizedAdd {
         return channels
     }
 
-    /// Fast version, bit-exact with `reference`. Without PReLU one lookup per value in `Parameters.table`; with a
-    /// fused PReLU the vector arithmetic of `arithmetic`.
+    /// Fast version, bit-exact with `reference`. On CPUs with AVX-512 VBMI the byte-permute kernel (input 2's
+    /// scaling looked up per byte value, `parla_qs8_add_avx512vbmi`) where its parameters fit; otherwise, without
+    /// PReLU, one lookup per value in `Parameters.table`, with a fused PReLU the vector arithmetic of `arithmetic`.
     /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                             output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
                             path: Int8KernelPath = .best) {
+        fast(a, b, output: output, parameters: p, path: path, byteTable: true)
+    }
+
+    /// `fast`; `byteTable: false` keeps the AVX-512 path off the VBMI kernel (tests of the kernels that CPUs without
+    /// VBMI run).
+    static func fast(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
+                     output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
+                     path: Int8KernelPath, byteTable: Bool) {
         _ = checkSizes(a.count, b.count, output.count, p)
         precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
+        if byteTable && byteTableKernel(a, b, output: output, parameters: p, path: path) { return }
         if p.table.isEmpty {
-            arithmetic(a, b, output: output, parameters: p, path: path)
+            arithmetic(a, b, output: output, parameters: p, path: path, byteTable: byteTable)
             return
         }
         p.table.withUnsafeBufferPointer { tb in
@@ -92,6 +102,45 @@ public enum QuantizedAdd {
                 z[i] = t[index]
             }
         }
+    }
+
+    #if arch(x86_64)
+    /// Whether the CPU has AVX-512 VBMI besides the `.avx512VNNI` path's features.
+    static let hasVBMI: Bool = Int8KernelPath.isAvailable(.avx512VNNI) && parla_qs8_cpu_avx512vbmi() != 0
+    #else
+    static let hasVBMI = false
+    #endif
+
+    /// `p` as the C kernels' parameters (the PReLU rows are `nm`/`ns`, nil without PReLU).
+    private static func withCParameters<R>(_ p: Parameters, _ body: (inout parla_qs8_add) -> R) -> R {
+        p.negativeMultipliers.withUnsafeBufferPointer { nm in
+            p.negativeShifts.withUnsafeBufferPointer { ns in
+                var c = parla_qs8_add(
+                    input1_offset: p.input1Offset, input2_offset: p.input2Offset, output_offset: p.outputOffset,
+                    input1_multiplier: p.input1.multiplier, input1_shift: p.input1.shift,
+                    input2_multiplier: p.input2.multiplier, input2_shift: p.input2.shift,
+                    output_multiplier: p.output.multiplier, output_shift: p.output.shift,
+                    activation_min: p.activationMin, activation_max: p.activationMax,
+                    negative_multipliers: p.negative == nil ? nil : nm.baseAddress,
+                    negative_shifts: p.negative == nil ? nil : ns.baseAddress, channels: p.negative?.count ?? 1)
+                return body(&c)
+            }
+        }
+    }
+
+    /// Runs the VBMI byte-permute kernel on the AVX-512 path where the CPU has it and the parameters fit; false
+    /// where it did not run.
+    private static func byteTableKernel(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
+                                        output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
+                                        path: Int8KernelPath) -> Bool {
+        #if arch(x86_64)
+        guard path == .avx512VNNI, hasVBMI, let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else {
+            return false
+        }
+        return withCParameters(p) { parla_qs8_add_avx512vbmi(x, y, z, output.count, &$0) } != 0
+        #else
+        return false
+        #endif
     }
 
     /// The 256 × 256 outputs of `p` with the vector arithmetic (a the high byte of the index, b the low one).
@@ -107,29 +156,20 @@ public enum QuantizedAdd {
         return table
     }
 
-    /// The vector arithmetic, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel);
-    /// bit-exact with `reference`.
+    /// The vector arithmetic, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel), or the
+    /// VBMI byte-permute kernel where `fast` would run it (`byteTable`); bit-exact with `reference`.
     static func arithmetic(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                            output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
-                           path: Int8KernelPath) {
+                           path: Int8KernelPath, byteTable: Bool = true) {
         let channels = checkSizes(a.count, b.count, output.count, p)
         precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         let n = output.count
         #if arch(x86_64)
+        if byteTable && byteTableKernel(a, b, output: output, parameters: p, path: path) { return }
         if path.usesAVX2 {
-            p.negativeMultipliers.withUnsafeBufferPointer { nm in
-                p.negativeShifts.withUnsafeBufferPointer { ns in
-                    var c = parla_qs8_add(
-                        input1_offset: p.input1Offset, input2_offset: p.input2Offset, output_offset: p.outputOffset,
-                        input1_multiplier: p.input1.multiplier, input1_shift: p.input1.shift,
-                        input2_multiplier: p.input2.multiplier, input2_shift: p.input2.shift,
-                        output_multiplier: p.output.multiplier, output_shift: p.output.shift,
-                        activation_min: p.activationMin, activation_max: p.activationMax,
-                        negative_multipliers: p.negative == nil ? nil : nm.baseAddress,
-                        negative_shifts: p.negative == nil ? nil : ns.baseAddress, channels: channels)
-                    if path == .avx512VNNI { parla_qs8_add_avx512(x, y, z, n, &c) } else { parla_qs8_add_avx2(x, y, z, n, &c) }
-                }
+            withCParameters(p) { c in
+                if path == .avx512VNNI { parla_qs8_add_avx512(x, y, z, n, &c) } else { parla_qs8_add_avx2(x, y, z, n, &c) }
             }
             return
         }
