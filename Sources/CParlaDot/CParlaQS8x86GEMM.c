@@ -240,6 +240,54 @@ PARLA_AVX512_INLINE __m128i requantize16(const int NEG, const int SIMPLE, __m512
     return _mm512_cvtsepi32_epi8(q);
 }
 
+/// The epilogue without PReLU for `simple` requantizers in 64-bit lanes, channels c...c+15 (even and odd channels
+/// apart). With A = v·m (vpmuldq) and r the right shift, SRDHM = ⌊(A + 2^30) / 2^31⌋ and the rounding divide
+/// ⌊(h + 2^(r−1) − [h < 0]) / 2^r⌋ (r ≥ 1; the identity for r = 0) merge (nested floors of divisions by powers of
+/// two) into q = ⌊(A + 2^30 + 2^(30+r) − 2^31·[A < 0]) / 2^(31+r)⌋: one add, one masked subtract and vpsravq
+/// per 8 lanes. [A < 0] differs from [h < 0] only for −2^30 ≤ A < 0, where h = 0 and both give 0. The zero point
+/// is folded into the constant as zp·2^(31+r) where every r ≤ 23 (no 64-bit overflow: |A| ≤ 2^62).
+typedef struct {
+    __m512i m_odd, add_even, add_odd, sub_even, sub_odd, shift_even, shift_odd, m;
+    int fold;
+} rq16_wide;
+
+PARLA_AVX512_INLINE rq16_wide rq16_wide_load(const parla_qs8_requant *rq, ptrdiff_t c) {
+    const int32_t *t = rq->table + c;
+    const __m512i r = load16(t + 2 * rq->stride), zero = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+    rq16_wide w;
+    w.m = load16(t);
+    w.m_odd = _mm512_srli_epi64(w.m, 32);
+    w.fold = _mm512_cmpgt_epi32_mask(r, _mm512_set1_epi32(23)) == 0;
+    const __m512i zp = _mm512_set1_epi64(w.fold ? rq->zero_point : 0);
+    const __m512i re = _mm512_and_si512(r, _mm512_set1_epi64(0xFFFFFFFF)), ro = _mm512_srli_epi64(r, 32);
+    const __mmask8 pe = _mm512_cmpgt_epi64_mask(re, zero), po = _mm512_cmpgt_epi64_mask(ro, zero);
+    const __m512i base = _mm512_set1_epi64((int64_t)1 << 30), carry = _mm512_set1_epi64((int64_t)1 << 31);
+    w.shift_even = _mm512_add_epi64(re, _mm512_set1_epi64(31));
+    w.shift_odd = _mm512_add_epi64(ro, _mm512_set1_epi64(31));
+    w.add_even = _mm512_add_epi64(_mm512_add_epi64(base, _mm512_maskz_sllv_epi64(pe, one, _mm512_add_epi64(re, _mm512_set1_epi64(30)))),
+                                  _mm512_sllv_epi64(zp, w.shift_even));
+    w.add_odd = _mm512_add_epi64(_mm512_add_epi64(base, _mm512_maskz_sllv_epi64(po, one, _mm512_add_epi64(ro, _mm512_set1_epi64(30)))),
+                                 _mm512_sllv_epi64(zp, w.shift_odd));
+    w.sub_even = _mm512_maskz_mov_epi64(pe, carry);
+    w.sub_odd = _mm512_maskz_mov_epi64(po, carry);
+    return w;
+}
+
+PARLA_AVX512_INLINE __m128i requantize16_wide(__m512i v, const rq16_wide *w, const rq16_consts *k) {
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i even = _mm512_mul_epi32(v, w->m), odd = _mm512_mul_epi32(_mm512_srli_epi64(v, 32), w->m_odd);
+    const __mmask8 ne = _mm512_cmplt_epi64_mask(even, zero), no = _mm512_cmplt_epi64_mask(odd, zero);
+    even = _mm512_add_epi64(even, w->add_even);
+    odd = _mm512_add_epi64(odd, w->add_odd);
+    even = _mm512_srav_epi64(_mm512_mask_sub_epi64(even, ne, even, w->sub_even), w->shift_even);
+    odd = _mm512_srav_epi64(_mm512_mask_sub_epi64(odd, no, odd, w->sub_odd), w->shift_odd);
+    __m512i q = _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB);  // odd results to the odd lanes
+    if (!w->fold) q = _mm512_add_epi32(q, k->zero_point);
+    if (k->clamp_min) q = _mm512_max_epi32(q, k->minimum);
+    if (k->clamp_max) q = _mm512_min_epi32(q, k->maximum);
+    return _mm512_cvtsepi32_epi8(q);
+}
+
 /// Stores `lanes` (1...16) bytes.
 PARLA_AVX512_INLINE void store16(int8_t *p, __m128i b, ptrdiff_t lanes) {
     if (lanes >= 16) {
@@ -253,11 +301,93 @@ PARLA_AVX512_INLINE void store16(int8_t *p, __m128i b, ptrdiff_t lanes) {
 PARLA_AVX512_INLINE void store_block(const int P, const __m512i *acc, const parla_qs8_requant *rq, const rq16_consts *k,
                                      int8_t *out, ptrdiff_t out_channels, ptrdiff_t c, ptrdiff_t count) {
     const ptrdiff_t lanes = out_channels - c < 16 ? out_channels - c : 16;
+    if (!k->negative && k->simple) {
+        rq16_wide w = rq16_wide_load(rq, c);
+        for (int i = 0; i < P; i++) {
+            if (i < count) store16(out + i * out_channels + c, requantize16_wide(acc[i], &w, k), lanes);
+        }
+        return;
+    }
     rq16_branch pos = rq16_branch_load(rq, 0, c), neg = pos;
     if (k->negative) neg = rq16_branch_load(rq, 3, c);
 #define PARLA_STORE_PIXELS(NEG, SIMPLE)                                                                             \
     for (int i = 0; i < P; i++) {                                                                                  \
         if (i < count) store16(out + i * out_channels + c, requantize16(NEG, SIMPLE, acc[i], &pos, &neg, k), lanes); \
+    }
+    if (k->negative) {
+        if (k->simple) { PARLA_STORE_PIXELS(1, 1) } else { PARLA_STORE_PIXELS(1, 0) }
+    } else {
+        if (k->simple) { PARLA_STORE_PIXELS(0, 1) } else { PARLA_STORE_PIXELS(0, 0) }
+    }
+#undef PARLA_STORE_PIXELS
+}
+
+/// rq16_branch for 8 channels (a last block of at most 8 channels, in ymm registers).
+typedef struct {
+    __m256i m, left, right, mask, half;
+} rq8_branch;
+
+PARLA_AVX512_INLINE rq8_branch rq8_branch_load(const parla_qs8_requant *rq, ptrdiff_t row, ptrdiff_t c) {
+    const int32_t *t = rq->table + row * rq->stride + c;
+    const __m256i one = _mm256_set1_epi32(1);
+    rq8_branch b;
+    b.m = load8(t);
+    b.left = load8(t + rq->stride);
+    b.right = load8(t + 2 * rq->stride);
+    b.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, b.right), one);
+    b.half = _mm256_srai_epi32(b.mask, 1);
+    return b;
+}
+
+/// requantize16 in 8 lanes (AVX-512 VL: the same mask-register arithmetic on ymm).
+PARLA_AVX512_INLINE __m128i requantize8_vl(const int NEG, const int SIMPLE, __m256i v, const rq8_branch *pos,
+                                           const rq8_branch *neg, const rq16_consts *k) {
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i m = pos->m, left = pos->left, right = pos->right, mask = pos->mask, half = pos->half;
+    if (NEG) {
+        __mmask8 n = _mm256_cmplt_epi32_mask(v, _mm256_setzero_si256());
+        m = _mm256_mask_blend_epi32(n, m, neg->m);
+        if (!SIMPLE) left = _mm256_mask_blend_epi32(n, left, neg->left);
+        right = _mm256_mask_blend_epi32(n, right, neg->right);
+        mask = _mm256_mask_blend_epi32(n, mask, neg->mask);
+        half = _mm256_mask_blend_epi32(n, half, neg->half);
+    }
+    __m256i x = SIMPLE ? v : _mm256_sllv_epi32(v, left);
+    const __m256i round = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m), round);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), round);
+    __m256i h = _mm256_mask_blend_epi32(0xAA, _mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1));
+    if (!SIMPLE) {
+        const __m256i minimum = _mm256_set1_epi32(INT32_MIN);
+        __mmask8 both = _mm256_cmpeq_epi32_mask(x, minimum) & _mm256_cmpeq_epi32_mask(m, minimum);
+        h = _mm256_mask_sub_epi32(h, both, h, one);  // Int32.min² -> Int32.max
+    }
+    __m256i threshold = _mm256_sub_epi32(half, _mm256_srai_epi32(h, 31));
+    __mmask8 above = _mm256_cmpgt_epi32_mask(_mm256_and_si256(h, mask), threshold);
+    __m256i q = _mm256_srav_epi32(h, right);
+    q = _mm256_add_epi32(_mm256_mask_add_epi32(q, above, q, one), _mm512_castsi512_si256(k->zero_point));
+    if (k->clamp_min) q = _mm256_max_epi32(q, _mm512_castsi512_si256(k->minimum));
+    if (k->clamp_max) q = _mm256_min_epi32(q, _mm512_castsi512_si256(k->maximum));
+    return _mm256_cvtsepi32_epi8(q);
+}
+
+/// store_block for a last block of at most 8 channels c...out_channels − 1.
+PARLA_AVX512_INLINE void store_half_block(const int P, const __m256i *acc, const parla_qs8_requant *rq,
+                                          const rq16_consts *k, int8_t *out, ptrdiff_t out_channels, ptrdiff_t c,
+                                          ptrdiff_t count) {
+    const ptrdiff_t lanes = out_channels - c;
+    rq8_branch pos = rq8_branch_load(rq, 0, c), neg = pos;
+    if (k->negative) neg = rq8_branch_load(rq, 3, c);
+#define PARLA_STORE_PIXELS(NEG, SIMPLE)                                                                             \
+    for (int i = 0; i < P; i++) {                                                                                  \
+        if (i < count) {                                                                                           \
+            __m128i b = requantize8_vl(NEG, SIMPLE, acc[i], &pos, &neg, k);                                        \
+            if (lanes >= 8) {                                                                                      \
+                _mm_storel_epi64((__m128i *)(void *)(out + i * out_channels + c), b);                              \
+            } else {                                                                                               \
+                _mm_mask_storeu_epi8(out + i * out_channels + c, (__mmask16)((1u << lanes) - 1), b);               \
+            }                                                                                                      \
+        }                                                                                                          \
     }
     if (k->negative) {
         if (k->simple) { PARLA_STORE_PIXELS(1, 1) } else { PARLA_STORE_PIXELS(1, 0) }
@@ -273,8 +403,12 @@ PARLA_AVX512_INLINE void store_block(const int P, const __m512i *acc, const parl
 PARLA_AVX512_INLINE void gemm_tile(const int P, const uint8_t *rows, ptrdiff_t kp, const int8_t *weights,
                                    ptrdiff_t blocks, const int32_t *bias, const parla_qs8_requant *rq,
                                    const rq16_consts *k, int8_t *out, ptrdiff_t out_channels, ptrdiff_t count) {
+    // A last block of at most 8 channels (24, 36, 56, 72, 88 outputs) runs in ymm registers, half the work of a
+    // padded zmm block: its weights are the first 32 bytes of each 64-byte tap quad row.
+    const int half = out_channels - (blocks - 1) * 16 <= 8;
+    const ptrdiff_t full = blocks - half;
     ptrdiff_t b = 0;
-    for (; b + 2 <= blocks; b += 2) {
+    for (; b + 2 <= full; b += 2) {
         const int8_t *w0 = weights + b * kp * 16, *w1 = w0 + kp * 16;
         __m512i acc0[PARLA_TILE_PIXELS], acc1[PARLA_TILE_PIXELS];
         __m512i b0 = load16(bias + b * 16), b1 = load16(bias + b * 16 + 16);
@@ -290,7 +424,25 @@ PARLA_AVX512_INLINE void gemm_tile(const int P, const uint8_t *rows, ptrdiff_t k
         store_block(P, acc0, rq, k, out, out_channels, b * 16, count);
         store_block(P, acc1, rq, k, out, out_channels, b * 16 + 16, count);
     }
-    if (b < blocks) {
+    if (b < full && half) {  // 16 + at most 8 channels: blocks b (zmm) and b + 1 (ymm)
+        const int8_t *w0 = weights + b * kp * 16, *w1 = w0 + kp * 16;
+        __m512i acc0[PARLA_TILE_PIXELS];
+        __m256i acc1[PARLA_TILE_PIXELS];
+        __m512i b0 = load16(bias + b * 16);
+        __m256i b1 = load8(bias + b * 16 + 16);
+        for (int i = 0; i < P; i++) { acc0[i] = b0; acc1[i] = b1; }
+        for (ptrdiff_t j = 0; j < kp; j += 4) {
+            __m512i u = _mm512_loadu_si512((const void *)(w0 + j * 16));
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w1 + j * 16));
+            for (int i = 0; i < P; i++) {
+                __m512i x = _mm512_set1_epi32(load32(rows + i * kp + j));
+                acc0[i] = _mm512_dpbusd_epi32(acc0[i], x, u);
+                acc1[i] = _mm256_dpbusd_epi32(acc1[i], _mm512_castsi512_si256(x), v);
+            }
+        }
+        store_block(P, acc0, rq, k, out, out_channels, b * 16, count);
+        store_half_block(P, acc1, rq, k, out, out_channels, b * 16 + 16, count);
+    } else if (b < full) {
         const int8_t *w = weights + b * kp * 16;
         __m512i acc[PARLA_TILE_PIXELS];
         __m512i b0 = load16(bias + b * 16);
@@ -300,6 +452,16 @@ PARLA_AVX512_INLINE void gemm_tile(const int P, const uint8_t *rows, ptrdiff_t k
             for (int i = 0; i < P; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], _mm512_set1_epi32(load32(rows + i * kp + j)), u);
         }
         store_block(P, acc, rq, k, out, out_channels, b * 16, count);
+    } else if (half) {  // only the last block, at most 8 channels
+        const int8_t *w = weights + b * kp * 16;
+        __m256i acc[PARLA_TILE_PIXELS];
+        __m256i b0 = load8(bias + b * 16);
+        for (int i = 0; i < P; i++) acc[i] = b0;
+        for (ptrdiff_t j = 0; j < kp; j += 4) {
+            __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)(w + j * 16));
+            for (int i = 0; i < P; i++) acc[i] = _mm256_dpbusd_epi32(acc[i], _mm256_set1_epi32(load32(rows + i * kp + j)), u);
+        }
+        store_half_block(P, acc, rq, k, out, out_channels, b * 16, count);
     }
 }
 

@@ -55,6 +55,10 @@ final class QuantizedConvolutionTests: XCTestCase {
             // 3-channel stems (the AVX-512 im2col's 16-byte segment copies, the input's last rows): 5×5/2 3→24 like
             // the detector's, 3×3/2 like the mesh's and segmenter's, stride 1 and VALID.
             (33, 5, 2, 3, 24, .same), (20, 3, 2, 3, 16, .valid), (17, 5, 1, 3, 8, .same), (10, 3, 1, 3, 16, .valid),
+            // Last blocks of at most 8 channels (the AVX-512 GEMM's ymm half block) after 0, 1 and 2 full blocks, with
+            // 1-pixel (13², 11², 9²) and 4-pixel (10², 6²) tails: 24→24 and 24→88 like the detector's, 8, 36, 56, 72.
+            (13, 1, 1, 24, 24, .valid), (11, 1, 1, 24, 88, .valid), (9, 1, 1, 16, 8, .valid), (10, 3, 1, 5, 36, .same),
+            (6, 1, 1, 40, 56, .valid), (10, 1, 1, 64, 72, .valid), (13, 5, 2, 3, 24, .same),
         ]
         for shape in shapes {
             let window = Window2D(inputHeight: shape.h, inputWidth: shape.h, kernelHeight: shape.k, kernelWidth: shape.k,
@@ -124,6 +128,46 @@ final class QuantizedConvolutionTests: XCTestCase {
                 XCTAssertFalse(requantizer.isSimple)
                 checkConvExact(window: window, input: input, inZp: 0, weights: weights, bias: bias, ci: 1, co: co,
                                requantizer: requantizer, label: "extreme accumulators \(h)×\(w) round \(round)")
+            }
+        }
+    }
+
+    /// The `simple` epilogue without PReLU (the AVX-512 GEMM's 64-bit form) on chosen accumulators: as above,
+    /// acc = bias[c] + x with x in -2...2. Multipliers 2^30 (SRDHM(v, 2^30) = ⌊(v + 1)/2⌋) with biases that put h on
+    /// rounding ties of both signs, and random multipliers with random biases; right shifts 0...31 (above 23 the
+    /// zero point is not folded into the 64-bit constant), zero points across int8, full and narrow clamps. 40
+    /// channels: two zmm blocks and a ymm half block.
+    func testConvSimpleEpilogueOnTiesAndLargeShifts() {
+        var rng = SeededGenerator(seed: 0x51E)
+        let co = 40
+        for (h, w) in [(7, 9), (2, 2), (1, 1)] {
+            for round in 0..<4 {
+                let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
+                                      padding: .valid)!
+                let input = (0..<h * w).map { _ in Int8.random(in: -2...2, using: &rng) }
+                let weights = [Int8](repeating: 1, count: co)
+                var positive: [QuantizedMultiplier] = [], bias: [Int32] = []
+                for c in 0..<co {
+                    let right = Int32((c * 5 + round * 3) % 32)
+                    if c % 2 == 0 {
+                        positive.append(QuantizedMultiplier(multiplier: 1 << 30, shift: -right))
+                        // h = ±(k·2^r + 2^(r−1)), a tie of the rounding divide; v = 2h gives SRDHM = h.
+                        let k = Int64.random(in: 0...(Int64(1) << max(0, 28 - Int(right))), using: &rng)
+                        let tie = right == 0 ? k : k << Int64(right) + (Int64(1) << Int64(right - 1))
+                        let sign: Int64 = c % 4 == 0 ? -1 : 1
+                        bias.append(Int32(clamping: 2 * sign * tie))
+                    } else {
+                        let m = Int32.random(in: (1 << 30)...Int32.max, using: &rng)
+                        positive.append(QuantizedMultiplier(multiplier: c % 7 == 3 ? -m : m, shift: -right))
+                        bias.append(c % 5 == 1 ? Int32.random(in: -3...3, using: &rng) : Int32.random(in: .min ... .max, using: &rng))
+                    }
+                }
+                let ranges: [ClosedRange<Int32>] = [-128...127, -128...127, 0...127, -60...40]
+                let zeroPoint: Int32 = [-128, 127, 0, Int32.random(in: -128...127, using: &rng)][round]
+                let requantizer = Requantizer(positive: positive, outputZeroPoint: zeroPoint, activationRange: ranges[round])
+                XCTAssertTrue(requantizer.isSimple)
+                checkConvExact(window: window, input: input, inZp: 0, weights: weights, bias: bias, ci: 1, co: co,
+                               requantizer: requantizer, label: "simple epilogue \(h)×\(w) round \(round)")
             }
         }
     }
