@@ -287,9 +287,11 @@ int parla_qs8_cpu_avx512vbmi(void) {
 #define PARLA_VBMI_INLINE static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"), always_inline))
 
 /// 64 values of the ADD with the scaled input 2 looked up (see parla_qs8_add_avx512vbmi): `planes` are the 4 byte
-/// planes of the 256-entry int32 table (input 2's term plus input 1's offset << 19), 4 ZMM each; `rows` the
+/// planes of the 256-entry int32 table (twice input 2's term plus input 1's offset << 20), 4 ZMM each; `rows` the
 /// per-channel negative multiplier, right shift and rounding constant from this block's first channel on (fused
-/// PReLU only).
+/// PReLU only). The sum is kept doubled, 2v (|v| < 2^28, so 2v fits): then SRDHM(v, m) = ⌊(v·m + 2^30) / 2^31⌋ is
+/// the high half of 2v·m + 2^31, where vpmuldq leaves it in the odd dwords, and one masked vpshufd moves the even
+/// lanes' high halves down beside the odd ones (no shifts: those share the two shuffle pipes of Zen 4).
 PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *out, const __m512i planes[16],
                                       const int32_t *nm, const int32_t *nr, const int32_t *nround, __m512i mo,
                                       __m512i so, __m512i oround, __m512i oround_negative, __m512i oo,
@@ -308,10 +310,10 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
     const __m512i w23lo = _mm512_unpacklo_epi8(p[2], p[3]), w23hi = _mm512_unpackhi_epi8(p[2], p[3]);
     __m512i term[4] = {_mm512_unpacklo_epi16(w01lo, w23lo), _mm512_unpackhi_epi16(w01lo, w23lo),
                        _mm512_unpacklo_epi16(w01hi, w23hi), _mm512_unpackhi_epi16(w01hi, w23hi)};
-    const __m512i round = _mm512_set1_epi64((int64_t)1 << 30);
+    const __m512i round = _mm512_set1_epi64((int64_t)1 << 31);
     for (int k = 0; k < 4; k++) {
         const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(a + 16 * k));
-        const __m512i v = _mm512_add_epi32(term[k], _mm512_slli_epi32(_mm512_cvtepi8_epi32(xa), 19));
+        const __m512i v = _mm512_add_epi32(term[k], _mm512_slli_epi32(_mm512_cvtepi8_epi32(xa), 20));
         const __mmask16 negative = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
         __m512i m = mo, right = so, r;
         if (prelu) {
@@ -322,8 +324,9 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
             r = _mm512_mask_blend_epi32(negative, oround, oround_negative);
         }
         const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(v, m), round);
-        const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), _mm512_srli_epi64(m, 32)), round);
-        const __m512i h = _mm512_mask_mov_epi32(_mm512_srli_epi64(even, 31), 0xAAAA, _mm512_slli_epi64(odd, 1));
+        const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(v, _MM_PERM_DDBB),
+                                                              _mm512_shuffle_epi32(m, _MM_PERM_DDBB)), round);
+        const __m512i h = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB);
         const __m512i q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(h, r), right), oo);
         __m128i bytes = _mm512_cvtsepi32_epi8(q);
         if (!full) bytes = _mm_min_epi8(_mm_max_epi8(bytes, minimum), maximum);
@@ -333,8 +336,8 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
 
 PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
                                      const parla_qs8_add *p, const int prelu, const int full) {
-    // Input 2's scaled term for every byte (AVX2 arithmetic, bit-exact with the reference), plus input 1's
-    // offset << 19, as 4 byte planes of 256.
+    // Input 2's scaled term for every byte (AVX2 arithmetic, bit-exact with the reference) plus input 1's
+    // offset << 19, doubled, as 4 byte planes of 256.
     int32_t table[256];
     const add_input in2 = add_input_load(p->input2_offset, p->input2_multiplier, p->input2_shift);
     const int plain2 = p->input2_multiplier == (1 << 30) && p->input2_shift == 0;
@@ -344,7 +347,7 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
     for (int i = 0; i < 256; i += 8) {
         const __m128i x8 = _mm_loadl_epi64((const __m128i *)(const void *)(bytes + i));
         const __m256i t = plain2 ? add_input_scale(x8, &in2, plain_offset, 1) : add_input_scale(x8, &in2, plain_offset, 0);
-        _mm256_storeu_si256((__m256i *)(void *)(table + i), _mm256_add_epi32(t, offset1));
+        _mm256_storeu_si256((__m256i *)(void *)(table + i), _mm256_slli_epi32(_mm256_add_epi32(t, offset1), 1));
     }
     __m512i planes[16];
     for (int q = 0; q < 4; q++) {
