@@ -569,13 +569,24 @@ build_windows(const parla_qs8_conv *c, ptrdiff_t oy, ptrdiff_t ox, ptrdiff_t cou
             if (fast && ox >= first && ox < after) {
                 const ptrdiff_t run = stop - i < after - ox ? stop : i + after - ox;
                 const int8_t *s = c->input + iy0 * line + (ox * c->stride_x - c->pad_left) * ci;
-                for (; i < run; i++, ox++, s += sx) {
-                    uint8_t *o = d + i * kp;
-                    for (ptrdiff_t ky = 0; ky < kh; ky++) {
-                        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + ky * line));
-                        _mm_storeu_si128((__m128i *)(void *)(o + ky * span), _mm_xor_si128(x, flip));
-                    }
+                // The stems' kernel heights (3, 5) as constants: the unrolled row copies take half the time of
+                // the loop over ky (A/B: the mesh stem's windows 0.028 -> 0.014 ms).
+#define PARLA_COPY_ROWS(KH)                                                                                         \
+    for (; i < run; i++, ox++, s += sx) {                                                                          \
+        uint8_t *o = d + i * kp;                                                                                   \
+        for (ptrdiff_t ky = 0; ky < (KH); ky++) {                                                                  \
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + ky * line));                           \
+            _mm_storeu_si128((__m128i *)(void *)(o + ky * span), _mm_xor_si128(x, flip));                         \
+        }                                                                                                          \
+    }
+                if (kh == 3) {
+                    PARLA_COPY_ROWS(3)
+                } else if (kh == 5) {
+                    PARLA_COPY_ROWS(5)
+                } else {
+                    PARLA_COPY_ROWS(kh)
                 }
+#undef PARLA_COPY_ROWS
             } else {
                 window_row(c, oy, ox, end, d + i * kp);
                 i++;
