@@ -340,43 +340,12 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
 }
 
 PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
-                                     const parla_qs8_add *p, const int prelu, const int full) {
-    // Input 2's scaled term for every byte (AVX2 arithmetic, bit-exact with the reference) plus input 1's
-    // offset << 19, doubled, as 4 byte planes of 256.
-    int32_t table[256];
-    const add_input in2 = add_input_load(p->input2_offset, p->input2_multiplier, p->input2_shift);
-    const int plain2 = p->input2_multiplier == (1 << 30) && p->input2_shift == 0;
-    const __m256i plain_offset = _mm256_set1_epi32(p->input2_offset), offset1 = _mm256_set1_epi32(p->input1_offset * (1 << 19));
-    int8_t bytes[256];
-    for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(uint8_t)i;
-    for (int i = 0; i < 256; i += 8) {
-        const __m128i x8 = _mm_loadl_epi64((const __m128i *)(const void *)(bytes + i));
-        const __m256i t = plain2 ? add_input_scale(x8, &in2, plain_offset, 1) : add_input_scale(x8, &in2, plain_offset, 0);
-        _mm256_storeu_si256((__m256i *)(void *)(table + i), _mm256_slli_epi32(_mm256_add_epi32(t, offset1), 1));
-    }
+                                     const parla_qs8_add *p, const int8_t *table_planes, const int32_t *rows,
+                                     const int prelu, const int full) {
     __m512i planes[16];
-    for (int q = 0; q < 4; q++) {
-        for (int j = 0; j < 4; j++) {
-            const __m512i t0 = _mm512_loadu_si512((const void *)(table + 64 * j)), t1 = _mm512_loadu_si512((const void *)(table + 64 * j + 16));
-            const __m512i t2 = _mm512_loadu_si512((const void *)(table + 64 * j + 32)), t3 = _mm512_loadu_si512((const void *)(table + 64 * j + 48));
-            const __m128i b0 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t0, 8 * q)), b1 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t1, 8 * q));
-            const __m128i b2 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t2, 8 * q)), b3 = _mm512_cvtepi32_epi8(_mm512_srli_epi32(t3, 8 * q));
-            __m512i z = _mm512_castsi128_si512(b0);
-            z = _mm512_inserti32x4(z, b1, 1);
-            z = _mm512_inserti32x4(z, b2, 2);
-            planes[4 * q + j] = _mm512_inserti32x4(z, b3, 3);
-        }
-    }
-    // Per-channel rows (fused PReLU) repeated past the last channel so that 64 values from any channel read on.
-    const ptrdiff_t C = prelu ? p->channels : 1, extended = prelu ? C + 64 : 1;
-    int32_t rows[3 * extended];
-    int32_t *nm = rows, *nr = rows + extended, *nround = rows + 2 * extended;
-    for (ptrdiff_t j = 0, c = 0; prelu && j < extended; j++, c = c + 1 == C ? 0 : c + 1) {
-        const int32_t m = p->negative_multipliers[c], right = -p->negative_shifts[c];
-        nm[j] = m;
-        nr[j] = right;
-        nround[j] = right > 0 ? ((int32_t)1 << (right - 1)) - (m >= 0) : 0;
-    }
+    for (int j = 0; j < 16; j++) planes[j] = _mm512_loadu_si512((const void *)(table_planes + 64 * j));
+    const ptrdiff_t C = prelu ? p->channels : 1, extended = C + 64;
+    const int32_t *nm = rows, *nr = prelu ? rows + extended : rows, *nround = prelu ? rows + 2 * extended : rows;
     const int32_t out_right = -p->output_shift, mo_ = p->output_multiplier;
     const __m512i mo = _mm512_set1_epi32(mo_), so = _mm512_set1_epi32(out_right), oo = _mm512_set1_epi32(p->output_offset);
     const __m512i oround = _mm512_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ < 0) : 0);
@@ -400,33 +369,83 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
     }
 }
 
-__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) int parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
-                                            const parla_qs8_add *p) {
+/// The VBMI kernel's parameters `q`: `p` with input 1 the plain one (multiplier 1/2; `*swap` says the inputs
+/// trade places). 0 where the kernel refuses `p`.
+static int add_vbmi_order(const parla_qs8_add *p, parla_qs8_add *q, int *swap) {
     if (p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
     for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
         const int32_t s = p->negative_shifts[c];
         if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
     }
-    parla_qs8_add q = *p;
-    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
-    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    *q = *p;
+    const int plain1 = q->input1_multiplier == (1 << 30) && q->input1_shift == 0;
+    const int plain2 = q->input2_multiplier == (1 << 30) && q->input2_shift == 0;
     if (!plain1 && !plain2) return 0;
-    if (!plain1) {
+    *swap = !plain1;
+    if (*swap) {
+        q->input1_offset = p->input2_offset;
+        q->input1_multiplier = p->input2_multiplier;
+        q->input1_shift = p->input2_shift;
+        q->input2_offset = p->input1_offset;
+        q->input2_multiplier = p->input1_multiplier;
+        q->input2_shift = p->input1_shift;
+    }
+    return 1;
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) int
+parla_qs8_add_avx512vbmi_prepare(const parla_qs8_add *p, int8_t *planes, int32_t *rows) {
+    parla_qs8_add q;
+    int swap;
+    if (!add_vbmi_order(p, &q, &swap)) return 0;
+    // Input 2's scaled term for every byte (AVX2 arithmetic, bit-exact with the reference) plus input 1's
+    // offset << 19, doubled, as 4 byte planes of 256.
+    int32_t table[256];
+    const add_input in2 = add_input_load(q.input2_offset, q.input2_multiplier, q.input2_shift);
+    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    const __m256i plain_offset = _mm256_set1_epi32(q.input2_offset), offset1 = _mm256_set1_epi32(q.input1_offset * (1 << 19));
+    int8_t bytes[256];
+    for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(uint8_t)i;
+    for (int i = 0; i < 256; i += 8) {
+        const __m128i x8 = _mm_loadl_epi64((const __m128i *)(const void *)(bytes + i));
+        const __m256i t = plain2 ? add_input_scale(x8, &in2, plain_offset, 1) : add_input_scale(x8, &in2, plain_offset, 0);
+        _mm256_storeu_si256((__m256i *)(void *)(table + i), _mm256_slli_epi32(_mm256_add_epi32(t, offset1), 1));
+    }
+    for (int plane = 0; plane < 4; plane++) {
+        for (int i = 0; i < 256; i++) planes[256 * plane + i] = (int8_t)(uint8_t)((uint32_t)table[i] >> (8 * plane));
+    }
+    // Per-channel rows (fused PReLU) repeated past the last channel so that 64 values from any channel read on.
+    if (q.negative_multipliers) {
+        const ptrdiff_t C = q.channels, extended = C + 64;
+        int32_t *nm = rows, *nr = rows + extended, *nround = rows + 2 * extended;
+        for (ptrdiff_t j = 0, c = 0; j < extended; j++, c = c + 1 == C ? 0 : c + 1) {
+            const int32_t m = q.negative_multipliers[c], right = -q.negative_shifts[c];
+            nm[j] = m;
+            nr[j] = right;
+            nround[j] = right > 0 ? ((int32_t)1 << (right - 1)) - (m >= 0) : 0;
+        }
+    }
+    return 1;
+}
+
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) int
+parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
+                         const int8_t *planes, const int32_t *rows) {
+    static const int32_t no_rows[1] = {0};
+    parla_qs8_add q;
+    int swap;
+    if (!add_vbmi_order(p, &q, &swap) || (q.negative_multipliers && !rows)) return 0;
+    if (!rows) rows = no_rows;
+    if (swap) {
         const int8_t *t = a;
         a = b;
         b = t;
-        q.input1_offset = p->input2_offset;
-        q.input1_multiplier = p->input2_multiplier;
-        q.input1_shift = p->input2_shift;
-        q.input2_offset = p->input1_offset;
-        q.input2_multiplier = p->input1_multiplier;
-        q.input2_shift = p->input1_shift;
     }
     const int full = q.activation_min <= INT8_MIN && q.activation_max >= INT8_MAX;
     if (q.negative_multipliers) {
-        if (full) add_loop_vbmi(a, b, out, count, &q, 1, 1); else add_loop_vbmi(a, b, out, count, &q, 1, 0);
+        if (full) add_loop_vbmi(a, b, out, count, &q, planes, rows, 1, 1); else add_loop_vbmi(a, b, out, count, &q, planes, rows, 1, 0);
     } else {
-        if (full) add_loop_vbmi(a, b, out, count, &q, 0, 1); else add_loop_vbmi(a, b, out, count, &q, 0, 0);
+        if (full) add_loop_vbmi(a, b, out, count, &q, planes, rows, 0, 1); else add_loop_vbmi(a, b, out, count, &q, planes, rows, 0, 0);
     }
     return 1;
 }

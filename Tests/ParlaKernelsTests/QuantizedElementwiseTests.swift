@@ -27,6 +27,8 @@ final class QuantizedElementwiseTests: XCTestCase {
                 : dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: -3) : randomParameters(&rng)
             let activation: FusedActivation = round == 3 || round == 6 ? .relu6 : .none
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
+            // Only round 4's left shift keeps the VBMI kernel out (the tests would pass without it otherwise).
+            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI || round == 4, "add round \(round)")
             let a = (0..<65_536).map { Int8(truncatingIfNeeded: $0) }, b = (0..<65_536).map { Int8(truncatingIfNeeded: $0 >> 8) }
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
@@ -66,6 +68,7 @@ final class QuantizedElementwiseTests: XCTestCase {
             let p2 = channels == 16 ? QuantizationParameters(scale: p1.scale, zeroPoint: 7) : randomParameters(&rng)
             let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, preluSlopes: slopes)
+            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI, "add+prelu c\(channels)")
             let count = channels * 997
             let a = randomInt8(count, &rng), b = randomInt8(count, &rng)
             a.withUnsafeBufferPointer { x in

@@ -139,9 +139,15 @@ void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff
 /// 1 where parla_qs8_cpu_avx512vnni() is 1 and the CPU also has AVX512_VBMI (byte permutes).
 int parla_qs8_cpu_avx512vbmi(void);
 /// The ADD (fused PReLU or not) with input 2's scaling looked up per byte value with vpermi2b, 64 values per step
-/// (call only where parla_qs8_cpu_avx512vbmi() is 1). Returns 0, writing nothing, where the parameters need the
-/// general arithmetic (a left or above-31 right output shift, an INT32_MIN multiplier, no input of multiplier 1/2).
-int parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p);
+/// (call only where parla_qs8_cpu_avx512vbmi() is 1), in two steps. `_prepare`, once per parameters, writes input
+/// 2's table as 4 byte planes (`planes`, 1024 bytes) and with a fused PReLU the per-channel rows (`rows`,
+/// 3·(channels + 64) int32); it returns 0, writing nothing, where the parameters need the general arithmetic (a
+/// left or above-31 right output shift, an INT32_MIN multiplier, no input of multiplier 1/2). The kernel takes
+/// parameters that `_prepare` accepted and what it wrote (`rows` may be NULL without PReLU); it returns 0, writing
+/// nothing, for parameters that `_prepare` refuses.
+int parla_qs8_add_avx512vbmi_prepare(const parla_qs8_add *p, int8_t *planes, int32_t *rows);
+int parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
+                              const int8_t *planes, const int32_t *rows);
 void parla_qs8_prelu_avx512(const int8_t *in, int32_t input_zero_point, int8_t *out, ptrdiff_t count,
                             ptrdiff_t channels, const parla_qs8_requant *rq);
 #endif

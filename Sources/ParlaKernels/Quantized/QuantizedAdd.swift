@@ -20,6 +20,10 @@ public enum QuantizedAdd {
         /// Without PReLU: every output, `table[UInt8(a) << 8 | UInt8(b)]` (65 536 values, built once with the
         /// vector arithmetic, which is bit-exact with `apply`); empty with PReLU.
         private(set) var table: [Int8] = []
+        /// On AVX-512 VBMI CPUs, where that kernel takes these parameters: input 2's table as 4 byte planes (1024
+        /// bytes) and with PReLU the per-channel rows, 3·(channels + 64) values (`parla_qs8_add_avx512vbmi_prepare`);
+        /// empty otherwise.
+        private(set) var vbmiPlanes: [Int8] = [], vbmiRows: [Int32] = []
 
         /// TFLite `PrepareGeneralSubOp`/ADD: `twiceMax = 2·max(s1, s2)`, input multipliers `s_i / twiceMax`,
         /// output multiplier `twiceMax / (2^20 · outScale)`.
@@ -44,6 +48,18 @@ public enum QuantizedAdd {
             let range = output.activationRange(activation)
             activationMin = range.lowerBound
             activationMax = range.upperBound
+            #if arch(x86_64)
+            if QuantizedAdd.hasVBMI {
+                var planes = [Int8](repeating: 0, count: 1024)
+                var rows = [Int32](repeating: 0, count: negative.map { 3 * ($0.count + 64) } ?? 0)
+                let accepted = QuantizedAdd.withCParameters(self) { c in
+                    planes.withUnsafeMutableBufferPointer { pb in
+                        rows.withUnsafeMutableBufferPointer { rb in parla_qs8_add_avx512vbmi_prepare(&c, pb.baseAddress, rb.baseAddress) }
+                    }
+                }
+                if accepted != 0 { (vbmiPlanes, vbmiRows) = (planes, rows) }
+            }
+            #endif
             if negative == nil { table = QuantizedAdd.lookupTable(self) }
         }
 
@@ -112,7 +128,7 @@ public enum QuantizedAdd {
     #endif
 
     /// `p` as the C kernels' parameters (the PReLU rows are `nm`/`ns`, nil without PReLU).
-    private static func withCParameters<R>(_ p: Parameters, _ body: (inout parla_qs8_add) -> R) -> R {
+    fileprivate static func withCParameters<R>(_ p: Parameters, _ body: (inout parla_qs8_add) -> R) -> R {
         p.negativeMultipliers.withUnsafeBufferPointer { nm in
             p.negativeShifts.withUnsafeBufferPointer { ns in
                 var c = parla_qs8_add(
@@ -134,10 +150,15 @@ public enum QuantizedAdd {
                                         output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
                                         path: Int8KernelPath) -> Bool {
         #if arch(x86_64)
-        guard path == .avx512VNNI, hasVBMI, let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else {
-            return false
-        }
-        return withCParameters(p) { parla_qs8_add_avx512vbmi(x, y, z, output.count, &$0) } != 0
+        guard path == .avx512VNNI, !p.vbmiPlanes.isEmpty, let x = a.baseAddress, let y = b.baseAddress,
+              let z = output.baseAddress else { return false }
+        return withCParameters(p) { c in
+            p.vbmiPlanes.withUnsafeBufferPointer { planes in
+                p.vbmiRows.withUnsafeBufferPointer { rows in
+                    parla_qs8_add_avx512vbmi(x, y, z, output.count, &c, planes.baseAddress, p.negative == nil ? nil : rows.baseAddress)
+                }
+            }
+        } != 0
         #else
         return false
         #endif
