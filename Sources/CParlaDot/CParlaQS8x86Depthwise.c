@@ -302,27 +302,28 @@ PARLA_AVX2_INLINE void depthwise(const parla_qs8_depthwise *d, const parla_qs8_r
     free(table);
 }
 
-// MARK: 3×3 stride 1 with AVX-512 VNNI
+// MARK: 3×3 and 5×5 stride 1 with AVX-512 VNNI
 
 #define PARLA_DW_VNNI_INLINE \
     static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"), always_inline))
 
-/// Rows of depthwise3x3_vnni's per-call epilogue table: per phase, per row, per accumulator k, 16 lanes.
+/// Rows of depthwise_vnni's per-call epilogue table: per phase, per row, per accumulator k, 16 lanes.
 enum { DV_BIAS, DV_M, DV_MO, DV_RIGHT, DV_ROUND, DV_NM, DV_NRIGHT, DV_NROUND, DV_ROWS };
 
-/// The number of phases of depthwise3x3_vnni's chunks: they start at channel (64·i) mod C, so C / gcd(64, C).
+/// The number of phases of depthwise_vnni's chunks: they start at channel (64·i) mod C, so C / gcd(64, C).
 static ptrdiff_t dw_vnni_phases(ptrdiff_t C) {
     ptrdiff_t phases = C;
     while (phases % 2 == 0 && 64 % (C / phases * 2) == 0) phases /= 2;
     return phases;
 }
 
-/// Whether depthwise3x3_vnni computes this convolution bit-exactly: 3×3, stride 1, a simple requantizer whose right
-/// shifts are 1...31 and accumulators below 2^30 in magnitude (|bias − zp·Σw| + 9·255·127, weights in −127...127),
-/// so that the rounding constant can be added to SRDHM's result without overflow.
+/// Whether depthwise_vnni computes this convolution bit-exactly: 3×3 or 5×5, stride 1, a simple requantizer whose
+/// right shifts are 1...31 and accumulators below 2^30 in magnitude (|bias − zp·Σw| + taps·255·127, weights in
+/// −127...127), so that the rounding constant can be added to SRDHM's result without overflow.
 static int dw_vnni_fits(const parla_qs8_depthwise *d, const parla_qs8_requant *rq) {
-    if (d->kernel_height != 3 || d->kernel_width != 3 || d->stride_x != 1 || d->stride_y != 1 || !rq->simple) return 0;
-    if (d->pad_left < 0 || d->pad_left > 2 || d->output_width < 1) return 0;
+    const ptrdiff_t K = d->kernel_height;
+    if ((K != 3 && K != 5) || d->kernel_width != K || d->stride_x != 1 || d->stride_y != 1 || !rq->simple) return 0;
+    if (d->pad_left < 0 || d->pad_left > K - 1 || d->output_width < 1) return 0;
     if (dw_vnni_phases(d->channels) > 16) return 0;  // the weight vectors of every phase: at most 36 KiB
     for (ptrdiff_t c = 0; c < d->channels; c++) {
         for (int branch = 0; branch < (rq->has_negative ? 2 : 1); branch++) {
@@ -330,7 +331,7 @@ static int dw_vnni_fits(const parla_qs8_depthwise *d, const parla_qs8_requant *r
             if (right < 1 || right > 31) return 0;
         }
         const int64_t bias = d->bias[c] - (int64_t)d->input_zero_point * d->weight_sums[c];
-        if ((bias < 0 ? -bias : bias) + 9 * 255 * 127 >= (int64_t)1 << 30) return 0;
+        if ((bias < 0 ? -bias : bias) + K * K * 255 * 127 >= (int64_t)1 << 30) return 0;
     }
     return 1;
 }
@@ -369,39 +370,40 @@ static inline ptrdiff_t dv_byte(int paired, int k, int lane) {
     return paired ? 16 * (lane / 4) + 8 * (k / 2) + 2 * (lane % 4) + k % 2 : 4 * lane + k;
 }
 
-/// One output row of depthwise3x3_vnni. `wv`: per phase (chunk index mod `phases`) the weight vectors, `table`: per
-/// phase the epilogue rows. `phased` (a literal): more than one phase, then tap pairs (20 weight vectors, 5 pairs of
-/// 4, the 10th tap with zero weights: 20 vpdpbusd and 10 unpacks per chunk) and the weights read from memory at each
-/// chunk; with one phase (C divides 64) one tap per vpdpbusd (36 weight vectors: 36 vpdpbusd, no unpack, faster
-/// with the weights in registers, loaded once per row).
+/// One output row of depthwise_vnni with a K×K kernel (K a literal). `wv`: per phase (chunk index mod `phases`) the
+/// weight vectors, `table`: per phase the epilogue rows. `paired` (a literal): tap pairs (4 weight vectors per
+/// pair, the last tap paired with a zero-weight copy: for 3×3 20 vpdpbusd and 10 unpacks per chunk), read from
+/// memory at each chunk; else (3×3 with one phase: C divides 64) one tap per vpdpbusd (36 weight vectors: 36
+/// vpdpbusd, no unpack, faster with the weights in registers, loaded once per row).
 PARLA_DW_VNNI_INLINE void dv_row(const uint8_t *const *src, int8_t *out, ptrdiff_t bytes, ptrdiff_t C,
                                  const __m512i *wv, ptrdiff_t phases, const int32_t *table,
-                                 const parla_qs8_requant *rq, const int phased) {
+                                 const parla_qs8_requant *rq, const int K, const int paired) {
+    const int taps = K * K, pairs = (taps + 1) / 2;
     const __m512i zp16 = _mm512_set1_epi16((int16_t)rq->zero_point);
     const __m512i lo8 = _mm512_set1_epi8((char)rq->activation_min), hi8 = _mm512_set1_epi8((char)rq->activation_max);
     const int clamp = rq->activation_min > INT8_MIN || rq->activation_max < INT8_MAX, negative = rq->has_negative;
     // The packs leave byte 4k + i of each 128-bit lane holding accumulator k's lane i: back to dv_byte's order.
     const __m512i order = _mm512_broadcast_i32x4(
-        phased ? _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
+        paired ? _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15)
                : _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
     __m512i w[36];
-    if (!phased) {
+    if (!paired) {
         for (int i = 0; i < 36; i++) w[i] = _mm512_load_si512(wv + i);
     }
     ptrdiff_t index = 0;
     for (ptrdiff_t j = 0; j < bytes; j += 64) {
-        const __m512i *wp = wv + 20 * index;
+        const __m512i *wp = wv + 4 * pairs * index;
         const int32_t *tp = table + 64 * DV_ROWS * index;
         __m512i acc[4];
         for (int k = 0; k < 4; k++) acc[k] = _mm512_load_si512(tp + 64 * DV_BIAS + 16 * k);
-        for (int t = 0; t < 9 && !phased; t++) {
+        for (int t = 0; t < 9 && !paired; t++) {
             const __m512i u = _mm512_loadu_si512(src[t / 3] + j + (t % 3) * C);
             for (int k = 0; k < 4; k++) acc[k] = _mm512_dpbusd_epi32(acc[k], u, w[4 * t + k]);
         }
-        for (int q = 0; q < 5 && phased; q++) {
-            const int t0 = 2 * q, t1 = q < 4 ? 2 * q + 1 : 2 * q;  // the 10th tap: the 9th again, zero weights
-            const __m512i a = _mm512_loadu_si512(src[t0 / 3] + j + (t0 % 3) * C);
-            const __m512i b = _mm512_loadu_si512(src[t1 / 3] + j + (t1 % 3) * C);
+        for (int q = 0; q < pairs && paired; q++) {
+            const int t0 = 2 * q, t1 = 2 * q + 1 < taps ? 2 * q + 1 : 2 * q;  // the last tap again, zero weights
+            const __m512i a = _mm512_loadu_si512(src[t0 / K] + j + (t0 % K) * C);
+            const __m512i b = _mm512_loadu_si512(src[t1 / K] + j + (t1 % K) * C);
             const __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
             acc[0] = _mm512_dpbusd_epi32(acc[0], lo, _mm512_load_si512(wp + 4 * q));
             acc[1] = _mm512_dpbusd_epi32(acc[1], lo, _mm512_load_si512(wp + 4 * q + 1));
@@ -419,35 +421,36 @@ PARLA_DW_VNNI_INLINE void dv_row(const uint8_t *const *src, int8_t *out, ptrdiff
         } else {
             _mm512_mask_storeu_epi8(out + j, ~0ull >> (64 - (bytes - j)), y);
         }
-        if (phased && ++index == phases) index = 0;
+        if (++index == phases) index = 0;
     }
 }
 
-/// 3×3 stride-1 depthwise with vpdpbusd (requires dw_vnni_fits). An output row is a run of ow·C bytes in which output
-/// byte j takes input bytes j + kx·C of its 3 window rows, once those rows are copied with their padding columns
-/// (pixels −pad_left ... ow + 1 − pad_left; outside the image the zero point) and made unsigned (x ^ 0x80) into
-/// scratch: a ring of 3 rows, one copy per input row. Per 64 output bytes and tap, 4 vpdpbusd on the tap's 64 bytes,
+/// K×K stride-1 depthwise with vpdpbusd (K a literal, 3 or 5; requires dw_vnni_fits). An output row is a run of
+/// ow·C bytes in which output byte j takes input bytes j + kx·C of its K window rows, once those rows are copied with
+/// their padding columns (pixels −pad_left ... ow + K − 2 − pad_left; outside the image the zero point) and made
+/// unsigned (x ^ 0x80) into scratch: a ring of K rows, one copy per input row. Per 64 output bytes and tap, 4 vpdpbusd on the tap's 64 bytes,
 /// whose weight vectors keep one byte of each dword (3 of 4 products are zeros; dv_byte); or per pair of taps
 /// vpunpcklbw and vpunpckhbw and 4 vpdpbusd whose weights keep one channel's 2 taps per dword (half the products are
 /// zeros). The +128 of the inputs and the zero point come out through the bias: bias − zp·Σw − 128·Σw. Chunks start
 /// at channel (64·i) mod C, so the weight vectors and epilogue rows are laid out per call for each of the
 /// C / gcd(64, C) phases.
-PARLA_DW_VNNI_INLINE void depthwise3x3_vnni(const parla_qs8_depthwise *d, const parla_qs8_requant *rq,
-                                            ptrdiff_t row_begin, ptrdiff_t row_end) {
+PARLA_DW_VNNI_INLINE void depthwise_vnni(const parla_qs8_depthwise *d, const parla_qs8_requant *rq,
+                                         ptrdiff_t row_begin, ptrdiff_t row_end, const int K) {
+    const int taps = K * K, pairs = (taps + 1) / 2;
     const ptrdiff_t C = d->channels, ih = d->input_height, iw = d->input_width, ow = d->output_width;
     const ptrdiff_t phases = dw_vnni_phases(C);
     const ptrdiff_t wrow = C + 64;  // per tap: weights of channels n mod C for n < C + 64
-    const ptrdiff_t width = (ow + 2) * C + 64;  // a padded window row, with a vector's slack
+    const ptrdiff_t width = (ow + K - 1) * C + 64;  // a padded window row, with a vector's slack
     // One allocation: the weight vectors, the table (64-byte aligned), the dense weights, the window rows.
-    const int paired = phases > 1;
-    const ptrdiff_t vectors = paired ? 20 : 36;
+    const int paired = phases > 1 || K != 3;
+    const ptrdiff_t vectors = paired ? 4 * pairs : 36;
     const size_t vector_bytes = (size_t)(vectors * phases) * 64, table_bytes = (size_t)(64 * DV_ROWS * phases) * sizeof(int32_t);
     void *block = NULL;
-    if (posix_memalign(&block, 64, vector_bytes + table_bytes + (size_t)(10 * wrow + 4 * width))) abort();
+    if (posix_memalign(&block, 64, vector_bytes + table_bytes + (size_t)(2 * pairs * wrow + (K + 1) * width))) abort();
     __m512i *wv = block;  // a few KiB; allocation failure here is not recoverable
     int32_t *table = (int32_t *)(void *)((char *)block + vector_bytes);
     int8_t *wt = (int8_t *)(table + 64 * DV_ROWS * phases);
-    uint8_t *ring = (uint8_t *)(wt + 10 * wrow), *zero_row = ring + 3 * width;
+    uint8_t *ring = (uint8_t *)(wt + 2 * pairs * wrow), *zero_row = ring + K * width;
     const uint8_t zp = (uint8_t)((int8_t)d->input_zero_point ^ 0x80);
     memset(zero_row, zp, (size_t)width);
     // Dense weights per tap: vpermw picks a tap's 16 channels in order out of a tap pair's 32 int16 (tapPairs: lane
@@ -455,16 +458,16 @@ PARLA_DW_VNNI_INLINE void depthwise3x3_vnni(const parla_qs8_depthwise *d, const 
     static const int16_t pick[32] = {0, 2, 4, 6, 16, 18, 20, 22, 8, 10, 12, 14, 24, 26, 28, 30};
     const __m512i pick_even = _mm512_loadu_si512(pick), pick_odd = _mm512_add_epi16(pick_even, _mm512_set1_epi16(1));
     for (ptrdiff_t c = 0; c < C; c += 16) {
-        for (int t = 0; t < 9; t++) {
-            const __m512i pair = _mm512_loadu_si512(d->weights + (c / 16) * 5 * 32 + (t / 2) * 32);
+        for (int t = 0; t < taps; t++) {
+            const __m512i pair = _mm512_loadu_si512(d->weights + (c / 16) * pairs * 32 + (t / 2) * 32);
             const __m512i tap = _mm512_permutexvar_epi16(t % 2 ? pick_odd : pick_even, pair);
             _mm_storeu_si128((__m128i *)(void *)(wt + t * wrow + c), _mm256_castsi256_si128(_mm512_cvtepi16_epi8(tap)));
         }
     }
-    for (int t = 0; t < 9; t++) {
+    for (int t = 0; t < taps; t++) {
         for (ptrdiff_t n = C; n < wrow; n++) wt[t * wrow + n] = wt[t * wrow + n - C];
     }
-    memset(wt + 9 * wrow, 0, (size_t)wrow);  // the 10th tap
+    memset(wt + taps * wrow, 0, (size_t)wrow);  // the tap after the last
     const ptrdiff_t rs = rq->stride;
     const __mmask64 even_pair = 0x3333333333333333ull;
     for (ptrdiff_t p = 0; p < phases; p++) {
@@ -474,7 +477,7 @@ PARLA_DW_VNNI_INLINE void depthwise3x3_vnni(const parla_qs8_depthwise *d, const 
                 wv[4 * t + k] = _mm512_maskz_loadu_epi8(0x1111111111111111ull << k, wt + t * wrow);
             }
         }
-        for (int q = 0; q < 5 && paired; q++) {
+        for (int q = 0; q < pairs && paired; q++) {
             const __m512i a = _mm512_loadu_si512(wt + 2 * q * wrow + phase);
             const __m512i b = _mm512_loadu_si512(wt + (2 * q + 1) * wrow + phase);
             const __m512i lo = _mm512_unpacklo_epi8(a, b), hi = _mm512_unpackhi_epi8(a, b);
@@ -503,20 +506,20 @@ PARLA_DW_VNNI_INLINE void depthwise3x3_vnni(const parla_qs8_depthwise *d, const 
             }
         }
     }
-    ptrdiff_t held[3] = {-1, -1, -1};  // the input row in each ring slot
-    const ptrdiff_t copied = iw < ow + 2 - d->pad_left ? iw : ow + 2 - d->pad_left;  // image pixels in a window row
+    ptrdiff_t held[5] = {-1, -1, -1, -1, -1};  // the input row in each ring slot
+    const ptrdiff_t copied = iw < ow + K - 1 - d->pad_left ? iw : ow + K - 1 - d->pad_left;  // image pixels in a row
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     for (ptrdiff_t oy = row_begin; oy < row_end; oy++) {
-        const uint8_t *src[3];
-        for (ptrdiff_t ky = 0; ky < 3; ky++) {
+        const uint8_t *src[5];
+        for (ptrdiff_t ky = 0; ky < K; ky++) {
             const ptrdiff_t iy = oy - d->pad_top + ky;
             if (iy < 0 || iy >= ih) {
                 src[ky] = zero_row;
                 continue;
             }
-            uint8_t *slot = ring + (iy % 3) * width;
-            if (held[iy % 3] != iy) {
-                held[iy % 3] = iy;
+            uint8_t *slot = ring + (iy % K) * width;
+            if (held[iy % K] != iy) {
+                held[iy % K] = iy;
                 const int8_t *in = d->input + iy * iw * C;
                 const ptrdiff_t left = d->pad_left * C, n = copied * C;
                 memset(slot, zp, (size_t)left);
@@ -529,10 +532,12 @@ PARLA_DW_VNNI_INLINE void depthwise3x3_vnni(const parla_qs8_depthwise *d, const 
             src[ky] = slot;
         }
         int8_t *out = d->output + oy * ow * C;
-        if (phases > 1) {
-            dv_row(src, out, ow * C, C, wv, phases, table, rq, 1);
+        if (K == 5) {
+            dv_row(src, out, ow * C, C, wv, phases, table, rq, 5, 1);
+        } else if (paired) {
+            dv_row(src, out, ow * C, C, wv, phases, table, rq, 3, 1);
         } else {
-            dv_row(src, out, ow * C, C, wv, phases, table, rq, 0);
+            dv_row(src, out, ow * C, C, wv, phases, table, rq, 3, 0);
         }
     }
     free(block);
@@ -543,12 +548,16 @@ PARLA_AVX2 void parla_qs8_depthwise_avx2(const parla_qs8_depthwise *d, const par
     depthwise(d, rq, row_begin, row_end);
 }
 
-/// The same body with 32 ymm registers (the 3×3 row path keeps its 10 weight vectors in registers); 3×3 stride 1
-/// with vpdpbusd (depthwise3x3_vnni) where dw_vnni_fits.
+/// The same body with 32 ymm registers (the 3×3 row path keeps its 10 weight vectors in registers); 3×3 and 5×5
+/// stride 1 with vpdpbusd (depthwise_vnni) where dw_vnni_fits.
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni"))) void parla_qs8_depthwise_avx512(const parla_qs8_depthwise *d, const parla_qs8_requant *rq,
                                                ptrdiff_t row_begin, ptrdiff_t row_end) {
     if (dw_vnni_fits(d, rq)) {
-        depthwise3x3_vnni(d, rq, row_begin, row_end);
+        if (d->kernel_height == 5) {
+            depthwise_vnni(d, rq, row_begin, row_end, 5);
+        } else {
+            depthwise_vnni(d, rq, row_begin, row_end, 3);
+        }
     } else {
         depthwise(d, rq, row_begin, row_end);
     }
