@@ -296,15 +296,16 @@ int parla_qs8_cpu_avx512vbmi(void) {
 PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *out, const __m512i planes[16],
                                       const int32_t *nm, const int32_t *nr, const int32_t *nround, __m512i mo,
                                       __m512i so, __m512i oround, __m512i oround_negative, __m512i oo,
-                                      __m128i minimum, __m128i maximum, const int prelu, const int full) {
+                                      __m128i minimum, __m128i maximum, const int prelu, const int relu,
+                                      const int lower, const int upper) {
     // Dword 4L + k of the permuted b is dword 4k + L of b: after the byte and word unpacks below, which work
     // within 128-bit lanes, ZMM k holds the table entries of b[16k ... 16k + 15] in order.
     const __m512i transpose = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
     const __m512i index = _mm512_permutexvar_epi32(transpose, _mm512_loadu_si512((const void *)b));
-    const __mmask64 upper = _mm512_movepi8_mask(index);  // entries 128...255: bit 7 of the index
+    const __mmask64 high = _mm512_movepi8_mask(index);  // entries 128...255: bit 7 of the index
     __m512i p[4];
     for (int q = 0; q < 4; q++) {
-        p[q] = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(planes[4 * q], index, planes[4 * q + 1]),
+        p[q] = _mm512_mask_blend_epi8(high, _mm512_permutex2var_epi8(planes[4 * q], index, planes[4 * q + 1]),
                                       _mm512_permutex2var_epi8(planes[4 * q + 2], index, planes[4 * q + 3]));
     }
     const __m512i w01lo = _mm512_unpacklo_epi8(p[0], p[1]), w01hi = _mm512_unpackhi_epi8(p[0], p[1]);
@@ -319,14 +320,14 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
     const __m512i round = _mm512_set1_epi64((int64_t)1 << 31);
     for (int k = 0; k < 4; k++) {
         const __m512i v = term[k];
-        const __mmask16 negative = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+        const __mmask16 negative = relu ? 0 : _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
         __m512i m = mo, right = so, r;
         if (prelu) {
             m = _mm512_mask_loadu_epi32(mo, negative, nm + 16 * k);
             right = _mm512_mask_loadu_epi32(so, negative, nr + 16 * k);
             r = _mm512_mask_loadu_epi32(oround, negative, nround + 16 * k);
         } else {
-            r = _mm512_mask_blend_epi32(negative, oround, oround_negative);
+            r = relu ? oround : _mm512_mask_blend_epi32(negative, oround, oround_negative);
         }
         const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(v, m), round);
         const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(v, _MM_PERM_DDBB),
@@ -334,14 +335,15 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
         const __m512i h = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB);
         const __m512i q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(h, r), right), oo);
         __m128i bytes = _mm512_cvtsepi32_epi8(q);
-        if (!full) bytes = _mm_min_epi8(_mm_max_epi8(bytes, minimum), maximum);
+        if (lower) bytes = _mm_max_epi8(bytes, minimum);
+        if (upper) bytes = _mm_min_epi8(bytes, maximum);
         _mm_storeu_si128((__m128i *)(void *)(out + 16 * k), bytes);
     }
 }
 
 PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
                                      const parla_qs8_add *p, const int8_t *table_planes, const int32_t *rows,
-                                     const int prelu, const int full) {
+                                     const int prelu, const int relu, const int lower, const int upper) {
     __m512i planes[16];
     for (int j = 0; j < 16; j++) planes[j] = _mm512_loadu_si512((const void *)(table_planes + 64 * j));
     const ptrdiff_t C = prelu ? p->channels : 1, extended = C + 64;
@@ -355,7 +357,7 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
     ptrdiff_t channel = 0, i = 0;
     for (; i + 64 <= count; i += 64) {
         add_block_vbmi(a + i, b + i, out + i, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
-                       oround_negative, oo, minimum, maximum, prelu, full);
+                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper);
         channel += advance;
         if (channel >= C) channel -= C;
     }
@@ -364,7 +366,7 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
         memcpy(ta, a + i, (size_t)(count - i));
         memcpy(tb, b + i, (size_t)(count - i));
         add_block_vbmi(ta, tb, to, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
-                       oround_negative, oo, minimum, maximum, prelu, full);
+                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper);
         memcpy(out + i, to, (size_t)(count - i));
     }
 }
@@ -441,12 +443,27 @@ parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_
         a = b;
         b = t;
     }
-    const int full = q.activation_min <= INT8_MIN && q.activation_max >= INT8_MAX;
+    // vpmovsdb saturates to -128...127: a byte clamp only for a narrower activation range (`lower`, `upper`).
+    const int lower = q.activation_min > INT8_MIN, upper = q.activation_max < INT8_MAX;
+    // Where the lower bound (activation or int8) is at or above the output offset and the output multiplier is
+    // positive, every negative sum's output oo + MBQM(v) ≤ oo is clamped to that bound whatever its rounding: those
+    // lanes may take the rounding constant of non-negative sums, which saves the sign test and the blend (ReLU, and
+    // without any clamp where ReLU's zero is the output's -128).
+    const int relu = !q.negative_multipliers && q.output_multiplier > 0 &&
+                     (q.activation_min > INT8_MIN ? q.activation_min : INT8_MIN) >= q.output_offset;
+#define PARLA_ADD_VBMI(prelu, relu, lower, upper) add_loop_vbmi(a, b, out, count, &q, planes, rows, prelu, relu, lower, upper)
     if (q.negative_multipliers) {
-        if (full) add_loop_vbmi(a, b, out, count, &q, planes, rows, 1, 1); else add_loop_vbmi(a, b, out, count, &q, planes, rows, 1, 0);
+        if (lower || upper) PARLA_ADD_VBMI(1, 0, 1, 1); else PARLA_ADD_VBMI(1, 0, 0, 0);
+    } else if (relu) {
+        if (lower) {
+            if (upper) PARLA_ADD_VBMI(0, 1, 1, 1); else PARLA_ADD_VBMI(0, 1, 1, 0);
+        } else {
+            if (upper) PARLA_ADD_VBMI(0, 1, 0, 1); else PARLA_ADD_VBMI(0, 1, 0, 0);
+        }
     } else {
-        if (full) add_loop_vbmi(a, b, out, count, &q, planes, rows, 0, 1); else add_loop_vbmi(a, b, out, count, &q, planes, rows, 0, 0);
+        if (lower || upper) PARLA_ADD_VBMI(0, 0, 1, 1); else PARLA_ADD_VBMI(0, 0, 0, 0);
     }
+#undef PARLA_ADD_VBMI
     return 1;
 }
 

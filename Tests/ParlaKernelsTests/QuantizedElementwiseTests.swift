@@ -16,16 +16,18 @@ final class QuantizedElementwiseTests: XCTestCase {
     /// ADD over every int8 pair: fast equals reference, and the reference is within 1 step of the real sum.
     func testAddExhaustive() {
         var rng = SeededGenerator(seed: 0xADD)
-        for round in 0..<7 {
-            // Rounds 5 and 6: input scales 1/16 and 1/32 and output scale 1/8 make the sum (a + zp1)·2^19 +
-            // (b + zp2)·2^18 and the output's rounding divide meet ties of both signs.
+        for round in 0..<10 {
+            // Rounds 5 to 9: input scales 1/16 and 1/32 and output scale 1/8 make the sum (a + zp1)·2^19 +
+            // (b + zp2)·2^18 and the output's rounding divide meet ties of both signs; rounds 8 and 9 with the
+            // output zero point -128, where int8's own range clamps negative sums like a ReLU.
             let dyadic = round >= 5
             let p1 = dyadic ? QuantizationParameters(scale: 0.0625, zeroPoint: 5) : randomParameters(&rng)
             let p2 = dyadic ? QuantizationParameters(scale: 0.03125, zeroPoint: Int32(round) - 20) : randomParameters(&rng)
             // Round 4: an output scale so small that the output multiplier has a positive (left) shift.
             let po = round == 4 ? QuantizationParameters(scale: 1e-9, zeroPoint: 3)
-                : dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: -3) : randomParameters(&rng)
-            let activation: FusedActivation = round == 3 || round == 6 ? .relu6 : .none
+                : dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: round >= 8 ? -128 : -3) : randomParameters(&rng)
+            // ReLU and ReLU6: the VBMI kernel gives negative sums the rounding of non-negative ones (clamped anyway).
+            let activation: FusedActivation = round == 3 || round == 6 || round == 9 ? .relu6 : round == 1 || round == 7 ? .relu : .none
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
             // Only round 4's left shift keeps the VBMI kernel out (the tests would pass without it otherwise).
             XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI || round == 4, "add round \(round)")
