@@ -322,17 +322,19 @@ final class QuantizedConvolutionTests: XCTestCase {
         checkDepthwise(window: window, channels: 64, rng: &rng, threads: 2)
     }
 
-    /// 3×3 and 5×5 stride 1, the AVX-512 VNNI kernel's shapes: output rows are runs of 64-byte chunks starting at
-    /// channel (64·i) mod C, so channel counts with 1...16 phases (odd ones included), rows split between threads (its
-    /// ring of window rows starts mid-image), each padding.
-    func testDepthwiseStride1Channels() {
+    /// The AVX-512 VNNI row kernel's shapes (3×3 and 5×5 stride 1, 5×5 stride 2): output rows are runs of 64-byte
+    /// chunks starting at channel (64·i) mod C, so channel counts with 1...16 phases (odd ones included), rows split
+    /// between threads (its ring of window rows starts mid-image), each padding; stride 2 splits the rows into even
+    /// and odd pixels with vpermt2q for 8, 16, 32, 64 channels and pixel by pixel otherwise.
+    func testDepthwiseRowKernelShapes() {
         var rng = SeededGenerator(seed: 0xD5)
-        for kernel in [3, 5] {
+        for (kernel, stride) in [(3, 1), (5, 1), (5, 2)] {
             for channels in [1, 3, 5, 7, 8, 11, 12, 13, 15, 16, 20, 24, 28, 32, 36, 40, 48, 64, 80, 96, 128] {
                 let (h, w) = (Int.random(in: 1...9, using: &rng), Int.random(in: 1...13, using: &rng))
                 for padding in paddings {
                     guard let window = Window2D(inputHeight: h + kernel - 1, inputWidth: w + kernel - 1, kernelHeight: kernel,
-                                                kernelWidth: kernel, strideY: 1, strideX: 1, padding: padding) else { continue }
+                                                kernelWidth: kernel, strideY: stride, strideX: stride, padding: padding)
+                    else { continue }
                     checkDepthwise(window: window, channels: channels, rng: &rng, threads: 1 + channels % 3)
                 }
             }
