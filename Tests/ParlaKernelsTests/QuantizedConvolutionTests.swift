@@ -136,38 +136,40 @@ final class QuantizedConvolutionTests: XCTestCase {
     /// acc = bias[c] + x with x in -2...2. Multipliers 2^30 (SRDHM(v, 2^30) = ⌊(v + 1)/2⌋) with biases that put h on
     /// rounding ties of both signs, and random multipliers with random biases; right shifts 0...31 (above 23 the
     /// zero point is not folded into the 64-bit constant), zero points across int8, full and narrow clamps. 40
-    /// channels: two zmm blocks and a ymm half block.
+    /// channels: two zmm blocks and a ymm half block, constants built once per call; 150 channels: more blocks than
+    /// the per-call constants hold (built per tile).
     func testConvSimpleEpilogueOnTiesAndLargeShifts() {
         var rng = SeededGenerator(seed: 0x51E)
-        let co = 40
-        for (h, w) in [(7, 9), (2, 2), (1, 1)] {
-            for round in 0..<4 {
-                let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
-                                      padding: .valid)!
-                let input = (0..<h * w).map { _ in Int8.random(in: -2...2, using: &rng) }
-                let weights = [Int8](repeating: 1, count: co)
-                var positive: [QuantizedMultiplier] = [], bias: [Int32] = []
-                for c in 0..<co {
-                    let right = Int32((c * 5 + round * 3) % 32)
-                    if c % 2 == 0 {
-                        positive.append(QuantizedMultiplier(multiplier: 1 << 30, shift: -right))
-                        // h = ±(k·2^r + 2^(r−1)), a tie of the rounding divide; v = 2h gives SRDHM = h.
-                        let k = Int64.random(in: 0...(Int64(1) << max(0, 28 - Int(right))), using: &rng)
-                        let tie = right == 0 ? k : k << Int64(right) + (Int64(1) << Int64(right - 1))
-                        let sign: Int64 = c % 4 == 0 ? -1 : 1
-                        bias.append(Int32(clamping: 2 * sign * tie))
-                    } else {
-                        let m = Int32.random(in: (1 << 30)...Int32.max, using: &rng)
-                        positive.append(QuantizedMultiplier(multiplier: c % 7 == 3 ? -m : m, shift: -right))
-                        bias.append(c % 5 == 1 ? Int32.random(in: -3...3, using: &rng) : Int32.random(in: .min ... .max, using: &rng))
+        for co in [40, 150] {
+            for (h, w) in [(7, 9), (2, 2), (1, 1)] {
+                for round in 0..<4 {
+                    let window = Window2D(inputHeight: h, inputWidth: w, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
+                                          padding: .valid)!
+                    let input = (0..<h * w).map { _ in Int8.random(in: -2...2, using: &rng) }
+                    let weights = [Int8](repeating: 1, count: co)
+                    var positive: [QuantizedMultiplier] = [], bias: [Int32] = []
+                    for c in 0..<co {
+                        let right = Int32((c * 5 + round * 3) % 32)
+                        if c % 2 == 0 {
+                            positive.append(QuantizedMultiplier(multiplier: 1 << 30, shift: -right))
+                            // h = ±(k·2^r + 2^(r−1)), a tie of the rounding divide; v = 2h gives SRDHM = h.
+                            let k = Int64.random(in: 0...(Int64(1) << max(0, 28 - Int(right))), using: &rng)
+                            let tie: Int64 = right == 0 ? k : k << Int64(right) + (Int64(1) << Int64(right - 1))
+                            let sign: Int64 = c % 4 == 0 ? -1 : 1
+                            bias.append(Int32(clamping: 2 * sign * tie))
+                        } else {
+                            let m = Int32.random(in: (1 << 30)...Int32.max, using: &rng)
+                            positive.append(QuantizedMultiplier(multiplier: c % 7 == 3 ? -m : m, shift: -right))
+                            bias.append(c % 5 == 1 ? Int32.random(in: -3...3, using: &rng) : Int32.random(in: .min ... .max, using: &rng))
+                        }
                     }
+                    let ranges: [ClosedRange<Int32>] = [-128...127, -128...127, 0...127, -60...40]
+                    let zeroPoint: Int32 = [-128, 127, 0, Int32.random(in: -128...127, using: &rng)][round]
+                    let requantizer = Requantizer(positive: positive, outputZeroPoint: zeroPoint, activationRange: ranges[round])
+                    XCTAssertTrue(requantizer.isSimple)
+                    checkConvExact(window: window, input: input, inZp: 0, weights: weights, bias: bias, ci: 1, co: co,
+                                   requantizer: requantizer, label: "simple epilogue \(h)×\(w)→\(co) round \(round)")
                 }
-                let ranges: [ClosedRange<Int32>] = [-128...127, -128...127, 0...127, -60...40]
-                let zeroPoint: Int32 = [-128, 127, 0, Int32.random(in: -128...127, using: &rng)][round]
-                let requantizer = Requantizer(positive: positive, outputZeroPoint: zeroPoint, activationRange: ranges[round])
-                XCTAssertTrue(requantizer.isSimple)
-                checkConvExact(window: window, input: input, inZp: 0, weights: weights, bias: bias, ci: 1, co: co,
-                               requantizer: requantizer, label: "simple epilogue \(h)×\(w) round \(round)")
             }
         }
     }
