@@ -380,9 +380,9 @@ static inline ptrdiff_t dv_byte(int paired, int k, int lane) {
 /// pair, the last tap paired with a zero-weight copy: for 3×3 20 vpdpbusd and 10 unpacks per chunk), read from
 /// memory at each chunk; else (3×3 with one phase: C divides 64) one tap per vpdpbusd (36 weight vectors: 36
 /// vpdpbusd, no unpack, faster with the weights in registers, loaded once per row).
-PARLA_DW_VNNI_INLINE void dv_row(const uint8_t *const *tap, int8_t *out, ptrdiff_t bytes, ptrdiff_t C,
-                                 const __m512i *wv, ptrdiff_t phases, const int32_t *table,
-                                 const parla_qs8_requant *rq, const int K, const int paired) {
+PARLA_DW_VNNI_INLINE void dv_row(const uint8_t *const *tap, int8_t *out, ptrdiff_t bytes, const __m512i *wv,
+                                 ptrdiff_t phases, const int32_t *table, const parla_qs8_requant *rq, const int K,
+                                 const int paired) {
     const int taps = K * K, pairs = (taps + 1) / 2;
     const __m512i zp16 = _mm512_set1_epi16((int16_t)rq->zero_point);
     const __m512i lo8 = _mm512_set1_epi8((char)rq->activation_min), hi8 = _mm512_set1_epi8((char)rq->activation_max);
@@ -592,11 +592,11 @@ PARLA_DW_VNNI_INLINE void depthwise_vnni(const parla_qs8_depthwise *d, const par
         }
         int8_t *out = d->output + oy * ow * C;
         if (K == 5) {
-            dv_row(tap, out, ow * C, C, wv, phases, table, rq, 5, 1);
+            dv_row(tap, out, ow * C, wv, phases, table, rq, 5, 1);
         } else if (paired) {
-            dv_row(tap, out, ow * C, C, wv, phases, table, rq, 3, 1);
+            dv_row(tap, out, ow * C, wv, phases, table, rq, 3, 1);
         } else {
-            dv_row(tap, out, ow * C, C, wv, phases, table, rq, 3, 0);
+            dv_row(tap, out, ow * C, wv, phases, table, rq, 3, 0);
         }
     }
     free(block);
