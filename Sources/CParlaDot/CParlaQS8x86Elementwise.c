@@ -293,11 +293,34 @@ int parla_qs8_cpu_avx512vbmi(void) {
 /// the high half of 2v·m + 2^31, where vpmuldq leaves it in the odd dwords, and one masked vpshufd moves the even
 /// lanes' high halves down beside the odd ones (no shifts: those share the two shuffle pipes of Zen 4). The PReLU
 /// rows are read with merge-masked loads, which keep the ALUs free (17 % faster than vpblendmd from memory).
+/// The rounding constant of a branch with right shift `right` (0...31), 2^(right − 1) − [h < 0] (`negative`: the
+/// branch's h = SRDHM(v, m) is ≤ 0), plus `offset`·2^right when the output offset is folded in: then
+/// (h + constant) >> right is the rounded quotient plus the offset, one vpaddd less per 16 values.
+static inline int64_t add_vbmi_rounding(int32_t right, int negative, int32_t offset) {
+    return (right > 0 ? ((int64_t)1 << (right - 1)) - negative : 0) + (int64_t)offset * ((int64_t)1 << right);
+}
+
+/// Whether a folded rounding constant keeps h + constant in int32 (|h| ≤ |v| < 2^28).
+static inline int add_vbmi_fits(int64_t constant) {
+    const int64_t bound = ((int64_t)1 << 31) - ((int64_t)1 << 28) - 1;
+    return constant <= bound && constant >= -bound;
+}
+
+/// Int32 values before the PReLU rows: [0] is 1 where the rows' rounding constants have the output offset folded in.
+enum { add_vbmi_row_header = 16 };
+
+/// Whether the output's rounding constants of both signs fit with the output offset folded in.
+static inline int add_vbmi_output_folds(const parla_qs8_add *q) {
+    const int32_t right = -q->output_shift;
+    return add_vbmi_fits(add_vbmi_rounding(right, 0, q->output_offset)) &&
+           add_vbmi_fits(add_vbmi_rounding(right, 1, q->output_offset));
+}
+
 PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *out, const __m512i planes[16],
                                       const int32_t *nm, const int32_t *nr, const int32_t *nround, __m512i mo,
                                       __m512i so, __m512i oround, __m512i oround_negative, __m512i oo,
                                       __m128i minimum, __m128i maximum, const int prelu, const int relu,
-                                      const int lower, const int upper) {
+                                      const int lower, const int upper, const int folded) {
     // Dword 4L + k of the permuted b is dword 4k + L of b: after the byte and word unpacks below, which work
     // within 128-bit lanes, ZMM k holds the table entries of b[16k ... 16k + 15] in order.
     const __m512i transpose = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
@@ -333,7 +356,8 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
         const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(v, _MM_PERM_DDBB),
                                                               _mm512_shuffle_epi32(m, _MM_PERM_DDBB)), round);
         const __m512i h = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_DDBB);
-        const __m512i q = _mm512_add_epi32(_mm512_srav_epi32(_mm512_add_epi32(h, r), right), oo);
+        __m512i q = _mm512_srav_epi32(_mm512_add_epi32(h, r), right);
+        if (!folded) q = _mm512_add_epi32(q, oo);
         __m128i bytes = _mm512_cvtsepi32_epi8(q);
         if (lower) bytes = _mm_max_epi8(bytes, minimum);
         if (upper) bytes = _mm_min_epi8(bytes, maximum);
@@ -343,21 +367,23 @@ PARLA_VBMI_INLINE void add_block_vbmi(const int8_t *a, const int8_t *b, int8_t *
 
 PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
                                      const parla_qs8_add *p, const int8_t *table_planes, const int32_t *rows,
-                                     const int prelu, const int relu, const int lower, const int upper) {
+                                     const int prelu, const int relu, const int lower, const int upper,
+                                     const int folded) {
     __m512i planes[16];
     for (int j = 0; j < 16; j++) planes[j] = _mm512_loadu_si512((const void *)(table_planes + 64 * j));
     const ptrdiff_t C = prelu ? p->channels : 1, extended = C + 64;
+    rows += add_vbmi_row_header;
     const int32_t *nm = rows, *nr = prelu ? rows + extended : rows, *nround = prelu ? rows + 2 * extended : rows;
     const int32_t out_right = -p->output_shift, mo_ = p->output_multiplier;
     const __m512i mo = _mm512_set1_epi32(mo_), so = _mm512_set1_epi32(out_right), oo = _mm512_set1_epi32(p->output_offset);
-    const __m512i oround = _mm512_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ < 0) : 0);
-    const __m512i oround_negative = _mm512_set1_epi32(out_right > 0 ? ((int32_t)1 << (out_right - 1)) - (mo_ >= 0) : 0);
+    const __m512i oround = _mm512_set1_epi32((int32_t)add_vbmi_rounding(out_right, mo_ < 0, folded ? p->output_offset : 0));
+    const __m512i oround_negative = _mm512_set1_epi32((int32_t)add_vbmi_rounding(out_right, mo_ >= 0, folded ? p->output_offset : 0));
     const __m128i minimum = _mm_set1_epi8((char)p->activation_min), maximum = _mm_set1_epi8((char)p->activation_max);
     const ptrdiff_t advance = 64 % C;
     ptrdiff_t channel = 0, i = 0;
     for (; i + 64 <= count; i += 64) {
         add_block_vbmi(a + i, b + i, out + i, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
-                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper);
+                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper, folded);
         channel += advance;
         if (channel >= C) channel -= C;
     }
@@ -366,7 +392,7 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
         memcpy(ta, a + i, (size_t)(count - i));
         memcpy(tb, b + i, (size_t)(count - i));
         add_block_vbmi(ta, tb, to, planes, nm + channel, nr + channel, nround + channel, mo, so, oround,
-                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper);
+                       oround_negative, oo, minimum, maximum, prelu, relu, lower, upper, folded);
         memcpy(out + i, to, (size_t)(count - i));
     }
 }
@@ -417,14 +443,21 @@ parla_qs8_add_avx512vbmi_prepare(const parla_qs8_add *p, int8_t *planes, int32_t
         for (int i = 0; i < 256; i++) planes[256 * plane + i] = (int8_t)(uint8_t)((uint32_t)table[i] >> (8 * plane));
     }
     // Per-channel rows (fused PReLU) repeated past the last channel so that 64 values from any channel read on.
+    // The output offset folds into the rounding constants where every one of them stays in range.
     if (q.negative_multipliers) {
         const ptrdiff_t C = q.channels, extended = C + 64;
-        int32_t *nm = rows, *nr = rows + extended, *nround = rows + 2 * extended;
+        int folded = add_vbmi_output_folds(&q);
+        for (ptrdiff_t c = 0; c < C; c++) {
+            folded = folded && add_vbmi_fits(add_vbmi_rounding(-q.negative_shifts[c], q.negative_multipliers[c] >= 0, q.output_offset));
+        }
+        for (int j = 0; j < add_vbmi_row_header; j++) rows[j] = 0;
+        rows[0] = folded;
+        int32_t *nm = rows + add_vbmi_row_header, *nr = nm + extended, *nround = nm + 2 * extended;
         for (ptrdiff_t j = 0, c = 0; j < extended; j++, c = c + 1 == C ? 0 : c + 1) {
             const int32_t m = q.negative_multipliers[c], right = -q.negative_shifts[c];
             nm[j] = m;
             nr[j] = right;
-            nround[j] = right > 0 ? ((int32_t)1 << (right - 1)) - (m >= 0) : 0;
+            nround[j] = (int32_t)add_vbmi_rounding(right, m >= 0, folded ? q.output_offset : 0);
         }
     }
     return 1;
@@ -433,7 +466,7 @@ parla_qs8_add_avx512vbmi_prepare(const parla_qs8_add *p, int8_t *planes, int32_t
 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) int
 parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
                          const int8_t *planes, const int32_t *rows) {
-    static const int32_t no_rows[1] = {0};
+    static const int32_t no_rows[add_vbmi_row_header] = {0};
     parla_qs8_add q;
     int swap;
     if (!add_vbmi_order(p, &q, &swap) || (q.negative_multipliers && !rows)) return 0;
@@ -451,7 +484,10 @@ parla_qs8_add_avx512vbmi(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_
     // without any clamp where ReLU's zero is the output's -128).
     const int relu = !q.negative_multipliers && q.output_multiplier > 0 &&
                      (q.activation_min > INT8_MIN ? q.activation_min : INT8_MIN) >= q.output_offset;
-#define PARLA_ADD_VBMI(prelu, relu, lower, upper) add_loop_vbmi(a, b, out, count, &q, planes, rows, prelu, relu, lower, upper)
+    const int folded = q.negative_multipliers ? rows[0] : add_vbmi_output_folds(&q);
+#define PARLA_ADD_VBMI(prelu, relu, lower, upper)                                                                     \
+    (folded ? add_loop_vbmi(a, b, out, count, &q, planes, rows, prelu, relu, lower, upper, 1)                         \
+            : add_loop_vbmi(a, b, out, count, &q, planes, rows, prelu, relu, lower, upper, 0))
     if (q.negative_multipliers) {
         if (lower || upper) PARLA_ADD_VBMI(1, 0, 1, 1); else PARLA_ADD_VBMI(1, 0, 0, 0);
     } else if (relu) {

@@ -108,6 +108,7 @@ final class QuantizedElementwiseTests: XCTestCase {
             return sign * powf(10, -Float(k))
         }
         let slopeSet: [Float] = [-0.3, 0, 0.25, 1.2] + tinySlopes
+        var folded: Set<Int32> = []  // the VBMI kernel's choice: output offset folded into the rounding or not
         for (round, channels) in [16, 5, 13, 8, 1, 37, 16, 13].enumerated() {
             // Rounds 6 and 7: input scales 1/16 and output scale 1/8 make every multiplier a power of two times a short
             // fraction (sum S·2^19, output S/2, negative branch S·slope/2 for the dyadic slopes), so the rounding
@@ -122,6 +123,7 @@ final class QuantizedElementwiseTests: XCTestCase {
             }
             let activation: FusedActivation = round == 2 || round == 5 || round == 7 ? .relu6 : .none
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation, preluSlopes: slopes)
+            if let flag = parameters.vbmiRows.first { folded.insert(flag) }
             let count = (65_536 + channels - 1) / channels * channels
             let a = (0..<count).map { Int8(truncatingIfNeeded: $0) }, b = (0..<count).map { Int8(truncatingIfNeeded: $0 >> 8) }
             a.withUnsafeBufferPointer { x in
@@ -136,6 +138,7 @@ final class QuantizedElementwiseTests: XCTestCase {
                 }
             }
         }
+        if QuantizedAdd.hasVBMI { XCTAssertEqual(folded, [0, 1], "both forms of the VBMI kernel's rounding constants") }
     }
 
     /// A standalone PReLU whose channels carry arbitrary fixed-point multipliers (any sign, every shift -31...30,

@@ -141,7 +141,7 @@ int parla_qs8_cpu_avx512vbmi(void);
 /// The ADD (fused PReLU or not) with input 2's scaling looked up per byte value with vpermi2b, 64 values per step
 /// (call only where parla_qs8_cpu_avx512vbmi() is 1), in two steps. `_prepare`, once per parameters, writes input
 /// 2's table as 4 byte planes (`planes`, 1024 bytes) and with a fused PReLU the per-channel rows (`rows`,
-/// 3·(channels + 64) int32); it returns 0, writing nothing, where the parameters need the general arithmetic (a
+/// 16 + 3·(channels + 64) int32; rows[0] is 1 where the output offset is folded into the rounding constants); it returns 0, writing nothing, where the parameters need the general arithmetic (a
 /// left or above-31 right output shift, an INT32_MIN multiplier, no input of multiplier 1/2). The kernel takes
 /// parameters that `_prepare` accepted and what it wrote (`rows` may be NULL without PReLU); it returns 0, writing
 /// nothing, for parameters that `_prepare` refuses.

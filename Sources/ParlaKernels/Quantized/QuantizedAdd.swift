@@ -21,7 +21,8 @@ public enum QuantizedAdd {
         /// vector arithmetic, which is bit-exact with `apply`); empty with PReLU.
         private(set) var table: [Int8] = []
         /// On AVX-512 VBMI CPUs, where that kernel takes these parameters: input 2's table as 4 byte planes (1024
-        /// bytes) and with PReLU the per-channel rows, 3·(channels + 64) values (`parla_qs8_add_avx512vbmi_prepare`);
+        /// bytes) and with PReLU a header of 16 and the per-channel rows, 3·(channels + 64) values, `vbmiRows[0]` 1
+        /// where the output offset is folded into their rounding constants (`parla_qs8_add_avx512vbmi_prepare`);
         /// empty otherwise.
         private(set) var vbmiPlanes: [Int8] = [], vbmiRows: [Int32] = []
 
@@ -51,7 +52,7 @@ public enum QuantizedAdd {
             #if arch(x86_64)
             if QuantizedAdd.hasVBMI {
                 var planes = [Int8](repeating: 0, count: 1024)
-                var rows = [Int32](repeating: 0, count: negative.map { 3 * ($0.count + 64) } ?? 0)
+                var rows = [Int32](repeating: 0, count: negative.map { 16 + 3 * ($0.count + 64) } ?? 0)
                 let accepted = QuantizedAdd.withCParameters(self) { c in
                     planes.withUnsafeMutableBufferPointer { pb in
                         rows.withUnsafeMutableBufferPointer { rb in parla_qs8_add_avx512vbmi_prepare(&c, pb.baseAddress, rb.baseAddress) }
