@@ -10,7 +10,10 @@ final class QuantizedElementwiseTests: XCTestCase {
     /// Every ADD kernel this CPU runs: each path, and on AVX-512 VBMI CPUs also the AVX-512 path without the VBMI
     /// byte-permute kernel (the kernels that CPUs without VBMI run).
     private var addVariants: [(name: String, path: Int8KernelPath, byteTable: Bool)] {
-        Int8KernelPath.available.map { ("\($0)", $0, true) } + (QuantizedAdd.hasVBMI ? [("avx512VNNI without VBMI", .avx512VNNI, false)] : [])
+        var variants: [(name: String, path: Int8KernelPath, byteTable: Bool)] = []
+        for path in Int8KernelPath.available { variants.append((name: "\(path)", path: path, byteTable: true)) }
+        if QuantizedAdd.hasVBMI { variants.append((name: "avx512VNNI without VBMI", path: Int8KernelPath.avx512VNNI, byteTable: false)) }
+        return variants
     }
 
     /// ADD over every int8 pair: fast equals reference, and the reference is within 1 step of the real sum.
@@ -22,12 +25,23 @@ final class QuantizedElementwiseTests: XCTestCase {
             // output zero point -128, where int8's own range clamps negative sums like a ReLU.
             let dyadic = round >= 5
             let p1 = dyadic ? QuantizationParameters(scale: 0.0625, zeroPoint: 5) : randomParameters(&rng)
-            let p2 = dyadic ? QuantizationParameters(scale: 0.03125, zeroPoint: Int32(round) - 20) : randomParameters(&rng)
+            let p2: QuantizationParameters = dyadic ? QuantizationParameters(scale: 0.03125, zeroPoint: Int32(round) - 20) : randomParameters(&rng)
             // Round 4: an output scale so small that the output multiplier has a positive (left) shift.
-            let po = round == 4 ? QuantizationParameters(scale: 1e-9, zeroPoint: 3)
-                : dyadic ? QuantizationParameters(scale: 0.125, zeroPoint: round >= 8 ? -128 : -3) : randomParameters(&rng)
+            let po: QuantizationParameters
+            if round == 4 {
+                po = QuantizationParameters(scale: 1e-9, zeroPoint: 3)
+            } else if dyadic {
+                po = QuantizationParameters(scale: 0.125, zeroPoint: round >= 8 ? -128 : -3)
+            } else {
+                po = randomParameters(&rng)
+            }
             // ReLU and ReLU6: the VBMI kernel gives negative sums the rounding of non-negative ones (clamped anyway).
-            let activation: FusedActivation = round == 3 || round == 6 || round == 9 ? .relu6 : round == 1 || round == 7 ? .relu : .none
+            let activation: FusedActivation
+            switch round {
+            case 3, 6, 9: activation = .relu6
+            case 1, 7: activation = .relu
+            default: activation = .none
+            }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
             // Only round 4's left shift keeps the VBMI kernel out (the tests would pass without it otherwise).
             XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI || round == 4, "add round \(round)")
