@@ -159,3 +159,70 @@ PARLA_FMA void parla_f32_conv_avx2(const parla_f32_conv *p) {
 }
 
 #endif
+
+// Transposed 2×2/2 convolution to one channel. Four pixels at a time, two per register: the 128-bit halves of
+// z[q] hold 4 channels of two pixels (after vperm2f128), so z[q] · w(tap, 4 channels twice) leaves, per half, 4
+// partial sums of one pixel and one tap; the four taps' vectors are then summed across their 4 lanes together
+// (2 rounds of unpack + add), giving per half one pixel's 4 taps [ky0kx0, ky0kx1, ky1kx0, ky1kx1]. Register A
+// holds pixels 0 and 2, B pixels 1 and 3, so one vshufps of A and B gives the output row 2y's 8 values in order
+// and another row 2y + 1's.
+#if defined(__x86_64__)
+PARLA_FMA_INLINE __m256 tc_taps(const float *x0, const float *x1, const __m256 *w, ptrdiff_t channels) {
+    __m256 v[4];
+    for (int t = 0; t < 4; t++) v[t] = _mm256_setzero_ps();
+    for (ptrdiff_t c = 0; c < channels; c += 8) {
+        __m256 a = _mm256_loadu_ps(x0 + c), b = _mm256_loadu_ps(x1 + c);
+        __m256 lo = _mm256_permute2f128_ps(a, b, 0x20), hi = _mm256_permute2f128_ps(a, b, 0x31);
+        const __m256 *wc = w + c / 4 * 4;  // [channel group of 4][tap]
+        for (int t = 0; t < 4; t++) {
+            v[t] = _mm256_fmadd_ps(lo, wc[t], v[t]);
+            v[t] = _mm256_fmadd_ps(hi, wc[4 + t], v[t]);
+        }
+    }
+    // v[t] half j = 4 partial sums of pixel j, tap t.
+    __m256 s01 = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(v[0]), _mm256_castps_pd(v[1]))),
+                               _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(v[0]), _mm256_castps_pd(v[1]))));
+    __m256 s23 = _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(v[2]), _mm256_castps_pd(v[3]))),
+                               _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(v[2]), _mm256_castps_pd(v[3]))));
+    return _mm256_add_ps(_mm256_shuffle_ps(s01, s23, 0x88), _mm256_shuffle_ps(s01, s23, 0xDD));
+}
+
+PARLA_FMA void parla_f32_transpose_conv2x2_c1_avx2(const float *input, const float *weights, float bias, float *output,
+                                                   ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels) {
+    // w[g·4 + t] = weights(tap t, channels 4g…4g+3) in both halves; at most 64 groups on the stack, else per call.
+    ptrdiff_t groups = channels / 4;
+    __m256 stack[256];
+    __m256 *w = groups <= 64 ? stack : (__m256 *)_mm_malloc((size_t)groups * 4 * sizeof(__m256), 32);
+    if (!w) return;
+    for (ptrdiff_t g = 0; g < groups; g++) {
+        for (int t = 0; t < 4; t++) {
+            __m128 q = _mm_loadu_ps(weights + t * channels + g * 4);
+            w[g * 4 + t] = _mm256_set_m128(q, q);
+        }
+    }
+    const __m256 b = _mm256_set1_ps(bias);
+    ptrdiff_t ow = 2 * width;
+    for (ptrdiff_t y = 0; y < height; y++) {
+        const float *row = input + y * width * channels;
+        float *top = output + 2 * y * ow, *bottom = top + ow;
+        ptrdiff_t x = 0;
+        for (; x + 4 <= width; x += 4) {
+            const float *p = row + x * channels;
+            __m256 a = _mm256_add_ps(tc_taps(p, p + 2 * channels, w, channels), b);
+            __m256 c = _mm256_add_ps(tc_taps(p + channels, p + 3 * channels, w, channels), b);
+            _mm256_storeu_ps(top + 2 * x, _mm256_shuffle_ps(a, c, 0x44));
+            _mm256_storeu_ps(bottom + 2 * x, _mm256_shuffle_ps(a, c, 0xEE));
+        }
+        for (; x < width; x++) {
+            const float *p = row + x * channels;
+            float t[8];
+            _mm256_storeu_ps(t, _mm256_add_ps(tc_taps(p, p, w, channels), b));
+            top[2 * x] = t[0];
+            top[2 * x + 1] = t[1];
+            bottom[2 * x] = t[2];
+            bottom[2 * x + 1] = t[3];
+        }
+    }
+    if (w != stack) _mm_free(w);
+}
+#endif

@@ -1,16 +1,27 @@
+import CParlaDot
+
 extension TransposeConv2D {
     /// Fast version of `reference` in gather form: each output pixel sums the taps that reach it (found once per
     /// output row and column), dot products over the input channels in SIMD8 lanes. Rounding differs from the
-    /// scatter order of `reference` (within float tolerance).
+    /// scatter order of `reference` (within float tolerance). `path` `.avx2FMA` runs CParlaF32's kernel for
+    /// kernel = stride = 2 without padding, one output channel and a multiple of 8 input channels (MediaPipe's
+    /// segmentation head); other shapes take the Swift code on every path.
     public static func fast(input: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>,
                             bias: UnsafeBufferPointer<Float>?, output: UnsafeMutableBufferPointer<Float>,
-                            window g: TransposedWindow2D, inputChannels: Int, outputChannels: Int) {
+                            window g: TransposedWindow2D, inputChannels: Int, outputChannels: Int,
+                            path: Float32KernelPath = .best) {
         checkSizes(input: input.count, weights: weights.count, bias: bias?.count, output: output.count, window: g,
                    inputChannels: inputChannels, outputChannels: outputChannels)
         guard let x = input.baseAddress, let w = weights.baseAddress, let y = output.baseAddress else { return }
         let (ci, co) = (inputChannels, outputChannels)
         if g.kernelHeight == g.strideY && g.kernelWidth == g.strideX && g.padTop == 0 && g.padLeft == 0
             && g.outputHeight == g.inputHeight * g.strideY && g.outputWidth == g.inputWidth * g.strideX {
+            #if arch(x86_64)
+            if path == .avx2FMA && g.kernelHeight == 2 && g.kernelWidth == 2 && co == 1 && ci % 8 == 0 {
+                parla_f32_transpose_conv2x2_c1_avx2(x, w, bias?[0] ?? 0, y, g.inputHeight, g.inputWidth, ci)
+                return
+            }
+            #endif
             disjointTaps(x, w, bias?.baseAddress, y, window: g, inputChannels: ci, outputChannels: co)
             return
         }

@@ -160,6 +160,39 @@ final class SegmentationKernelTests: XCTestCase {
                 }
             }
         }
+        // Kernel 2, stride 2, one output channel, input channels a multiple of 8: CParlaF32's kernel on .avx2FMA
+        // (4 pixels per step, a pixel tail, weights on the heap beyond 256 channels), on every path.
+        let headSizes: [(height: Int, width: Int)] = [(3, 4), (2, 8), (5, 13)]
+        for (h, w) in oddSizes + headSizes {
+            for ci in [8, 16, 24, 264] {
+                let g = TransposedWindow2D(inputHeight: h, inputWidth: w, kernelHeight: 2, kernelWidth: 2, strideY: 2,
+                                           strideX: 2, padding: .same)!
+                let x = randomValues(h * w * ci, &rng), weights = randomValues(4 * ci, &rng)
+                let bias = Bool.random(using: &rng) ? randomValues(1, &rng) : nil
+                let count = g.outputHeight * g.outputWidth
+                var reference = outputWithCanary(count)
+                x.withUnsafeBufferPointer { px in
+                    weights.withUnsafeBufferPointer { pw in
+                        (bias ?? []).withUnsafeBufferPointer { pb in
+                            let b = bias == nil ? nil : pb
+                            writing(&reference, count: count) {
+                                TransposeConv2D.reference(input: px, weights: pw, bias: b, output: $0, window: g,
+                                                          inputChannels: ci, outputChannels: 1)
+                            }
+                            for path in Float32KernelPath.available {
+                                var fast = outputWithCanary(count)
+                                writing(&fast, count: count) {
+                                    TransposeConv2D.fast(input: px, weights: pw, bias: b, output: $0, window: g,
+                                                         inputChannels: ci, outputChannels: 1, path: path)
+                                }
+                                assertMatches(fast, reference, count: count, tolerance: 1e-5,
+                                              "transpose conv 2x2/2 \(h)x\(w)x\(ci)->1 \(path)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
         // Kernel 2, stride 2: every output pixel is one input pixel times one tap (MediaPipe's segmentation head).
         let g = TransposedWindow2D(inputHeight: 1, inputWidth: 1, kernelHeight: 2, kernelWidth: 2, strideY: 2, strideX: 2,
                                    padding: .same)!

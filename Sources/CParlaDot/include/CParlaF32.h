@@ -25,6 +25,13 @@ int parla_f32_cpu_avx2fma(void);
 /// The convolution with 8-lane FMAs: 4 pixels × 16 output channels per register tile inside the image, one pixel ×
 /// up to 32 channels at the borders. Call only when parla_f32_cpu_avx2fma() is 1.
 void parla_f32_conv_avx2(const parla_f32_conv *p);
+
+/// Transposed convolution 2×2, stride 2, no padding, one output channel (MediaPipe's segmentation head), NHWC
+/// `input` [height][width][channels] with `channels` a multiple of 8, OHWI `weights` [1][2][2][channels], `output`
+/// [2·height][2·width]: output (2y + ky, 2x + kx) = bias + input(y, x) · weights(ky, kx). Pixels are lanes of the
+/// final sums (no horizontal sum per output). Call only when parla_f32_cpu_avx2fma() is 1.
+void parla_f32_transpose_conv2x2_c1_avx2(const float *input, const float *weights, float bias, float *output,
+                                         ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels);
 #endif
 
 #endif
