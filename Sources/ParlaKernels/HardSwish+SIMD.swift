@@ -1,3 +1,5 @@
+import CParlaDot
+
 extension HardSwish {
     /// Fast version of `reference`: SIMD8 body, scalar tail; identical results (same operations per lane).
     public static func fast(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
@@ -22,10 +24,18 @@ extension HardSwish {
 extension Logistic {
     /// Fast sigmoid: SIMD8 e^-x in float (x = k·ln2 + r, degree-6 polynomial of e^r, 2^k from the exponent bits),
     /// within 2e-7 of `reference`; inputs beyond ±87 saturate to 0 or 1. Scalar tail through the same lanes.
-    public static func fast(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+    /// `path` `.avx2FMA` runs CParlaF32's 8-lane kernel (the same steps with FMA).
+    public static func fast(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
+                            path: Float32KernelPath = .best) {
         precondition(input.count >= output.count, "logistic: input smaller than output")
         guard let pi = input.baseAddress, let po = output.baseAddress else { return }
         let n = output.count
+        #if arch(x86_64)
+        if path == .avx2FMA {
+            parla_f32_logistic_avx2(pi, po, n)
+            return
+        }
+        #endif
         var i = 0
         while i < n {
             let lanes = min(8, n - i)

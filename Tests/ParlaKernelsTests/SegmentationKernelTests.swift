@@ -19,11 +19,13 @@ final class SegmentationKernelTests: XCTestCase {
             }
             assertMatches(fast, reference, count: count, tolerance: 0, "hard_swish \(count)")
             let wide = randomValues(count, &rng, range: -100...100)
-            wide.withUnsafeBufferPointer { px in
-                writing(&reference, count: count) { Logistic.reference(input: px, output: $0) }
-                writing(&fast, count: count) { Logistic.fast(input: px, output: $0) }
+            for path in Float32KernelPath.available {
+                wide.withUnsafeBufferPointer { px in
+                    writing(&reference, count: count) { Logistic.reference(input: px, output: $0) }
+                    writing(&fast, count: count) { Logistic.fast(input: px, output: $0, path: path) }
+                }
+                assertMatches(fast, reference, count: count, tolerance: 3e-7, "logistic \(count) \(path)")
             }
-            assertMatches(fast, reference, count: count, tolerance: 3e-7, "logistic \(count)")
         }
         let inputs: [Float] = [-4, -3, 0, 1, 3, 5]
         let expected: [Float] = [0, 0, 0, 4.0 / 6.0, 3, 5]

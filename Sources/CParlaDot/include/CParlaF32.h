@@ -32,6 +32,11 @@ void parla_f32_conv_avx2(const parla_f32_conv *p);
 /// final sums (no horizontal sum per output). Call only when parla_f32_cpu_avx2fma() is 1.
 void parla_f32_transpose_conv2x2_c1_avx2(const float *input, const float *weights, float bias, float *output,
                                          ptrdiff_t height, ptrdiff_t width, ptrdiff_t channels);
+
+/// LOGISTIC on `count` values, the operations of Swift's `Logistic.exponential8` (Cephes expf) with FMA in 8
+/// lanes, the last 1...7 values through the same lanes. `input` and `output` may be the same memory. Call only
+/// when parla_f32_cpu_avx2fma() is 1.
+void parla_f32_logistic_avx2(const float *input, float *output, ptrdiff_t count);
 #endif
 
 #endif
