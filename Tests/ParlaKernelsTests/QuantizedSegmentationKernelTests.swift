@@ -13,7 +13,7 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
     func testMulFastMatchesReference() {
         var rng = SeededGenerator(seed: 0x3D1)
         for channels in [1, 3, 4, 5, 13, 16, 24, 37, 96] {
-            for (broadcast, pixels) in [(false, 211), (true, 211), (true, 997)] {
+            for (broadcast, pixels) in [(false, 211), (true, 211), (true, 997)] {  // 997: the AVX2 tables
                 let p1 = randomParameters(&rng), p2 = QuantizationParameters(scale: 1 / 256, zeroPoint: -128)
                 let po = randomParameters(&rng)
                 let activation: FusedActivation = broadcast ? .none : .relu
@@ -46,7 +46,8 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
 
     /// MUL with a real multiplier of 1 or more (a left shift before the multiply: the general 4-lane Swift path)
     /// and with extreme zero points (products of ±255·255), on every path; full-size and per-channel `b` longer than
-    /// the AVX2 kernel's 1024-value gate blocks.
+    /// the AVX2 kernel's 1024-value gate blocks, and per-channel `b` over 513 and 600 pixels (the AVX2 kernel's
+    /// per-channel tables).
     func testMulLeftShiftAndExtremeProducts() {
         var rng = SeededGenerator(seed: 0x3D2)
         let cases: [(QuantizationParameters, QuantizationParameters, QuantizationParameters)] = [
@@ -56,7 +57,7 @@ final class QuantizedSegmentationKernelTests: XCTestCase {
         ]
         for (p1, p2, po) in cases {
             let parameters = QuantizedMul.Parameters(input1: p1, input2: p2, output: po)
-            for (count, bCount) in [(24 * 37, 24), (1001, 1001), (7 * 5, 5), (2501, 2501), (3 * 1100, 1100)] {
+            for (count, bCount) in [(24 * 37, 24), (1001, 1001), (7 * 5, 5), (2501, 2501), (3 * 1100, 1100), (24 * 600, 24), (3 * 513, 3)] {
                 var a = randomInt8(count, &rng), b = randomInt8(bCount, &rng)
                 a[0] = -128; a[1] = 127; b[0] = -128; b[1 % bCount] = 127
                 a.withUnsafeBufferPointer { x in
