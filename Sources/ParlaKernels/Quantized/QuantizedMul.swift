@@ -35,7 +35,8 @@ public enum QuantizedMul {
         for i in 0..<output.count { output[i] = parameters.apply(a[i], b[i % b.count]) }
     }
 
-    /// Fast version, bit-exact with `reference`. On x86-64 with AVX2, CParlaQS8's 8-lane kernel (MBQM with `vpmuldq`).
+    /// Fast version, bit-exact with `reference`. On x86-64 with AVX2, CParlaQS8's 8-lane kernel (MBQM with `vpmuldq`);
+    /// a per-channel `b` over 512 pixels or more is looked up in per-channel tables that kernel computes first.
     /// Elsewhere Swift SIMD, 8 values per step: with `shift ≤ 0` (any MUL whose real multiplier is below 1) the
     /// product's MBQM runs on 32-bit lane multiplies only (`productHighMul`, NEON `mul`), a per-channel `b` read
     /// from a copy repeated past its end so any channel count fills whole vectors; a left shift takes the general
