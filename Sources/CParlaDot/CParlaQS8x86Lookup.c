@@ -52,4 +52,19 @@ PARLA_AVX2 void parla_qs8_lookup_avx2(const int8_t *in, int8_t *out, ptrdiff_t c
     }
 }
 
+// With VBMI the 256 entries are four ZMM registers: vpermi2b on the index's low 7 bits reads entries 0...127 (inputs
+// -128...-1) from the first two and 128...255 (inputs 0...127) from the last two, and the input's sign picks one.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vbmi"))) void
+parla_qs8_lookup_avx512vbmi(const int8_t *in, int8_t *out, ptrdiff_t count, const int8_t *table) {
+    const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+    const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+    for (ptrdiff_t i = 0; i < count; i += 64) {
+        const ptrdiff_t lanes = count - i < 64 ? count - i : 64;
+        const __mmask64 valid = lanes == 64 ? ~(__mmask64)0 : (((__mmask64)1 << lanes) - 1);
+        __m512i x = _mm512_maskz_loadu_epi8(valid, in + i);
+        __m512i negative = _mm512_permutex2var_epi8(t0, x, t1), positive = _mm512_permutex2var_epi8(t2, x, t3);
+        _mm512_mask_storeu_epi8(out + i, valid, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), positive, negative));
+    }
+}
+
 #endif

@@ -432,14 +432,16 @@ final class QuantizedElementwiseTests: XCTestCase {
     }
 
     /// A table of scrambled values (every 16-entry block differs) looked up at every input, on every path and at
-    /// counts around the 32-value steps.
+    /// counts around the 32- and 64-value steps.
     func testLookupTableEveryInputEveryPath() {
         var rng = SeededGenerator(seed: 0x46)
         let unit = QuantizationParameters(scale: 1, zeroPoint: 0)
         let table = Int8LookupTable(input: unit, output: unit) { x in Float((Int(x) + 128) &* 157 % 256 - 128) }
         XCTAssertEqual(Set(table.table).count, 256)
         let everyValue = (-128...127).map(Int8.init) + (-128...127).reversed().map(Int8.init)
-        for input in [everyValue, randomInt8(1, &rng), randomInt8(31, &rng), randomInt8(32, &rng), randomInt8(33, &rng)] {
+        let inputs: [[Int8]] = [everyValue, randomInt8(1, &rng), randomInt8(31, &rng), randomInt8(32, &rng), randomInt8(33, &rng),
+                               randomInt8(63, &rng), randomInt8(64, &rng), randomInt8(65, &rng), randomInt8(191, &rng)]
+        for input in inputs {
             input.withUnsafeBufferPointer { x in
                 let reference = int8Output(x.count) { table.reference(x, output: $0) }
                 for i in 0..<x.count { XCTAssertEqual(Int(reference[i]), (Int(x[i]) + 128) * 157 % 256 - 128) }

@@ -127,6 +127,9 @@ void parla_qs8_mul_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t
 
 /// out[i] = table[in[i] + 128] (a 256-entry `Int8LookupTable`), 32 values per step with 16 `vpshufb`.
 void parla_qs8_lookup_avx2(const int8_t *in, int8_t *out, ptrdiff_t count, const int8_t *table);
+/// The same lookup, 64 values per step with two vpermi2b (the table's halves for negative and non-negative inputs) and
+/// a blend on the input's sign. Call only where parla_qs8_cpu_avx512vbmi() is 1.
+void parla_qs8_lookup_avx512vbmi(const int8_t *in, int8_t *out, ptrdiff_t count, const int8_t *table);
 
 /// y[i] = clamp(round_half_away(x[i] / scale) + zero_point, -128, 127), NaN -> zero_point (`QuantizedConversion`).
 void parla_qs8_quantize_avx2(const float *x, int8_t *y, ptrdiff_t count, float scale, int32_t zero_point);

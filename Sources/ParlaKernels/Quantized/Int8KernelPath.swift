@@ -11,7 +11,8 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     case avxVNNI
     /// The conv / fully connected GEMM (im2col included) on AVX-512 VNNI: EVEX `vpdpbusd` on ZMM registers, a
     /// 16-lane epilogue; the depthwise, ADD and PReLU kernels compiled with AVX-512 VL (32 vector registers, mask
-    /// registers), the ADD on CPUs that also have AVX512_VBMI with byte permutes (`QuantizedAdd.hasVBMI`); the other
+    /// registers), the ADD and the int8 table lookup on CPUs that also have AVX512_VBMI with byte permutes
+    /// (`QuantizedAdd.hasVBMI`); the other
     /// ops as on `.avx2` (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g. AMD Zen 4,
     /// Intel Ice Lake and later servers; many of them lack the VEX AVX-VNNI).
     case avx512VNNI

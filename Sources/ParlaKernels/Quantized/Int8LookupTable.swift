@@ -38,7 +38,7 @@ public struct Int8LookupTable: Sendable, Equatable {
     }
 
     /// Fast lookup, identical to `reference`: on x86-64 with AVX2 CParlaQS8's 32-lane `vpshufb` walk over 16
-    /// sub-tables; elsewhere an unrolled loop through a raw table pointer (no bounds checks).
+    /// sub-tables, on `.avx512VNNI` CPUs that also have AVX-512 VBMI two 64-lane `vpermi2b` and a blend; elsewhere an unrolled loop through a raw table pointer (no bounds checks).
     /// - Parameter path: the implementation (`Int8KernelPath.best` unless a test picks one).
     public func fast(_ input: UnsafeBufferPointer<Int8>, output: UnsafeMutableBufferPointer<Int8>,
                      path: Int8KernelPath = .best) {
@@ -47,6 +47,10 @@ public struct Int8LookupTable: Sendable, Equatable {
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         table.withUnsafeBufferPointer { tb in
             #if arch(x86_64)
+            if path == .avx512VNNI && QuantizedAdd.hasVBMI {
+                parla_qs8_lookup_avx512vbmi(x, y, output.count, tb.baseAddress!)
+                return
+            }
             if path.usesAVX2 {
                 parla_qs8_lookup_avx2(x, y, output.count, tb.baseAddress!)
                 return
