@@ -34,4 +34,18 @@ PARLA_AVX2 void parla_qs8_quantize_avx2(const float *x, int8_t *y, ptrdiff_t cou
     }
 }
 
+// int8 -> int32 -> float is exact, so the one multiply is the reference's only rounding.
+PARLA_AVX2 void parla_qs8_dequantize_avx2(const int8_t *x, float *y, ptrdiff_t count, float scale, int32_t zero_point) {
+    const __m256 s = _mm256_set1_ps(scale);
+    const __m256i zp = _mm256_set1_epi32(zero_point);
+    ptrdiff_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        for (int k = 0; k < 4; k++) {
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(x + i + 8 * k)));
+            _mm256_storeu_ps(y + i + 8 * k, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp))));
+        }
+    }
+    for (; i < count; i++) y[i] = scale * (float)((int32_t)x[i] - zero_point);
+}
+
 #endif

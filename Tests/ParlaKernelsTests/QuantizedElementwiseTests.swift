@@ -404,8 +404,10 @@ final class QuantizedElementwiseTests: XCTestCase {
             q.withUnsafeBufferPointer { x in
                 var reference = [Float](repeating: 0, count: q.count), fast = reference
                 reference.withUnsafeMutableBufferPointer { QuantizedConversion.dequantizeReference(x, output: $0, parameters: p) }
-                fast.withUnsafeMutableBufferPointer { QuantizedConversion.dequantizeFast(x, output: $0, parameters: p) }
-                XCTAssertEqual(fast.map(\.bitPattern), reference.map(\.bitPattern))
+                for path in Int8KernelPath.available {
+                    fast.withUnsafeMutableBufferPointer { QuantizedConversion.dequantizeFast(x, output: $0, parameters: p, path: path) }
+                    XCTAssertEqual(fast.map(\.bitPattern), reference.map(\.bitPattern), "dequantize \(p) \(path)")
+                }
                 // Quantize(dequantize(q)) = q for every int8.
                 for i in 0..<256 { XCTAssertEqual(QuantizedConversion.quantize(reference[i], p), q[i]) }
             }

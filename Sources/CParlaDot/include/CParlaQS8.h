@@ -133,6 +133,8 @@ void parla_qs8_lookup_avx512vbmi(const int8_t *in, int8_t *out, ptrdiff_t count,
 
 /// y[i] = clamp(round_half_away(x[i] / scale) + zero_point, -128, 127), NaN -> zero_point (`QuantizedConversion`).
 void parla_qs8_quantize_avx2(const float *x, int8_t *y, ptrdiff_t count, float scale, int32_t zero_point);
+/// y[i] = scale · (float)(x[i] - zero_point) (one rounding, the reference's), 32 values per step.
+void parla_qs8_dequantize_avx2(const int8_t *x, float *y, ptrdiff_t count, float scale, int32_t zero_point);
 
 /// The depthwise, ADD and PReLU kernels for CPUs with AVX-512 F/BW/VL (`Int8KernelPath.avx512VNNI`; call only
 /// where parla_qs8_cpu_avx512vnni() is 1): the same results with 32 ymm registers.
