@@ -45,6 +45,37 @@ PARLA_AVX2_INLINE __m256i add_input_scale(__m128i x8, const add_input *in, __m25
     return _mm256_srav_epi32(u, in->right);
 }
 
+/// Whether input `which` (1 or 2) is the plain one: multiplier exactly 1/2 and no shift, i.e. (x + offset) << 19.
+static inline int add_input_plain(const parla_qs8_add *p, int which) {
+    return which == 1 ? p->input1_multiplier == (1 << 30) && p->input1_shift == 0
+                      : p->input2_multiplier == (1 << 30) && p->input2_shift == 0;
+}
+
+/// `p` with input 1 the plain one where only input 2 is (the sum is symmetric in the inputs); returns 1 where the
+/// inputs traded places, so the caller swaps its `a` and `b`.
+static inline int add_plain_first(const parla_qs8_add *p, parla_qs8_add *q) {
+    *q = *p;
+    if (add_input_plain(p, 1) || !add_input_plain(p, 2)) return 0;
+    q->input1_offset = p->input2_offset;
+    q->input1_multiplier = p->input2_multiplier;
+    q->input1_shift = p->input2_shift;
+    q->input2_offset = p->input1_offset;
+    q->input2_multiplier = p->input1_multiplier;
+    q->input2_shift = p->input1_shift;
+    return 1;
+}
+
+/// Whether the output multiplier and every PReLU multiplier are simple (no left shift, not INT32_MIN) with right
+/// shifts of at most 31: the condition of the AVX-512 loops' rounding constants.
+static inline int add_shifts_fit31(const parla_qs8_add *p) {
+    if (p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
+    for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
+        const int32_t s = p->negative_shifts[c];
+        if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
+    }
+    return 1;
+}
+
 /// The ADD loop; `simple` (a literal at each call, so each call is compiled on its own) says no multiplier is
 /// INT32_MIN and no output shift is positive; `plain1` that input 1 is the plain `<< 19` one.
 PARLA_AVX2_INLINE void add_loop(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p,
@@ -142,21 +173,13 @@ PARLA_AVX2_INLINE void add(const int8_t *a, const int8_t *b, int8_t *out, ptrdif
     for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
         if (p->negative_multipliers[c] == INT32_MIN || p->negative_shifts[c] > 0) simple = 0;
     }
-    // The sum is symmetric in the inputs: make input 1 the plain one when there is one.
-    parla_qs8_add q = *p;
-    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
-    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
-    if (plain2 && !plain1) {
+    parla_qs8_add q;
+    if (add_plain_first(p, &q)) {
         const int8_t *t = a;
         a = b;
         b = t;
-        q.input1_offset = p->input2_offset;
-        q.input1_multiplier = p->input2_multiplier;
-        q.input1_shift = p->input2_shift;
-        q.input2_offset = p->input1_offset;
-        q.input2_multiplier = p->input1_multiplier;
-        q.input2_shift = p->input1_shift;
     }
+    const int plain1 = add_input_plain(&q, 1), plain2 = add_input_plain(&q, 2);
     if (simple) {
         if (plain1 || plain2) add_loop(a, b, out, count, &q, 1, 1); else add_loop(a, b, out, count, &q, 1, 0);
     } else {
@@ -167,7 +190,7 @@ PARLA_AVX2_INLINE void add(const int8_t *a, const int8_t *b, int8_t *out, ptrdif
 #define PARLA_AVX512VL_INLINE static inline __attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline))
 
 /// The fused-PReLU loop with AVX-512 VL on 8 lanes, for `simple` parameters whose right shifts are all at most 31
-/// (`add_prelu_avx512_fits`). The rounding divide by 2^r with ties away from zero is ⌊(h + 2^(r−1) − [h < 0]) / 2^r⌋
+/// (`add_shifts_fit31`). The rounding divide by 2^r with ties away from zero is ⌊(h + 2^(r−1) − [h < 0]) / 2^r⌋
 /// (r ≥ 1; h itself for r = 0), and |h| ≤ 2^28 (|v| ≤ 2^28, |m| < 2^31) so h + 2^(r−1) cannot overflow. h < 0 only
 /// where v and the branch's multiplier m have opposite signs, and where they do but h = 0 both roundings give 0,
 /// so [h < 0] folds into a per-branch constant: round = 2^(r−1) − [v < 0 ? m ≥ 0 : m < 0] (0 for r = 0).
@@ -229,42 +252,24 @@ PARLA_AVX512VL_INLINE void add_prelu_loop512(const int8_t *a, const int8_t *b, i
     }
 }
 
-/// True when add_prelu_loop512 applies: `simple` parameters (no left shift, no INT32_MIN multiplier) with every
-/// right shift at most 31.
-static int add_prelu_avx512_fits(const parla_qs8_add *p) {
-    if (!p->negative_multipliers || p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
-    for (ptrdiff_t c = 0; c < p->channels; c++) {
-        const int32_t s = p->negative_shifts[c];
-        if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
-    }
-    return 1;
-}
-
 PARLA_AVX2 void parla_qs8_add_avx2(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count, const parla_qs8_add *p) {
     add(a, b, out, count, p);
 }
 
 PARLA_AVX512VL void parla_qs8_add_avx512(const int8_t *a, const int8_t *b, int8_t *out, ptrdiff_t count,
                                          const parla_qs8_add *p) {
-    if (!add_prelu_avx512_fits(p)) {
+    // add_prelu_loop512 takes fused PReLU parameters whose shifts fit its rounding constants.
+    if (!p->negative_multipliers || !add_shifts_fit31(p)) {
         add(a, b, out, count, p);
         return;
     }
-    // As in add(): input 1 the plain one when there is one.
-    parla_qs8_add q = *p;
-    const int plain1 = q.input1_multiplier == (1 << 30) && q.input1_shift == 0;
-    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
-    if (plain2 && !plain1) {
+    parla_qs8_add q;
+    if (add_plain_first(p, &q)) {
         const int8_t *t = a;
         a = b;
         b = t;
-        q.input1_offset = p->input2_offset;
-        q.input1_multiplier = p->input2_multiplier;
-        q.input1_shift = p->input2_shift;
-        q.input2_offset = p->input1_offset;
-        q.input2_multiplier = p->input1_multiplier;
-        q.input2_shift = p->input1_shift;
     }
+    const int plain1 = add_input_plain(&q, 1), plain2 = add_input_plain(&q, 2);
     const int full = q.activation_min <= INT8_MIN && q.activation_max >= INT8_MAX;
     if (plain1 || plain2) {
         if (full) add_prelu_loop512(a, b, out, count, &q, 1, 1); else add_prelu_loop512(a, b, out, count, &q, 1, 0);
@@ -400,24 +405,8 @@ PARLA_VBMI_INLINE void add_loop_vbmi(const int8_t *a, const int8_t *b, int8_t *o
 /// The VBMI kernel's parameters `q`: `p` with input 1 the plain one (multiplier 1/2; `*swap` says the inputs
 /// trade places). 0 where the kernel refuses `p`.
 static int add_vbmi_order(const parla_qs8_add *p, parla_qs8_add *q, int *swap) {
-    if (p->output_multiplier == INT32_MIN || p->output_shift > 0 || p->output_shift < -31) return 0;
-    for (ptrdiff_t c = 0; p->negative_multipliers && c < p->channels; c++) {
-        const int32_t s = p->negative_shifts[c];
-        if (p->negative_multipliers[c] == INT32_MIN || s > 0 || s < -31) return 0;
-    }
-    *q = *p;
-    const int plain1 = q->input1_multiplier == (1 << 30) && q->input1_shift == 0;
-    const int plain2 = q->input2_multiplier == (1 << 30) && q->input2_shift == 0;
-    if (!plain1 && !plain2) return 0;
-    *swap = !plain1;
-    if (*swap) {
-        q->input1_offset = p->input2_offset;
-        q->input1_multiplier = p->input2_multiplier;
-        q->input1_shift = p->input2_shift;
-        q->input2_offset = p->input1_offset;
-        q->input2_multiplier = p->input1_multiplier;
-        q->input2_shift = p->input1_shift;
-    }
+    if (!add_shifts_fit31(p) || (!add_input_plain(p, 1) && !add_input_plain(p, 2))) return 0;
+    *swap = add_plain_first(p, q);
     return 1;
 }
 
@@ -430,7 +419,7 @@ parla_qs8_add_avx512vbmi_prepare(const parla_qs8_add *p, int8_t *planes, int32_t
     // offset << 19, doubled, as 4 byte planes of 256.
     int32_t table[256];
     const add_input in2 = add_input_load(q.input2_offset, q.input2_multiplier, q.input2_shift);
-    const int plain2 = q.input2_multiplier == (1 << 30) && q.input2_shift == 0;
+    const int plain2 = add_input_plain(&q, 2);
     const __m256i plain_offset = _mm256_set1_epi32(q.input2_offset), offset1 = _mm256_set1_epi32(q.input1_offset * (1 << 19));
     int8_t bytes[256];
     for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(uint8_t)i;

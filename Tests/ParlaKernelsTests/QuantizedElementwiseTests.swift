@@ -12,7 +12,7 @@ final class QuantizedElementwiseTests: XCTestCase {
     private var addVariants: [(name: String, path: Int8KernelPath, byteTable: Bool)] {
         var variants: [(name: String, path: Int8KernelPath, byteTable: Bool)] = []
         for path in Int8KernelPath.available { variants.append((name: "\(path)", path: path, byteTable: true)) }
-        if QuantizedAdd.hasVBMI { variants.append((name: "avx512VNNI without VBMI", path: Int8KernelPath.avx512VNNI, byteTable: false)) }
+        if Int8KernelPath.hasAVX512VBMI { variants.append((name: "avx512VNNI without VBMI", path: Int8KernelPath.avx512VNNI, byteTable: false)) }
         return variants
     }
 
@@ -44,7 +44,7 @@ final class QuantizedElementwiseTests: XCTestCase {
             }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, activation: activation)
             // Only round 4's left shift keeps the VBMI kernel out (the tests would pass without it otherwise).
-            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI || round == 4, "add round \(round)")
+            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !Int8KernelPath.hasAVX512VBMI || round == 4, "add round \(round)")
             let a = (0..<65_536).map { Int8(truncatingIfNeeded: $0) }, b = (0..<65_536).map { Int8(truncatingIfNeeded: $0 >> 8) }
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
@@ -56,7 +56,7 @@ final class QuantizedElementwiseTests: XCTestCase {
                         assertBitExact(fast, reference, count: 65_535, "add round \(round) (\(name))")
                         // The vector arithmetic that builds the lookup table, on each path.
                         let arithmetic = int8Output(65_535) {
-                            QuantizedAdd.arithmetic(x, y, output: $0, parameters: parameters, path: path, byteTable: byteTable)
+                            QuantizedAdd.arithmetic(x, y, output: $0, parameters: parameters, path: path)
                         }
                         assertBitExact(arithmetic, reference, count: 65_535, "add arithmetic round \(round) (\(name))")
                     }
@@ -84,7 +84,7 @@ final class QuantizedElementwiseTests: XCTestCase {
             let p2 = channels == 16 ? QuantizationParameters(scale: p1.scale, zeroPoint: 7) : randomParameters(&rng)
             let slopes = (0..<channels).map { _ in Float.random(in: -0.3...1.2, using: &rng) }
             let parameters = QuantizedAdd.Parameters(input1: p1, input2: p2, output: po, preluSlopes: slopes)
-            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !QuantizedAdd.hasVBMI, "add+prelu c\(channels)")
+            XCTAssertEqual(parameters.vbmiPlanes.isEmpty, !Int8KernelPath.hasAVX512VBMI, "add+prelu c\(channels)")
             let count = channels * 997
             let a = randomInt8(count, &rng), b = randomInt8(count, &rng)
             a.withUnsafeBufferPointer { x in
@@ -152,7 +152,7 @@ final class QuantizedElementwiseTests: XCTestCase {
                 }
             }
         }
-        if QuantizedAdd.hasVBMI { XCTAssertEqual(folded, [0, 1], "both forms of the VBMI kernel's rounding constants") }
+        if Int8KernelPath.hasAVX512VBMI { XCTAssertEqual(folded, [0, 1], "both forms of the VBMI kernel's rounding constants") }
     }
 
     /// A standalone PReLU whose channels carry arbitrary fixed-point multipliers (any sign, every shift -31...30,

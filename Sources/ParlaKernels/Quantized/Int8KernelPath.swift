@@ -12,9 +12,8 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     /// The conv / fully connected GEMM (im2col included) on AVX-512 VNNI: EVEX `vpdpbusd` on ZMM registers, a
     /// 16-lane epilogue; the depthwise, ADD and PReLU kernels compiled with AVX-512 VL (32 vector registers, mask
     /// registers), the ADD and the int8 table lookup on CPUs that also have AVX512_VBMI with byte permutes
-    /// (`QuantizedAdd.hasVBMI`); the other
-    /// ops as on `.avx2` (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g. AMD Zen 4,
-    /// Intel Ice Lake and later servers; many of them lack the VEX AVX-VNNI).
+    /// (`hasAVX512VBMI`); the other ops as on `.avx2` (x86-64 CPUs with AVX-512 F/BW/VL and AVX512_VNNI, e.g.
+    /// AMD Zen 4, Intel Ice Lake and later servers; many of them lack the VEX AVX-VNNI).
     case avx512VNNI
 
     /// The fastest path this CPU runs (checked once).
@@ -48,6 +47,16 @@ public enum Int8KernelPath: Sendable, CaseIterable {
     private static let hasAVXVNNI: Bool = {
         #if arch(x86_64)
         return parla_qs8_cpu_avxvnni() != 0
+        #else
+        return false
+        #endif
+    }()
+
+    /// True where the `.avx512VNNI` path runs and the CPU also has AVX512_VBMI (byte permutes): the ADD and the
+    /// table lookup then take their VBMI kernels on that path.
+    static let hasAVX512VBMI: Bool = {
+        #if arch(x86_64)
+        return hasAVX512VNNI && parla_qs8_cpu_avx512vbmi() != 0
         #else
         return false
         #endif

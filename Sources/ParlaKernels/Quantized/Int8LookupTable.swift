@@ -47,7 +47,7 @@ public struct Int8LookupTable: Sendable, Equatable {
         guard let x = input.baseAddress, let y = output.baseAddress else { return }
         table.withUnsafeBufferPointer { tb in
             #if arch(x86_64)
-            if path == .avx512VNNI && QuantizedAdd.hasVBMI {
+            if path == .avx512VNNI && Int8KernelPath.hasAVX512VBMI {
                 parla_qs8_lookup_avx512vbmi(x, y, output.count, tb.baseAddress!)
                 return
             }

@@ -50,7 +50,7 @@ public enum QuantizedAdd {
             activationMin = range.lowerBound
             activationMax = range.upperBound
             #if arch(x86_64)
-            if QuantizedAdd.hasVBMI {
+            if Int8KernelPath.hasAVX512VBMI {
                 var planes = [Int8](repeating: 0, count: 1024)
                 var rows = [Int32](repeating: 0, count: negative.map { 16 + 3 * ($0.count + 64) } ?? 0)
                 let accepted = QuantizedAdd.withCParameters(self) { c in
@@ -109,7 +109,7 @@ public enum QuantizedAdd {
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         if byteTable && byteTableKernel(a, b, output: output, parameters: p, path: path) { return }
         if p.table.isEmpty {
-            arithmetic(a, b, output: output, parameters: p, path: path, byteTable: byteTable)
+            arithmetic(a, b, output: output, parameters: p, path: path)
             return
         }
         p.table.withUnsafeBufferPointer { tb in
@@ -120,13 +120,6 @@ public enum QuantizedAdd {
             }
         }
     }
-
-    #if arch(x86_64)
-    /// Whether the CPU has AVX-512 VBMI besides the `.avx512VNNI` path's features.
-    static let hasVBMI: Bool = Int8KernelPath.isAvailable(.avx512VNNI) && parla_qs8_cpu_avx512vbmi() != 0
-    #else
-    static let hasVBMI = false
-    #endif
 
     /// `p` as the C kernels' parameters (the PReLU rows are `nm`/`ns`, nil without PReLU).
     fileprivate static func withCParameters<R>(_ p: Parameters, _ body: (inout parla_qs8_add) -> R) -> R {
@@ -178,17 +171,16 @@ public enum QuantizedAdd {
         return table
     }
 
-    /// The vector arithmetic, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel), or the
-    /// VBMI byte-permute kernel where `fast` would run it (`byteTable`); bit-exact with `reference`.
+    /// The vector arithmetic, 8 values per step (with a fused PReLU, 4 channels per step inside each pixel);
+    /// bit-exact with `reference`.
     static func arithmetic(_ a: UnsafeBufferPointer<Int8>, _ b: UnsafeBufferPointer<Int8>,
                            output: UnsafeMutableBufferPointer<Int8>, parameters p: Parameters,
-                           path: Int8KernelPath, byteTable: Bool = true) {
+                           path: Int8KernelPath) {
         let channels = checkSizes(a.count, b.count, output.count, p)
         precondition(Int8KernelPath.isAvailable(path), "qadd: this CPU cannot run \(path)")
         guard let x = a.baseAddress, let y = b.baseAddress, let z = output.baseAddress else { return }
         let n = output.count
         #if arch(x86_64)
-        if byteTable && byteTableKernel(a, b, output: output, parameters: p, path: path) { return }
         if path.usesAVX2 {
             withCParameters(p) { c in
                 if path == .avx512VNNI { parla_qs8_add_avx512(x, y, z, n, &c) } else { parla_qs8_add_avx2(x, y, z, n, &c) }
