@@ -147,7 +147,23 @@ public final class SpeechSynthesizer: @unchecked Sendable {
     public func voices() throws -> [VoiceInfo] {
         lock.lock(); defer { lock.unlock() }
         try initialise()
-        guard let list = espeak_ListVoices(nil) else { return [] }
+        // espeak-ng leaves the MBROLA voices out of the full list and gives them only when asked for the
+        // language "mb" (as `espeak-ng --voices=mb` does). Each call reuses the same array, so the first list is
+        // read before the second call.
+        var out = Self.voiceInfos(espeak_ListVoices(nil))
+        var spec = espeak_VOICE()
+        let mbrola: [VoiceInfo] = "mb".withCString { language in
+            spec.languages = language
+            return Self.voiceInfos(espeak_ListVoices(&spec)).filter { $0.name.hasPrefix("mb-") }
+        }
+        let listed = Set(out.map(\.name))
+        out += mbrola.filter { !listed.contains($0.name) && Self.mbrolaVoiceInstalled($0.name) }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// The voices of one `espeak_ListVoices` answer (a NULL-terminated array), MBROLA ones without data left out.
+    private static func voiceInfos(_ list: UnsafeMutablePointer<UnsafePointer<espeak_VOICE>?>?) -> [VoiceInfo] {
+        guard let list else { return [] }
         var out = [VoiceInfo]()
         var i = 0
         while let entry = list[i] {
@@ -163,10 +179,10 @@ public final class SpeechSynthesizer: @unchecked Sendable {
                 }
             }
             let name = id.hasPrefix("mb/") ? String(id.dropFirst(3)) : (languages.first ?? id)
-            if name.hasPrefix("mb-"), !Self.mbrolaVoiceInstalled(name) { continue }
+            if name.hasPrefix("mb-"), !mbrolaVoiceInstalled(name) { continue }
             out.append(VoiceInfo(name: name, languages: languages, title: v.name.map { String(cString: $0) } ?? name))
         }
-        return out.sorted { $0.name < $1.name }
+        return out
     }
 
     /// Whether the MBROLA voice `name` ("mb-us1") can speak: the `mbrola` program and its voice data are installed.

@@ -112,6 +112,11 @@ final class SpeechSynthesizerTests: XCTestCase {
 
     func testMBROLAVoiceWhenInstalled() throws {
         guard SpeechSynthesizer.mbrolaVoiceInstalled("mb-us1") else { throw XCTSkip("MBROLA us1 is not installed") }
+        let listed = try synth.voices()
+        XCTAssertTrue(listed.contains { $0.name == "mb-us1" }, "an installed MBROLA voice is listed")
+        XCTAssertTrue(listed.filter { $0.name.hasPrefix("mb-") }.allSatisfy { SpeechSynthesizer.mbrolaVoiceInstalled($0.name) },
+                      "only MBROLA voices whose data is installed are listed")
+        XCTAssertTrue(listed.contains { $0.name == "en-us" })
         var o = VoiceOptions(); o.voice = "mb-us1"
         let s = try synth.synthesize("Hello world", options: o)
         XCTAssertEqual(s.audio.sampleRate, 16000)
