@@ -34,6 +34,21 @@ struct BenchRun: ParsableCommand {
     @Flag(help: "Print the board profiles and exit.")
     var listBoards = false
 
+    /// The outputs' folders must exist and be writable before the run: the bench takes a while, and a typo in
+    /// `--plot` or `--json` found only at the end would throw its figures away.
+    func validate() throws {
+        for (option, path) in [("--json", json), ("--plot", plot)] {
+            guard let path else { continue }
+            let folder = (path as NSString).deletingLastPathComponent
+            let dir = folder.isEmpty ? "." : folder
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(option) \(path): the folder \(dir) does not exist")
+            }
+            guard access(dir, W_OK) == 0 else { throw ValidationError("\(option) \(path): the folder \(dir) is not writable") }
+        }
+    }
+
     func run() throws {
         try runReportingErrors {
             if listBoards {

@@ -122,6 +122,17 @@ final class BenchReportTests: XCTestCase {
         XCTAssertTrue(fpsLine.contains("+50.00") && fpsLine.contains("(+100.0 %)") && fpsLine.hasSuffix("better"), String(fpsLine))
         let p50Line = try XCTUnwrap(comparison.split(separator: "\n").first { $0.hasPrefix("frame p50 ms") })
         XCTAssertTrue(p50Line.contains("-10.00") && p50Line.hasSuffix("better"), String(p50Line))
+        let rssLine = try XCTUnwrap(comparison.split(separator: "\n").first { $0.hasPrefix("peak RSS MiB") })
+        XCTAssertTrue(rssLine.contains("+0.00") && rssLine.hasSuffix("same"), String(rssLine))
+        var slightlyBigger = back
+        slightlyBigger.peakRSSMiB = 118            // 120 now: +1.7 %, inside the noise band
+        let nearLine = try XCTUnwrap(new.comparison(with: slightlyBigger, oldName: "old.json").split(separator: "\n")
+            .first { $0.hasPrefix("peak RSS MiB") })
+        XCTAssertTrue(nearLine.hasSuffix("same"), String(nearLine))
+        slightlyBigger.peakRSSMiB = 115            // +4.3 %: a real change
+        let farLine = try XCTUnwrap(new.comparison(with: slightlyBigger, oldName: "old.json").split(separator: "\n")
+            .first { $0.hasPrefix("peak RSS MiB") })
+        XCTAssertTrue(farLine.hasSuffix("worse"), String(farLine))
 
         var other = back
         other.scenario = "parla-bench-0"

@@ -67,6 +67,10 @@ extension BenchReport {
         return rows
     }
 
+    /// A change smaller than this share of the old value reads "same": two runs on one idle board differ by about
+    /// that much, so calling it better or worse would only report noise.
+    static let sameBand = 0.02
+
     /// The deltas from `old` to this report, one row per figure, with a warning when the scenarios differ.
     public func comparison(with old: BenchReport, oldName: String) -> String {
         var out: [String] = []
@@ -86,8 +90,9 @@ extension BenchReport {
             if let a = b, let n = row.value {
                 let d = n - a
                 let pct = a != 0 ? String(format: " (%+.1f %%)", 100 * d / abs(a)) : ""
-                let better = d == 0 ? "" : ((d > 0) == row.higherIsBetter ? "  better" : "  worse")
-                delta = String(format: "%+11.2f", d) + pct + better
+                let verdict = abs(d) <= Self.sameBand * abs(a) ? "  same"
+                    : ((d > 0) == row.higherIsBetter ? "  better" : "  worse")
+                delta = String(format: "%+11.2f", d) + pct + verdict
             }
             out.append(name + cell(b) + cell(row.value) + " " + delta)
         }
