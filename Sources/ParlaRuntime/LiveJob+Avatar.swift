@@ -10,9 +10,11 @@ extension LiveJob {
     public var avatarDecoder: LiveDecoderFactory {
         let url = options.avatar
         let backend = options.backend
+        let threads = options.decoderThreads
         return { width, height in
             guard let url else { throw RuntimeError("no avatar given (--avatar FILE, made by `parla prepare`)") }
-            return try backend.makeDecoder(avatar: AvatarFile.read(contentsOf: url), width: width, height: height)
+            return try backend.makeDecoder(avatar: AvatarFile.read(contentsOf: url), width: width, height: height,
+                                           cpuThreads: threads)
         }
     }
 

@@ -48,6 +48,8 @@ public struct LiveOptions: Sendable {
     public var idleSeconds = 20.0
     /// Which decoder draws the face (`--backend`).
     public var backend = DecoderBackend.cpu
+    /// Threads the CPU decoder splits each picture over (`--threads`, or the board profile's `threads`).
+    public var decoderThreads = 1
     /// Draw the stats overlay (fps, frame time, lag, dropped frames, CPU temperature) into the picture.
     public var hud = false
     /// Thermal zones the overlay reads the CPU temperature from.

@@ -43,16 +43,17 @@ public enum DecoderBackend: String, CaseIterable, Codable, Sendable {
     /// rasterizer — Mesa llvmpipe/softpipe — the CPU decoder is about ten times cheaper, see docs/frame-decoder.md).
     case auto
 
-    /// A decoder for `avatar` at `width × height`; `.auto` falls back to the CPU when GLES cannot start.
-    public func makeDecoder(avatar: Avatar, width: Int, height: Int) throws -> FrameDecoder {
+    /// A decoder for `avatar` at `width × height`; `.auto` falls back to the CPU when GLES cannot start. The CPU
+    /// decoder splits each picture over `cpuThreads` threads (the same pixels for any count).
+    public func makeDecoder(avatar: Avatar, width: Int, height: Int, cpuThreads: Int = 1) throws -> FrameDecoder {
         switch self {
-        case .cpu: return try CPUFrameDecoder(avatar: avatar, width: width, height: height)
+        case .cpu: return try CPUFrameDecoder(avatar: avatar, width: width, height: height, threads: cpuThreads)
         case .gles: return try GLESFrameDecoder(avatar: avatar, width: width, height: height)
         case .auto:
             if let context = try? GLESContext(), !context.isSoftwareRenderer {
                 return try GLESFrameDecoder(avatar: avatar, width: width, height: height, context: context)
             }
-            return try CPUFrameDecoder(avatar: avatar, width: width, height: height)
+            return try CPUFrameDecoder(avatar: avatar, width: width, height: height, threads: cpuThreads)
         }
     }
 }

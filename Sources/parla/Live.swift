@@ -46,6 +46,8 @@ struct Live: ParsableCommand {
     var stats = false
     @Option(help: "Frame decoder: cpu (copied into dumb buffers), gles (GLES 3.1 compute drawing into a GBM/EGL scan-out surface; read back into dumb buffers where the card has no GBM/EGL) or auto (gles on a hardware GPU, else cpu).")
     var backend: DecoderBackend = .cpu
+    @Option(help: "Threads the CPU decoder splits each picture over (default: the board profile's, else 1).")
+    var threads: Int?
     @Flag(help: "Draw a stats overlay into the picture: fps, frame time, lag, dropped frames, CPU temperature (if readable).")
     var hud = false
     @Option(help: "DRM device file (default: the first card in /dev/dri with a connected display).")
@@ -75,6 +77,7 @@ struct Live: ParsableCommand {
         if pcm.isGiven && loop { throw ValidationError("--loop needs --audio (a stream is not replayed)") }
         guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096") }
         guard fps > 0 && fps <= 240 else { throw ValidationError("--fps must be above 0 and at most 240") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be in 1...64, not \(threads)") }
     }
 
     func run() throws {
@@ -99,6 +102,7 @@ struct Live: ParsableCommand {
             options.stats = stats
             options.hud = hud
             options.backend = backend
+            if let threads { options.decoderThreads = threads }
             options.card = card
             options.trace = trace.map { URL(fileURLWithPath: $0) }
             options.seed = seed

@@ -102,5 +102,9 @@ final class BoardProfileTests: XCTestCase {
         XCTAssertNil(options.audioDevice)
         XCTAssertEqual(options.kms, .legacy)
         XCTAssertEqual(options.mode, try ModeRequest(parsing: "1280x720@60"))
+        XCTAssertEqual(options.decoderThreads, 4, "the profile's threads reach the decoder")
+        options.decoderThreads = 2
+        try options.apply(p, except: ["threads"])
+        XCTAssertEqual(options.decoderThreads, 2, "a typed --threads wins")
     }
 }

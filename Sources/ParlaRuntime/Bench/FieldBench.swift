@@ -96,7 +96,9 @@ public struct FieldBench {
 
         // Decode and present, frame by frame.
         log("decode + present: \(frames.count) frames at \(Self.size)x\(Self.size)")
-        let decoder = try CPUFrameDecoder(avatar: avatar, width: Self.size, height: Self.size)
+        // The board's worker threads (its profile's `threads`), as `parla live` decodes there; one without a profile.
+        let threads = profile?.threads ?? 1
+        let decoder = try CPUFrameDecoder(avatar: avatar, width: Self.size, height: Self.size, threads: threads)
         let layout = try FrameLayout(sourceWidth: Self.size, sourceHeight: Self.size, targetWidth: Self.screen.width,
                                      targetHeight: Self.screen.height, rotation: .degrees0, fit: .contain)
         let background = RGBColor(red: 0, green: 0, blue: 0)
@@ -129,7 +131,7 @@ public struct FieldBench {
             throw RuntimeError("bench: \(sink.framesWritten) of \(frames.count) frames reached the sink")
         }
         stages.append(BenchStage(name: "decode", ms: decodeMs.reduce(0, +), perFrameMs: decodeMs.reduce(0, +) / Double(frames.count),
-                                 note: "CPU frame decoder, \(Self.size)x\(Self.size)"))
+                                 note: "CPU frame decoder, \(Self.size)x\(Self.size), \(threads) thread\(threads == 1 ? "" : "s")"))
         stages.append(BenchStage(name: "present", ms: presentMs.reduce(0, +), perFrameMs: presentMs.reduce(0, +) / Double(frames.count),
                                  note: "null sink + letterbox blit into a 1920x1080 XRGB8888 buffer (no flip)"))
 

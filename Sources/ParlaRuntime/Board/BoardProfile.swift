@@ -226,6 +226,7 @@ extension LiveOptions {
     public mutating func apply(_ profile: BoardProfile, except given: Set<String>) throws {
         if !given.contains("size") { size = profile.size }
         if !given.contains("fps") { fps = profile.fps }
+        if !given.contains("threads") { decoderThreads = profile.threads }
         if !given.contains("output"), let display = profile.display { output = display }
         if !given.contains("audio-device") {
             audioDevice = profile.audio.lowercased() == "none" ? nil : profile.audio
