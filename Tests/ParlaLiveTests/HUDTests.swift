@@ -98,6 +98,11 @@ final class HUDTests: XCTestCase {
         screen.withUnsafeMutableBytes { overlay.draw(["A LONG LINE THAT DOES NOT FIT", "TWO"], into: $0.baseAddress!, pitch: w * 4) }
         XCTAssertTrue(screen[(w * h)...].allSatisfy { $0 == 7 })
         XCTAssertTrue(screen[..<(w * h)].contains(overlay.textColor))
+        // A screen smaller than the margin: nothing of the box shows, nothing is touched.
+        let tiny = HUDOverlay(screenWidth: 3, screenHeight: 2, scale: 1)
+        var small = [UInt32](repeating: 7, count: 6)
+        small.withUnsafeMutableBytes { tiny.draw(["FPS"], into: $0.baseAddress!, pitch: 12) }
+        XCTAssertEqual(small, [UInt32](repeating: 7, count: 6))
     }
 
     func testReadingLinesAndMeter() throws {

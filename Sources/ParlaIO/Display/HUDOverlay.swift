@@ -62,8 +62,9 @@ public struct HUDOverlay: Sendable {
             let (x, y) = screenPoint(u: u, v: v)
             (pixels + y * pitch).assumingMemoryBound(to: UInt32.self)[x] = color
         }
-        for v in b.y..<min(vh, b.y + b.height) {
-            for u in b.x..<min(vw, b.x + b.width) { put(u, v, boxColor) }
+        // A screen smaller than the margin shows none of the box (and must not make an empty range backwards).
+        for v in b.y..<max(b.y, min(vh, b.y + b.height)) {
+            for u in b.x..<max(b.x, min(vw, b.x + b.width)) { put(u, v, boxColor) }
         }
         let s = scale
         for (row, line) in lines.enumerated() {
