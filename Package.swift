@@ -67,6 +67,8 @@ let package = Package(
 
         // Test helpers shared by the test targets (fixture paths, synthetic signals, image metrics).
         .target(name: "ParlaTestSupport", dependencies: ["ParlaMedia"], path: "Tests/ParlaTestSupport"),
+        // … and the display's (reading the `--hud` text back from pixels; kept apart so the others need no ParlaIO).
+        .target(name: "ParlaLiveTestSupport", dependencies: ["ParlaIO"], path: "Tests/ParlaLiveTestSupport"),
         .testTarget(name: "ParlaKernelsTests", dependencies: ["ParlaKernels", "ParlaTestSupport"]),
         .testTarget(name: "ParlaModelTests", dependencies: ["ParlaModel", "ParlaTestSupport"]),
         .testTarget(name: "ParlaMediaTests", dependencies: ["ParlaMedia", "ParlaTestSupport"]),
@@ -77,6 +79,6 @@ let package = Package(
         .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaVoiceTests", dependencies: ["ParlaVoice", "ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaServeTests", dependencies: ["ParlaServe", "ParlaRuntime", "ParlaTestSupport"]),
-        .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport", "ParlaLiveTestSupport"]),
     ]
 )

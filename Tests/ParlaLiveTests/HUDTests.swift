@@ -2,6 +2,7 @@ import Foundation
 import ParlaMedia
 import ParlaMotion
 import ParlaRender
+import ParlaLiveTestSupport
 import ParlaTestSupport
 import XCTest
 @testable import ParlaIO
@@ -10,29 +11,6 @@ import XCTest
 /// The `--hud` overlay: the font reads back, the text turns with `--rotate`, only the box is touched, and
 /// without `--hud` nothing is drawn.
 final class HUDTests: XCTestCase {
-    /// Reads the text back from a screen: each cell's pixels (through the overlay's rotation) compared with every
-    /// glyph; "#" where none matches.
-    func readBack(_ screen: [UInt32], overlay: HUDOverlay, lines: Int, columns: Int) -> [String] {
-        let glyphs = BitmapFont.characters.map { ($0, BitmapFont.glyph($0)) }
-        let s = overlay.scale
-        let b = overlay.box(for: [String](repeating: String(repeating: " ", count: columns), count: lines))
-        return (0..<lines).map { row in
-            String((0..<columns).map { column -> Character in
-                var rows = [UInt8](repeating: 0, count: BitmapFont.glyphHeight)
-                for gy in 0..<BitmapFont.glyphHeight {
-                    for gx in 0..<BitmapFont.glyphWidth {
-                        // The middle of the scaled font pixel.
-                        let u = b.x + overlay.padding + column * BitmapFont.cellWidth * s + gx * s + s / 2
-                        let v = b.y + overlay.padding + row * BitmapFont.cellHeight * s + gy * s + s / 2
-                        let (x, y) = overlay.screenPoint(u: u, v: v)
-                        if screen[y * overlay.screenWidth + x] == overlay.textColor { rows[gy] |= 0x10 >> UInt8(gx) }
-                    }
-                }
-                return glyphs.first { $0.1 == rows }?.0 ?? "#"
-            })
-        }
-    }
-
     func testFontGlyphsAreDistinctAndFitTheirCell() {
         let all = BitmapFont.characters
         XCTAssertGreaterThanOrEqual(all.count, 36 + 5)
@@ -59,7 +37,7 @@ final class HUDTests: XCTestCase {
             var screen = [UInt32](repeating: canary, count: w * h)
             screen.withUnsafeMutableBytes { overlay.draw(lines, into: $0.baseAddress!, pitch: w * 4) }
             let padded = lines.map { $0.padding(toLength: columns, withPad: " ", startingAt: 0) }
-            XCTAssertEqual(readBack(screen, overlay: overlay, lines: lines.count, columns: columns), padded, "\(rotation)")
+            XCTAssertEqual(overlay.readText(screen, lines: lines.count, columns: columns), padded, "\(rotation)")
             // Every changed pixel lies in the box (viewer coordinates), every box pixel changed.
             let b = overlay.box(for: lines)
             var inBox = Set<Int>()
@@ -85,6 +63,42 @@ final class HUDTests: XCTestCase {
             case .degrees270: XCTAssertEqual(corner.x, overlay.margin); XCTAssertEqual(corner.y, h - 1 - overlay.margin)
             }
         }
+    }
+
+    /// The GPU path's overlay image is what `draw` writes, cut out at `screenRect`: put back into a screen at that
+    /// rectangle it gives the same screen, in every rotation, with the box whole or clipped by the screen's edge.
+    func testImageIsTheDrawnBoxInItsScreenRectangle() {
+        let lines = LivePainter.hudLines(LiveHUD.Reading(fps: 29.9, frameMilliseconds: 12.3, lagMilliseconds: 85,
+                                                         dropped: 3, cpuCelsius: 47))
+        for (w, h, scale) in [(333, 251, 1), (517, 483, 2), (97, 20, 1), (21, 150, 2)] {
+            for rotation in Rotation.allCases {
+                let overlay = HUDOverlay(screenWidth: w, screenHeight: h, rotation: rotation, scale: scale)
+                let canary: UInt32 = 0x00_12_34_56
+                var drawn = [UInt32](repeating: canary, count: w * h)
+                drawn.withUnsafeMutableBytes { overlay.draw(lines, into: $0.baseAddress!, pitch: w * 4) }
+                let image = overlay.image(for: lines)
+                let shape = "\(w)x\(h) scale \(scale), rotate \(rotation)"
+                XCTAssertGreaterThan(image.width * image.height, 0, shape)
+                XCTAssertTrue(image.x >= 0 && image.y >= 0 && image.x + image.width <= w && image.y + image.height <= h, shape)
+                var pasted = [UInt32](repeating: canary, count: w * h)
+                for y in 0..<image.height {
+                    for x in 0..<image.width {
+                        let i = 4 * (y * image.width + x)
+                        XCTAssertEqual(image.rgba[i + 3], 255, shape)
+                        pasted[(image.y + y) * w + image.x + x] =
+                            UInt32(image.rgba[i]) << 16 | UInt32(image.rgba[i + 1]) << 8 | UInt32(image.rgba[i + 2])
+                    }
+                }
+                XCTAssertEqual(pasted, drawn, "\(shape): the image differs from the drawn box")
+                // Every pixel of the rectangle is the box's (no canary left inside it).
+                for y in image.y..<(image.y + image.height) {
+                    XCTAssertFalse(pasted[(y * w + image.x)..<(y * w + image.x + image.width)].contains(canary), "\(shape): row \(y)")
+                }
+            }
+        }
+        let offScreen = HUDOverlay(screenWidth: 3, screenHeight: 3, scale: 1)   // the margin alone is 4 pixels
+        XCTAssertEqual(offScreen.image(for: lines).rgba.count, 0)
+        XCTAssertEqual(HUDOverlay(screenWidth: 50, screenHeight: 50).image(for: []).rgba.count, 0)
     }
 
     func testScaleGrowsWithTheScreenAndClipsAtItsEdge() {

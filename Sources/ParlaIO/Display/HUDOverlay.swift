@@ -52,15 +52,43 @@ public struct HUDOverlay: Sendable {
         }
     }
 
-    /// Draws `lines` (nothing when empty) into `pixels`, a screen of `pitch` bytes per row.
-    public func draw(_ lines: [String], into pixels: UnsafeMutableRawPointer, pitch: Int) {
+    /// The screen rectangle the box of `lines` covers once turned and clipped to the screen (x, y, width, height;
+    /// width and height 0 when nothing shows): every pixel of it is the box's, and `draw` writes no other.
+    public func screenRect(for lines: [String]) -> (x: Int, y: Int, width: Int, height: Int) {
+        guard !lines.isEmpty else { return (0, 0, 0, 0) }
+        let b = box(for: lines)
+        let u1 = min(viewerWidth, b.x + b.width), v1 = min(viewerHeight, b.y + b.height)
+        guard u1 > b.x, v1 > b.y else { return (0, 0, 0, 0) }
+        let a = screenPoint(u: b.x, v: b.y), c = screenPoint(u: u1 - 1, v: v1 - 1)
+        return (min(a.x, c.x), min(a.y, c.y), abs(a.x - c.x) + 1, abs(a.y - c.y) + 1)
+    }
+
+    /// What `draw` writes for `lines`, as an image of its ``screenRect(for:)`` (already turned by `rotation`):
+    /// R, G, B, 255 per pixel, row 0 at the top, for the GPU path to put on the screen one texel per pixel.
+    public func image(for lines: [String]) -> (x: Int, y: Int, width: Int, height: Int, rgba: [UInt8]) {
+        let r = screenRect(for: lines)
+        guard r.width > 0, r.height > 0 else { return (r.x, r.y, 0, 0, []) }
+        var xrgb = [UInt32](repeating: 0, count: r.width * r.height)
+        xrgb.withUnsafeMutableBytes { draw(lines, into: $0.baseAddress!, pitch: r.width * 4, origin: (r.x, r.y)) }
+        var rgba = [UInt8](repeating: 255, count: xrgb.count * 4)
+        for (i, c) in xrgb.enumerated() {
+            rgba[4 * i] = UInt8(truncatingIfNeeded: c >> 16)
+            rgba[4 * i + 1] = UInt8(truncatingIfNeeded: c >> 8)
+            rgba[4 * i + 2] = UInt8(truncatingIfNeeded: c)
+        }
+        return (r.x, r.y, r.width, r.height, rgba)
+    }
+
+    /// Draws `lines` (nothing when empty) into `pixels`, a screen of `pitch` bytes per row, or, with `origin`, into
+    /// the part of one starting at that screen pixel (``screenRect(for:)``'s corner: ``image(for:)``).
+    public func draw(_ lines: [String], into pixels: UnsafeMutableRawPointer, pitch: Int, origin: (x: Int, y: Int) = (0, 0)) {
         guard !lines.isEmpty else { return }
         let b = box(for: lines)
         let vw = viewerWidth, vh = viewerHeight
         func put(_ u: Int, _ v: Int, _ color: UInt32) {
             guard u >= 0, v >= 0, u < vw, v < vh else { return }
             let (x, y) = screenPoint(u: u, v: v)
-            (pixels + y * pitch).assumingMemoryBound(to: UInt32.self)[x] = color
+            (pixels + (y - origin.y) * pitch).assumingMemoryBound(to: UInt32.self)[x - origin.x] = color
         }
         // A screen smaller than the margin shows none of the box (and must not make an empty range backwards).
         for v in b.y..<max(b.y, min(vh, b.y + b.height)) {
