@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ParlaMotionTests", dependencies: ["ParlaMotion", "ParlaModel", "ParlaKernels", "ParlaTestSupport"]),
         .testTarget(name: "ParlaRenderTests", dependencies: ["ParlaRender", "ParlaRenderGLES", "ParlaTestSupport"]),
         .testTarget(name: "ParlaIOTests", dependencies: ["ParlaIO", "ParlaTestSupport"]),
-        .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport"]),
+        .testTarget(name: "ParlaRuntimeTests", dependencies: ["ParlaRuntime", "ParlaTestSupport", "ParlaLiveTestSupport"]),
         .testTarget(name: "ParlaVoiceTests", dependencies: ["ParlaVoice", "ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaServeTests", dependencies: ["ParlaServe", "ParlaRuntime", "ParlaTestSupport"]),
         .testTarget(name: "ParlaLiveTests", dependencies: ["ParlaIO", "ParlaRuntime", "ParlaTestSupport", "ParlaLiveTestSupport"]),

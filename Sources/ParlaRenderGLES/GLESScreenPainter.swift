@@ -10,6 +10,10 @@ import CEGL
 /// screen pixel centre, straight alpha blended over the background. The geometry (rotation, `contain`/`cover`)
 /// comes from the caller as the four corners, so this layer needs no display types.
 ///
+/// An overlay (the `--hud` box) can be set: an opaque image the CPU drew, already turned, drawn after the picture
+/// one texel per screen pixel (`GL_NEAREST`, no blending), so its pixels are exactly the CPU's. It is uploaded when
+/// set, not per picture.
+///
 /// Use it on the thread whose current context is the decoder's, drawing to the surface to be shown.
 public final class GLESScreenPainter {
     /// One corner of the picture's rectangle: screen position in pixels (origin top-left, y down) and the point
@@ -32,6 +36,12 @@ public final class GLESScreenPainter {
     private var vertexArray: GLuint = 0
     private var vertexBuffer: GLuint = 0
     private let background: (GLfloat, GLfloat, GLfloat)
+    /// The overlay's texture (0 until one is set), its size, and its quad.
+    private var overlayTexture: GLuint = 0
+    private var overlaySize = (width: 0, height: 0)
+    private var overlayVertexArray: GLuint = 0
+    private var overlayVertexBuffer: GLuint = 0
+    private var overlayShown = false
 
     /// Prepares the program, the picture texture and the quad.
     /// - Parameters:
@@ -59,6 +69,24 @@ public final class GLESScreenPainter {
         glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
         glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
 
+        (vertexArray, vertexBuffer) = Self.makeQuad(vertices(corners))
+        try Self.check("preparing the scan-out quad")
+    }
+
+    deinit {
+        glDeleteProgram(program)
+        glDeleteTextures(1, &texture)
+        glDeleteBuffers(1, &vertexBuffer)
+        glDeleteVertexArrays(1, &vertexArray)
+        if overlayTexture != 0 {
+            glDeleteTextures(1, &overlayTexture)
+            glDeleteBuffers(1, &overlayVertexBuffer)
+            glDeleteVertexArrays(1, &overlayVertexArray)
+        }
+    }
+
+    /// The quad's vertex data for `corners`: position in normalized device coordinates, then the source point.
+    private func vertices(_ corners: [Corner]) -> [GLfloat] {
         // Screen pixels → normalized device coordinates; the screen's top row is y = +1 (a window surface's first
         // scan-out line; in an offscreen framebuffer it is the last row glReadPixels returns).
         var vertices = [GLfloat]()
@@ -66,6 +94,12 @@ public final class GLESScreenPainter {
             vertices += [GLfloat(2 * c.x / Double(screenWidth) - 1), GLfloat(1 - 2 * c.y / Double(screenHeight)),
                          GLfloat(c.u), GLfloat(c.v)]
         }
+        return vertices
+    }
+
+    /// A vertex array and its buffer holding `vertices` (a triangle strip of 4 corners).
+    private static func makeQuad(_ vertices: [GLfloat]) -> (GLuint, GLuint) {
+        var vertexArray: GLuint = 0, vertexBuffer: GLuint = 0
         glGenVertexArrays(1, &vertexArray)
         glBindVertexArray(vertexArray)
         glGenBuffers(1, &vertexBuffer)
@@ -77,14 +111,50 @@ public final class GLESScreenPainter {
         glEnableVertexAttribArray(1)
         glVertexAttribPointer(1, 2, GLenum(GL_FLOAT), GLboolean(GL_FALSE), stride, UnsafeRawPointer(bitPattern: 2 * MemoryLayout<GLfloat>.size))
         glBindVertexArray(0)
-        try Self.check("preparing the scan-out quad")
+        return (vertexArray, vertexBuffer)
     }
 
-    deinit {
-        glDeleteProgram(program)
-        glDeleteTextures(1, &texture)
-        glDeleteBuffers(1, &vertexBuffer)
-        glDeleteVertexArrays(1, &vertexArray)
+    /// Sets the overlay drawn over every following picture: `rgba` (R, G, B, A bytes, row 0 at the top, drawn
+    /// opaque) of `width × height` pixels with its top-left corner at screen pixel (`x`, `y`). Call it when the
+    /// overlay's pixels change, not per picture: it uploads them.
+    public func setOverlay(rgba: [UInt8], x: Int, y: Int, width: Int, height: Int) throws {
+        guard width > 0, height > 0, rgba.count == width * height * 4 else {
+            throw GLESError("an overlay of \(width)x\(height) pixels needs \(max(0, width * height * 4)) bytes, got \(rgba.count)")
+        }
+        if overlaySize != (width, height) {
+            if overlayTexture != 0 { glDeleteTextures(1, &overlayTexture) }
+            glGenTextures(1, &overlayTexture)
+            glBindTexture(GLenum(GL_TEXTURE_2D), overlayTexture)
+            glTexStorage2D(GLenum(GL_TEXTURE_2D), 1, GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
+            glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), GL_NEAREST)
+            glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), GL_NEAREST)
+            glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
+            glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
+            overlaySize = (width, height)
+        }
+        glBindTexture(GLenum(GL_TEXTURE_2D), overlayTexture)
+        glPixelStorei(GLenum(GL_UNPACK_ALIGNMENT), 4)
+        glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(width), GLsizei(height),
+                        GLenum(GL_RGBA), GLenum(GL_UNSIGNED_BYTE), rgba)
+        // Corners on pixel edges: each screen pixel's centre samples the middle of one texel.
+        let (left, top) = (Double(x), Double(y)), (right, bottom) = (Double(x + width), Double(y + height))
+        let corners = [Corner(x: left, y: top, u: 0, v: 0), Corner(x: right, y: top, u: 1, v: 0),
+                       Corner(x: left, y: bottom, u: 0, v: 1), Corner(x: right, y: bottom, u: 1, v: 1)]
+        let quad = vertices(corners)
+        if overlayVertexArray == 0 {
+            (overlayVertexArray, overlayVertexBuffer) = Self.makeQuad(quad)
+        } else {
+            glBindBuffer(GLenum(GL_ARRAY_BUFFER), overlayVertexBuffer)
+            glBufferSubData(GLenum(GL_ARRAY_BUFFER), 0, quad.count * MemoryLayout<GLfloat>.size, quad)
+            glBindBuffer(GLenum(GL_ARRAY_BUFFER), 0)
+        }
+        overlayShown = true
+        try Self.check("uploading the overlay")
+    }
+
+    /// Draws no overlay from the next picture on (the texture is kept for the next ``setOverlay(rgba:x:y:width:height:)``).
+    public func hideOverlay() {
+        overlayShown = false
     }
 
     /// Fills the screen with the background (the picture before the first frame).
@@ -113,8 +183,13 @@ public final class GLESScreenPainter {
         glBlendFunc(GLenum(GL_SRC_ALPHA), GLenum(GL_ONE_MINUS_SRC_ALPHA))
         glBindVertexArray(vertexArray)
         glDrawArrays(GLenum(GL_TRIANGLE_STRIP), 0, 4)
-        glBindVertexArray(0)
         glDisable(GLenum(GL_BLEND))
+        if overlayShown {
+            glBindTexture(GLenum(GL_TEXTURE_2D), overlayTexture)
+            glBindVertexArray(overlayVertexArray)
+            glDrawArrays(GLenum(GL_TRIANGLE_STRIP), 0, 4)
+        }
+        glBindVertexArray(0)
         try Self.check("drawing the picture onto the screen")
     }
 

@@ -42,7 +42,8 @@ final class LiveGPUScanout {
 /// Puts a motion frame on the live screen, the same call on both paths:
 /// * CPU path: the decoder draws into a picture, ``LivePainter`` scales it into the dumb back buffer (with the HUD);
 /// * GPU path: the GLES decoder renders on the GPU and ``GLESScreenPainter`` draws it into the GBM surface, which
-///   the next flip swaps (nothing is read back).
+///   the next flip swaps (nothing is read back); the HUD box is drawn by the CPU into a small image when its text
+///   changes and put over the picture by the GL painter.
 final class LiveFrameDrawer {
     /// What draws, for the "decoder:" line.
     let description: String
@@ -50,6 +51,8 @@ final class LiveFrameDrawer {
     private var picture: RGBAImage
     private let painter: LivePainter
     private let gpu: (scanout: LiveGPUScanout, decoder: GLESFrameDecoder, painter: GLESScreenPainter)?
+    /// The HUD lines the GL painter's overlay shows (nil: none).
+    private var overlayLines: [String]?
 
     /// The CPU path: `decoder` (any backend) and the blit into dumb buffers.
     init(decoder: any FrameDecoder, painter: LivePainter) {
@@ -97,11 +100,25 @@ final class LiveFrameDrawer {
                                      corners: corners, background: (background.red, background.green, background.blue))
     }
 
-    /// Draws `frame`: into `target` on the CPU path (with the overlay when `hud` is given), into the GBM surface
-    /// on the GPU path (`target` is nil there).
+    /// Gives `screen` the overlay `lines` make (the box ``HUDOverlay/draw(_:into:pitch:origin:)`` draws on the
+    /// CPU path, as an image already turned), or none for nil or a box that falls off the screen.
+    static func setOverlay(_ lines: [String]?, drawnBy overlay: HUDOverlay, on screen: GLESScreenPainter) throws {
+        guard let lines else { return screen.hideOverlay() }
+        let image = overlay.image(for: lines)
+        guard image.width > 0, image.height > 0 else { return screen.hideOverlay() }
+        try screen.setOverlay(rgba: image.rgba, x: image.x, y: image.y, width: image.width, height: image.height)
+    }
+
+    /// Draws `frame`: into `target` on the CPU path, into the GBM surface on the GPU path (`target` is nil there);
+    /// with the overlay when `hud` is given (on the GPU path drawn and uploaded again only when its text changed).
     func draw(_ frame: MotionFrame, into target: ScanoutTarget?, hud: LiveHUD.Reading?) throws {
         if let gpu {
             try gpu.decoder.render(frame)
+            let lines = hud.map(LivePainter.hudLines)
+            if lines != overlayLines {
+                try Self.setOverlay(lines, drawnBy: painter.overlay, on: gpu.painter)
+                overlayLines = lines
+            }
             try gpu.painter.draw(frameBuffer: gpu.decoder.frameBuffer)
             return
         }
@@ -121,10 +138,6 @@ extension LiveJob {
         let fallback = "dumb buffers (CPU copy)"
         guard makeScanoutDecoder != nil else {
             report("display: \(fallback): the decoder given cannot draw into a GBM surface")
-            return nil
-        }
-        guard !o.hud else {
-            report("display: \(fallback): --hud is drawn by the CPU into dumb buffers")
             return nil
         }
         let scanout: LiveGPUScanout
