@@ -111,10 +111,11 @@ fi
 #    without virgl Mesa's GBM falls back to kms_swrast: llvmpipe renders into dumb buffers; EGL_LOG_LEVEL and
 #    LIBGL_DEBUG make Mesa say which driver it loaded). Slow under TCG, hence --size 256 and --loop (speech frames
 #    keep coming) and --still (frames seconds apart would otherwise differ by head motion around the eyes as much
-#    as around the mouth); the host takes two screendumps (kms_host.py dumps-gles), then asks for the stop.
+#    as around the mouth); --hud, so the GPU path's stats box is checked in the dumps too (and this path is kept
+#    with it: gles-gbm-scanout); the host takes two screendumps (kms_host.py dumps-gles), then asks for the stop.
 DETAIL="$(grep -m1 'GBM/EGL' "$R/outputs-before.txt")" check gles-listed grep -q "GBM/EGL: .*GLES 3.1 compute yes" "$R/outputs-before.txt"
 EGL_LOG_LEVEL=debug LIBGL_DEBUG=verbose LP_NATIVE_VECTOR_WIDTH=128 "${LIVE[@]}" --audio-device none --backend gles --still \
-  --loop --size 256 --stats --trace "$R/trace-gles.csv" > "$R/live-gles.log" 2>&1 &
+  --hud --loop --size 256 --stats --trace "$R/trace-gles.csv" > "$R/live-gles.log" 2>&1 &
 pid=$!
 DETAIL="no frames presented (see live-gles.log)" check gles-presents wait_lines "$R/trace-gles.csv" 4 "$pid" 180
 DETAIL="$(grep -m1 '^display: ' "$R/live-gles.log")" check gles-gbm-scanout grep -q "^display: GBM/EGL scan-out" "$R/live-gles.log"

@@ -50,7 +50,11 @@ CAVITY_GROWTH = 0.005
 # The GPU path's run (guest-test.sh, run 6) draws this --size: llvmpipe inside TCG is slow.
 GLES_SIZE = 256
 # The GPU run's motion flags (guest-test.sh step 6), given to the host's --preview renders of the same frames.
-GLES_FLAGS = ("--still",)
+# --hud: the GPU path draws the stats box too; the preview's box has the same labels in the same place, other figures.
+GLES_FLAGS = ("--still", "--hud")
+# The --hud box (HUDOverlay, LivePainter): colours, and its geometry in font cells (6x8 pixels times the scale).
+HUD_BOX, HUD_TEXT = (0x10, 0x10, 0x10), (0xF0, 0xF0, 0xF0)
+HUD_COLUMNS, HUD_ROWS = 24, 3
 
 
 # MARK: - images
@@ -137,6 +141,54 @@ def difference(a, b):
                 and abs(a[i + 2] - b[i + 2]) <= PIXEL_TOLERANCE):
             close += 1
     return total / len(a), close / n
+
+
+def without(rgb, w, rect):
+    """The RGB bytes with the pixels of rect (x0, y0, x1, y1) left out."""
+    x0, y0, x1, y1 = rect
+    out = bytearray()
+    for y in range(len(rgb) // (3 * w)):
+        row = rgb[y * w * 3:(y + 1) * w * 3]
+        out += row[:x0 * 3] + row[x1 * 3:] if y0 <= y < y1 else row
+    return bytes(out)
+
+
+def hud_geometry(w, h):
+    """The --hud box at rotation 0 on a w x h screen: (scale, margin, padding, box of the 24-column minimum as
+    (x0, y0, x1, y1), and the rectangle to leave out of picture comparisons (4 columns more: longer figures widen
+    the box))."""
+    s = max(1, min(w, h) // 240)
+    margin, padding = 4 * s, 2 * s
+    bw, bh = HUD_COLUMNS * 6 * s - s + 2 * padding, HUD_ROWS * 8 * s - s + 2 * padding
+    return s, margin, padding, (margin, margin, margin + bw, margin + bh), (margin, margin, min(w, margin + bw + 4 * 6 * s), margin + bh)
+
+
+def check_hud(matched, checks, prefix):
+    """The GPU path's --hud box in each dump, where the CPU path puts it: only the box and text colours in it, its
+    padding all box colour, and the label cells "FPS" (row 0) and "LAG" (row 1) exactly as in the CPU --preview of
+    the same frame (figures differ: the preview has measured nothing)."""
+    colours, labels, problems = [], [], []
+    for k, (rgb, w, h, _, expected) in enumerate(matched, 1):
+        s, _, padding, (x0, y0, x1, y1), _ = hud_geometry(w, h)
+        pixels = box(rgb, w, x0, y0, x1, y1)
+        foreign = sum(1 for p in pixels if p != HUD_BOX and p != HUD_TEXT)
+        ring = [p for i, p in enumerate(pixels)
+                if (i % (x1 - x0)) < padding or (i // (x1 - x0)) < padding or (i // (x1 - x0)) >= (y1 - y0) - padding]
+        text = sum(1 for p in pixels if p == HUD_TEXT)
+        ok = foreign == 0 and all(p == HUD_BOX for p in ring) and text >= 50
+        colours.append(ok)
+        if not ok:
+            problems.append(f"dump {k}: {foreign} pixels neither box nor text colour, "
+                            f"{sum(1 for p in ring if p != HUD_BOX)} padding pixels not box colour, {text} text pixels")
+        for row in (0, 1):
+            cx0, cy0 = x0 + padding, y0 + padding + row * 8 * s
+            cell = (cx0, cy0, cx0 + 3 * 6 * s, cy0 + 7 * s)
+            got, want = box(rgb, w, *cell), box(expected, w, *cell)
+            labels.append(got == want and HUD_TEXT in want)
+    checks.report(f"{prefix}hud-box", all(colours),
+                  "; ".join(problems) or f"{len(matched)} dumps: box and text colours only, padding intact")
+    checks.report(f"{prefix}hud-labels", all(labels) and len(labels) == 2 * len(matched),
+                  f"FPS and LAG label cells {'equal' if all(labels) else 'differ from'} the --preview --hud render's")
 
 
 def box(rgb, w, x0, y0, x1, y1):
@@ -285,7 +337,9 @@ def render_expected(run, work, frame, size=None, extra=()):
 def check_dumps(work, run, checks, name="", size=None, extra=()):
     """The checks of one run's dumps (dumps{name}.json); check names get the prefix "{name}/" ("-gles/" for the
     GPU path, whose picture is drawn by the GLES decoder and GL's bilinear sampling, compared with the CPU render
-    of the same frame at the same --size)."""
+    of the same frame at the same --size). With --hud in `extra` the box is left out of the picture comparison and
+    checked on its own (check_hud)."""
+    hud = "--hud" in extra
     prefix = f"{name.lstrip('-')}/" if name else ""
     try:
         with open(os.path.join(work, f"dumps{name}.json")) as f:
@@ -305,7 +359,11 @@ def check_dumps(work, run, checks, name="", size=None, extra=()):
             if (ew, eh) != (w, h):
                 checks.report(f"{prefix}dump-{k}-size", False, f"dump {w}x{h}, expected {ew}x{eh}")
                 return
-            mean, fraction = difference(rgb, expected)
+            if hud:
+                masked = hud_geometry(w, h)[4]
+                mean, fraction = difference(without(rgb, w, masked), without(expected, w, masked))
+            else:
+                mean, fraction = difference(rgb, expected)
             if best is None or mean < best[1]:
                 best = (c, mean, fraction, expected)
         if best is None:
@@ -316,6 +374,8 @@ def check_dumps(work, run, checks, name="", size=None, extra=()):
         checks.report(f"{prefix}dump-{k}-matches-render", ok,
                       f"frame {c['frame']} (jawOpen {c['jaw_open']}): mean |diff| {mean:.3f}, {100 * fraction:.2f} % of pixels within {PIXEL_TOLERANCE}")
         matched.append((rgb, w, h, c, expected))
+    if hud and matched:
+        check_hud(matched, checks, prefix)
     if len(matched) != 2:
         return
     (d1, w, h, c1, e1), (d2, _, _, c2, e2) = matched
