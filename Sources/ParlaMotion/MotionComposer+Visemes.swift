@@ -62,6 +62,26 @@ extension MotionComposer {
         var closure: Float = 0
         if lo <= hi { for k in lo...hi { closure = max(closure, mouth.closure(at: k)) } }
         closure = max(closure, mouth.closure(at: k0) * (1 - f) + mouth.closure(at: k1) * f)
+        writeMouth(closure: closure, to: &w, v)
+    }
+
+    /// Writes the mouth of hop `hop` itself (no interpolation) for a frame that shows the newest motion
+    /// (``StreamingMotionComposer/FrameTiming/newestHop``): closure as the maximum over the hops since the previous
+    /// frame, `closureFrom … hop`, so every p/b/m hop closes the lips on some frame without reading past `hop`.
+    /// `firstHop` is the hop index of `mouth`'s row 0.
+    static func applyHopMouth(_ mouth: Coarticulation.Output, hop: Int, closureFrom: Int, firstHop: Int,
+                              to w: inout BlendshapeWeights) {
+        let count = mouth.count
+        guard count > 0 else { return }
+        let k = min(max(hop - firstHop, 0), count - 1)
+        var closure = mouth.closure(at: k)
+        let lo = max(0, closureFrom - firstHop)
+        if lo < k { for j in lo..<k { closure = max(closure, mouth.closure(at: j)) } }
+        writeMouth(closure: closure, to: &w) { mouth.value($0, at: k) }
+    }
+
+    /// The blendshapes from the mouth controls `v` and the p/b/m `closure`.
+    private static func writeMouth(closure: Float, to w: inout BlendshapeWeights, _ v: (MouthControl) -> Float) {
         let jaw = v(.jaw)
         guard jaw > 0 || v(.lipsClosed) > 0 || closure > 0 || v(.stretch) > 0 || v(.pucker) > 0 else { return }
         let closed = max(v(.lipsClosed), closure)

@@ -7,13 +7,29 @@ import ParlaMedia
 /// seeded wander and breathing, nods on syllable peaks of the jaw, brow raises on the strongest ones, blinks
 /// at Erlang intervals and after phrase ends; then ``MotionControls``.
 ///
-/// Latency: frame n (time n / fps) is returned once the samples up to `n / fps + latency(fps:)` were pushed:
-/// 12.5 ms analysis window + the network's look-ahead (40 ms) + the coarticulation look-ahead (`mouthLookAhead`
-/// hops: 50 ms standard, 10 ms for a microphone) + half a video frame (at least one 10 ms hop, for interpolation)
-/// — 119 ms at 30 fps standard; 79 ms at 30 fps and 72.5 ms at 60 fps with the microphone's look-ahead.
+/// Latency: a frame is returned once the samples up to its time + `latency(fps:)` were pushed: 12.5 ms analysis
+/// window + the network's look-ahead (40 ms) + the coarticulation look-ahead (`mouthLookAhead` hops: 50 ms
+/// standard, 10 ms for a microphone) + what the frame timing reads past the frame's time: with ``FrameTiming/videoGrid``
+/// half a video frame (at least one 10 ms hop, for interpolation) — 119 ms at 30 fps standard —, with
+/// ``FrameTiming/newestHop`` nothing — 62.5 ms at any fps with the microphone's look-ahead.
 public struct StreamingMotionComposer: Sendable {
+    /// When frames are and what of the mouth they show.
+    public enum FrameTiming: Sendable, Equatable {
+        /// Frame n at n / fps, the mouth interpolated between the hops around it and the p/b/m closure taken over
+        /// its own interval [t − ½/fps, t + ½/fps]: the batch composer's frames, for audio played in sync.
+        case videoGrid
+        /// For a display that shows the newest frame available (the microphone): frame n is the first 10 ms hop at
+        /// or after n / fps (hops without one are skipped, so `fps` frames a second up to 100), its mouth is that
+        /// hop's, and its closure the maximum over the hops since the previous frame. Nothing after the hop is read,
+        /// so a frame is out as soon as its hop is; every p/b/m hop still closes the lips on a frame (shown up to
+        /// one frame interval after it, where ``videoGrid`` shows it within half a frame either way).
+        case newestHop
+    }
+
     /// The options in force.
     public let options: MotionOptions
+    /// The frame timing in force.
+    public let timing: FrameTiming
     private let net: VisemeNet
     private var frontEnd: VisemeFrontEnd.Stream
     private var netStream: VisemeNet.Stream
@@ -25,27 +41,38 @@ public struct StreamingMotionComposer: Sendable {
     private var mouthBase = 0                 // hop index of mouth row 0
     private var head: CausalHead
     private var nextFrame = 0
+    private var nextHop = 0                   // .newestHop: the next hop to look at
+    private var lastFrameHop = -1             // .newestHop: the hop of the last frame returned
     private let controls: MotionControls
     private var saccades: [(Double, SIMD2<Float>)] = [(0, .zero)]
     private var saccadeRandom: MotionRandom
 
     /// Seconds of audio after a frame's time that must have arrived before the frame is returned.
     public static func latency(fps: Double, net: VisemeNet? = nil,
-                               mouthLookAhead: Int = Coarticulation.standardLookAhead) -> Double {
+                               mouthLookAhead: Int = Coarticulation.standardLookAhead,
+                               timing: FrameTiming = .videoGrid) -> Double {
         let look = Double(net?.lookAheadFrames ?? 4)
         let mouth = Double(Coarticulation.clampedLookAhead(mouthLookAhead))
-        return 0.0125 + look * 0.01 + mouth * 0.01 + max(0.5 / fps, 0.01)
+        let frame: Double = timing == .videoGrid ? max(0.5 / fps, 0.01) : 0
+        return 0.0125 + look * 0.01 + mouth * 0.01 + frame
+    }
+
+    /// Whether hop `hop` carries a frame with ``FrameTiming/newestHop``: some n / fps lies in ((hop − 1)·10 ms, hop·10 ms].
+    public static func hopHasFrame(_ hop: Int, fps: Double) -> Bool {
+        (Double(hop) * fps / 100).rounded(.down) > (Double(hop - 1) * fps / 100).rounded(.down)
     }
 
     /// A composer with `options` and `net` (the bundled model when nil) whose coarticulation reads
-    /// `mouthLookAhead` hops ahead (``Coarticulation/standardLookAhead`` gives the batch composer's mouth). Throws
-    /// when the bundled model cannot be loaded or the options are invalid (see ``MotionComposer/checkedFrames(for:)``).
+    /// `mouthLookAhead` hops ahead (``Coarticulation/standardLookAhead`` gives the batch composer's mouth) and whose
+    /// frames are timed by `timing`. Throws when the bundled model cannot be loaded or the options are invalid (see
+    /// ``MotionComposer/checkedFrames(for:)``).
     public init(options: MotionOptions, net: VisemeNet? = nil,
-                mouthLookAhead: Int = Coarticulation.standardLookAhead) throws {
+                mouthLookAhead: Int = Coarticulation.standardLookAhead, timing: FrameTiming = .videoGrid) throws {
         guard options.fps.isFinite, options.fps > 0, options.fps <= MotionOptions.maximumFPS else {
             throw MotionError.invalidOptions("fps \(options.fps) must be above 0 and at most \(Int(MotionOptions.maximumFPS))")
         }
         self.options = options
+        self.timing = timing
         self.net = try net ?? VisemeNet.bundled()
         let fe = VisemeFrontEnd()
         frontEnd = fe.makeStream()
@@ -87,6 +114,61 @@ public struct StreamingMotionComposer: Sendable {
     }
 
     private mutating func emit(final: Bool) -> [MotionFrame] {
+        timing == .videoGrid ? emitVideoGrid(final: final) : emitNewestHop()
+    }
+
+    /// ``FrameTiming/newestHop``: a frame on every hop that has one, as soon as the hop's mouth is out (at the end
+    /// too: the coarticulation's flush gives the last hops).
+    private mutating func emitNewestHop() -> [MotionFrame] {
+        let available = mouthBase + mouth.count     // hops with mouth output
+        var out = [MotionFrame]()
+        while nextHop < available {
+            let hop = nextHop
+            nextHop += 1
+            guard Self.hopHasFrame(hop, fps: options.fps) else { continue }
+            let t = Double(hop) / 100
+            while head.hops <= hop { stepHead() }
+            var frame = MotionFrame(time: t)
+            MotionComposer.applyHopMouth(mouth, hop: hop, closureFrom: lastFrameHop + 1, firstHop: mouthBase, to: &frame.blendshapes)
+            finish(&frame, at: t)
+            out.append(frame)
+            lastFrameHop = hop
+        }
+        trim(keepFrom: lastFrameHop + 1 - 4, now: Double(lastFrameHop + 1) / 100)
+        return out
+    }
+
+    /// Advances the causal head model by one hop.
+    private mutating func stepHead() {
+        let k = head.hops - mouthBase
+        head.step(jaw: mouth.value(.jaw, at: k), speech: mouth.value(.jaw, at: k) > 0.02 || mouth.closure(at: k) > 0)
+    }
+
+    /// Head, blinks, brows, then saccades and the controls for the frame at `t`.
+    private mutating func finish(_ frame: inout MotionFrame, at t: Double) {
+        head.apply(to: &frame, at: t)
+        while let lastSaccade = saccades.last, lastSaccade.0 <= t + 2 {
+            let gap = saccades.count == 1 ? saccadeRandom.uniform(0.3...1.5) : max(0.35, saccadeRandom.erlang(shape: 2, mean: 1.4))
+            saccades.append((lastSaccade.0 + gap,
+                             SIMD2<Float>(Float(saccadeRandom.uniform(-0.08...0.08)), Float(saccadeRandom.uniform(-0.05...0.05)))))
+        }
+        controls.apply(to: &frame, saccades: saccades)
+    }
+
+    /// Drops the mouth rows before hop `keepFrom` (in blocks of 400) and the saccades over a second before `now`.
+    private mutating func trim(keepFrom: Int, now: Double) {
+        if keepFrom - mouthBase > 400 {
+            let drop = keepFrom - mouthBase
+            mouth.values.removeFirst(drop * Coarticulation.Output.stride)
+            mouthBase += drop
+            if let firstNeeded = saccades.firstIndex(where: { $0.0 > now - 1 }), firstNeeded > 1 {
+                saccades.removeFirst(firstNeeded - 1)
+            }
+        }
+    }
+
+    /// ``FrameTiming/videoGrid``.
+    private mutating func emitVideoGrid(final: Bool) -> [MotionFrame] {
         let fps = options.fps
         let available = mouthBase + mouth.count     // hops with mouth output
         var out = [MotionFrame]()
@@ -101,32 +183,16 @@ public struct StreamingMotionComposer: Sendable {
                 guard need <= available else { break }
             }
             // Advance the causal head model through every hop up to this frame.
-            while head.hops < min(available, Int(t / VisemeTrack.frameSeconds) + 1) {
-                let k = head.hops - mouthBase
-                head.step(jaw: mouth.value(.jaw, at: k), speech: mouth.value(.jaw, at: k) > 0.02 || mouth.closure(at: k) > 0)
-            }
+            while head.hops < min(available, Int(t / VisemeTrack.frameSeconds) + 1) { stepHead() }
             var frame = MotionFrame(time: t)
             MotionComposer.applyVisemeMouth(mouth, at: t, fps: fps, firstHop: mouthBase, to: &frame.blendshapes)
-            head.apply(to: &frame, at: t)
-            while let lastSaccade = saccades.last, lastSaccade.0 <= t + 2 {
-                let gap = saccades.count == 1 ? saccadeRandom.uniform(0.3...1.5) : max(0.35, saccadeRandom.erlang(shape: 2, mean: 1.4))
-                saccades.append((lastSaccade.0 + gap,
-                                 SIMD2<Float>(Float(saccadeRandom.uniform(-0.08...0.08)), Float(saccadeRandom.uniform(-0.05...0.05)))))
-            }
-            controls.apply(to: &frame, saccades: saccades)
+            finish(&frame, at: t)
             out.append(frame)
             nextFrame += 1
         }
         // Keep only the hops later frames can still read (plus a margin).
         let keepFrom = Int((Double(nextFrame) / fps / VisemeTrack.frameSeconds).rounded(.down)) - Int(1 / fps / VisemeTrack.frameSeconds) - 4
-        if keepFrom - mouthBase > 400 {
-            let drop = keepFrom - mouthBase
-            mouth.values.removeFirst(drop * Coarticulation.Output.stride)
-            mouthBase += drop
-            if let firstNeeded = saccades.firstIndex(where: { $0.0 > Double(nextFrame) / fps - 1 }), firstNeeded > 1 {
-                saccades.removeFirst(firstNeeded - 1)
-            }
-        }
+        trim(keepFrom: keepFrom, now: Double(nextFrame) / fps)
         return out
     }
 }

@@ -78,6 +78,83 @@ final class VisemeNetSpeechTests: XCTestCase {
         }
     }
 
+    /// `--mic`'s composer (frames on the newest hop): each frame is out the moment its hop's audio is, 62.5 ms after
+    /// its time at any fps and never earlier; `fps` frames a second; every p/b/m closes on a frame and the vowels
+    /// open, with 5 ms pushes as the capture thread makes them.
+    func testNewestHopFramesAreOutAsSoonAsTheirHopAndStillCloseEveryPBM() throws {
+        let audio = try MotionTestAudio.readWAV16(Fixtures.url("motion/papa_mama_baba_16k.wav"))
+        let timing = try papaTiming()
+        let look = Coarticulation.lowLatencyLookAhead
+        for fps in [24.0, 25, 30, 50, 60] {
+            let latency = StreamingMotionComposer.latency(fps: fps, mouthLookAhead: look, timing: .newestHop)
+            XCTAssertEqual(latency, 0.0625, accuracy: 1e-12, "12.5 ms window + 40 ms network + 10 ms coarticulation, nothing for the frame")
+            var options = MotionOptions()
+            options.fps = fps
+            var live = try StreamingMotionComposer(options: options, mouthLookAhead: look, timing: .newestHop)
+            var frames = [MotionFrame]()
+            var i = 0
+            while i < audio.samples.count {
+                let pushed = min(audio.samples.count, i + 80)
+                frames += live.push(samples16k: Array(audio.samples[i..<pushed]))
+                // Hop h's mouth needs the samples up to h·160 + 1000 (= h·10 ms + 62.5 ms), no more.
+                let lastHop = (pushed - 1000) / 160
+                let due = pushed < 1000 ? 0 : (0...lastHop).filter { StreamingMotionComposer.hopHasFrame($0, fps: fps) }.count
+                XCTAssertEqual(frames.count, due, "fps \(fps), after \(pushed) samples")
+                i = pushed
+            }
+            frames += live.finish()
+            // Frame n on the first hop at or after n / fps.
+            for (n, frame) in frames.enumerated() {
+                XCTAssertEqual(frame.time, (Double(n) / fps * 100 - 1e-9).rounded(.up) / 100, accuracy: 1e-12, "fps \(fps) frame \(n)")
+            }
+            XCTAssertEqual(Double(frames.count), Double(audio.samples.count) / 16_000 * fps, accuracy: 1.5)
+            let gap: [Float] = frames.map { $0.blendshapes[.jawOpen] - $0.blendshapes[.mouthClose] }
+            for (start, end, viseme) in timing where viseme == .pp || (viseme == .aa && end - start >= 0.08) {
+                // A closure shows on the frames up to one frame interval after its hops.
+                let inside = frames.indices.filter { frames[$0].time >= start - 0.01 && frames[$0].time <= end + 1 / fps + 0.01 }
+                XCTAssertFalse(inside.isEmpty)
+                if viseme == .pp {
+                    XCTAssertLessThanOrEqual(inside.map { gap[$0] }.min()!, 0.02, "fps \(fps): lips did not close for the p/b/m at \(start)")
+                } else {
+                    XCTAssertGreaterThan(inside.map { gap[$0] }.max()!, 0.2, "fps \(fps): vowel at \(start) did not open")
+                }
+            }
+        }
+    }
+
+    /// With frames on the newest hop, a frame's mouth is its hop's coarticulation output (the batch one for the
+    /// microphone's look-ahead) and its closure the maximum over every hop since the previous frame, so a closure on a
+    /// hop between two frames (24 fps: 40–50 ms apart) still shows on the next one.
+    func testNewestHopFramesShowTheirHopAndEveryClosureHop() throws {
+        let audio = try MotionTestAudio.readWAV16(Fixtures.url("motion/papa_mama_baba_16k.wav"))
+        var options = MotionOptions()
+        options.fps = 24
+        options.controls.still = true
+        var live = try StreamingMotionComposer(options: options, mouthLookAhead: Coarticulation.lowLatencyLookAhead, timing: .newestHop)
+        var frames = live.push(samples16k: audio.samples)
+        frames += live.finish()
+        // The per-hop mouth of the same audio through the batch front end, network and coarticulation.
+        let fe = VisemeFrontEnd().analyse(audio.samples)
+        let net = try VisemeNet.bundled()
+        let track = net.posteriors(logMel: fe.logMel)
+        let hops = track.frameCount
+        let mouth = Coarticulation.apply(posteriors: track.values, levels: Array(fe.levelDB.prefix(hops)),
+                                         lookAhead: Coarticulation.lowLatencyLookAhead)
+        var previous = -1
+        var closedHops = 0
+        for frame in frames {
+            let hop = Int((frame.time * 100).rounded())
+            XCTAssertEqual(frame.blendshapes[.jawOpen], mouth.value(.jaw, at: hop), "hop \(hop)")
+            let closure = ((previous + 1)...hop).map { mouth.closure(at: $0) }.max()!
+            if closure > 0 { closedHops += 1 }
+            XCTAssertEqual(frame.blendshapes[.mouthClose], max(mouth.value(.lipsClosed, at: hop), closure) * mouth.value(.jaw, at: hop),
+                           accuracy: 1e-6, "hop \(hop)")
+            previous = hop
+        }
+        XCTAssertGreaterThanOrEqual(previous, hops - 5, "frames up to the last hop (24 fps: one every 4–5 hops)")
+        XCTAssertGreaterThan(closedHops, 5)
+    }
+
     func testSilenceGivesAClosedStillMouth() throws {
         for samples in [[Float](repeating: 0, count: 48_000), MotionTestAudio.whiteNoise(seconds: 3, rmsDB: -60, seed: 4)] {
             let frames = MotionComposer(options: MotionOptions()).frames(for: AudioBuffer(sampleRate: 16_000, samples: samples))
