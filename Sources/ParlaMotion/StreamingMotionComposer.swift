@@ -155,14 +155,16 @@ public struct StreamingMotionComposer: Sendable {
         controls.apply(to: &frame, saccades: saccades)
     }
 
-    /// Drops the mouth rows before hop `keepFrom` (in blocks of 400) and the saccades over a second before `now`.
+    /// Drops the mouth rows before hop `keepFrom` (in blocks of 400) and the saccades over a second before `now`,
+    /// keeping the one in force then and the one before it (``MotionControls`` blends from it; without it the blend
+    /// would start from the current one, and the eyes would depend on how the audio was chunked).
     private mutating func trim(keepFrom: Int, now: Double) {
         if keepFrom - mouthBase > 400 {
             let drop = keepFrom - mouthBase
             mouth.values.removeFirst(drop * Coarticulation.Output.stride)
             mouthBase += drop
-            if let firstNeeded = saccades.firstIndex(where: { $0.0 > now - 1 }), firstNeeded > 1 {
-                saccades.removeFirst(firstNeeded - 1)
+            if let firstNeeded = saccades.firstIndex(where: { $0.0 > now - 1 }), firstNeeded > 2 {
+                saccades.removeFirst(firstNeeded - 2)
             }
         }
     }
