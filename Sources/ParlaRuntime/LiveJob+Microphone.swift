@@ -8,7 +8,7 @@ import ParlaRender
 public struct MicrophoneLatency: Sendable, Equatable {
     /// One capture period (the sound waits in the device until its period is complete).
     public var capturePeriod: Double
-    /// The motion composer's look-ahead (``StreamingMotionComposer/latency(fps:net:)``).
+    /// The look-ahead: ``LiveMicrophone/lookAhead`` (the composer's, plus the resampler's when resampling).
     public var lookAhead: Double
     /// Composer time per period of audio.
     public var model: Double

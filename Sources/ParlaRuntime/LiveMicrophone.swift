@@ -45,10 +45,11 @@ public struct MicrophonePipeline: Sendable {
     }
 }
 
-/// The microphone side of `parla live --mic`: a capture thread reads ~10 ms periods from an ALSA capture device
+/// The microphone side of `parla live --mic`: a capture thread reads ~5 ms periods from an ALSA capture device
 /// (rate and channels negotiated) and queues them; a second thread hands them to a ``MicrophonePipeline`` (mono,
-/// 16 kHz through ``StreamingResampler``, ``StreamingMotionComposer``); the flip loop takes the newest motion frame
-/// available. Reading does nothing else, so a composer that is slow for a moment (a board busy decoding, an
+/// 16 kHz through ``StreamingResampler``, ``StreamingMotionComposer`` with the microphone's coarticulation
+/// look-ahead and frames on the newest hop, ``StreamingMotionComposer/FrameTiming/newestHop``); the flip loop takes
+/// the newest motion frame available. Reading does nothing else, so a composer that is slow for a moment (a board busy decoding, an
 /// emulator) delays the motion instead of making the device overrun; up to ``maximumBacklog`` seconds wait in the
 /// queue, beyond that reading pauses and the device's overrun recovery takes over.
 ///
@@ -76,6 +77,11 @@ public final class LiveMicrophone: @unchecked Sendable {
 
     /// Seconds of captured audio allowed to wait for the composer.
     public static let maximumBacklog = 30.0
+    /// The capture period asked for: a sample waits in the device until its period is complete, so this is part of
+    /// the sound-to-photon delay. 5 ms (80 frames at 16 kHz); a device may grant longer ones (``periodSeconds``).
+    public static let periodMilliseconds = 5
+    /// The device buffer asked for, in periods (320 ms).
+    public static let bufferPeriods = 64
     /// The device name.
     public let device: String
     /// The rate and channels the device runs at.
@@ -83,19 +89,35 @@ public final class LiveMicrophone: @unchecked Sendable {
     public let channels: Int
     /// Seconds per capture period.
     public let periodSeconds: Double
-    /// Seconds of audio after a frame's time the composer needs before it returns the frame.
+    /// Seconds of audio after a frame's time needed before the frame is out: the composer's
+    /// (``StreamingMotionComposer/latency(fps:net:mouthLookAhead:timing:)``) plus, when the device does not run at
+    /// 16 kHz, the resampler's (half its kernel).
     public let lookAhead: Double
 
     /// Opens `device` for capture (asking for 16 kHz mono; taking what it offers) and makes the composer.
     public init(device: String, motion: MotionOptions) throws {
-        capture = try ALSACapture(device: device, sampleRate: 16_000, channels: 1, periods: 32)
+        capture = try ALSACapture(device: device, sampleRate: 16_000, channels: 1, periodMilliseconds: Self.periodMilliseconds,
+                                  periods: Self.bufferPeriods)
         self.device = device
         sampleRate = capture.sampleRate
         channels = capture.channels
         periodSeconds = Double(capture.periodFrames) / Double(capture.sampleRate)
         pipeline = MicrophonePipeline(sampleRate: capture.sampleRate, channels: capture.channels,
-                                      composer: try StreamingMotionComposer(options: motion, mouthLookAhead: Coarticulation.lowLatencyLookAhead))
-        lookAhead = StreamingMotionComposer.latency(fps: motion.fps, mouthLookAhead: Coarticulation.lowLatencyLookAhead)
+                                      composer: try Self.composer(motion: motion))
+        let resampling: Double = capture.sampleRate == 16_000 ? 0
+            : StreamingResampler(from: capture.sampleRate, to: 16_000).design.halfWidth / Double(capture.sampleRate)
+        lookAhead = Self.composerLatency(fps: motion.fps) + resampling
+    }
+
+    /// The composer `--mic` uses: the coarticulation looks ``Coarticulation/lowLatencyLookAhead`` ahead, frames
+    /// are on the newest hop.
+    public static func composer(motion: MotionOptions) throws -> StreamingMotionComposer {
+        try StreamingMotionComposer(options: motion, mouthLookAhead: Coarticulation.lowLatencyLookAhead, timing: .newestHop)
+    }
+
+    /// Its look-ahead at `fps` (the same at every fps).
+    public static func composerLatency(fps: Double) -> Double {
+        StreamingMotionComposer.latency(fps: fps, mouthLookAhead: Coarticulation.lowLatencyLookAhead, timing: .newestHop)
     }
 
     deinit {

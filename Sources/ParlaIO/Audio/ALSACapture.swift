@@ -13,7 +13,7 @@ public final class ALSACapture {
     public var sampleRate: Int { pcm.sampleRate }
     /// Interleaved channels per frame.
     public var channels: Int { pcm.channels }
-    /// Frames per period (~10 ms).
+    /// Frames per period (as negotiated; about `periodMilliseconds`).
     public var periodFrames: Int { pcm.periodFrames }
     /// Frames delivered by ``read(into:)`` since opening.
     public private(set) var framesRead = 0

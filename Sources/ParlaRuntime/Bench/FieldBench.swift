@@ -22,7 +22,7 @@ public struct FieldBench {
     /// The refresh period assumed for the sound-to-photon estimate (60 Hz).
     public static let refreshSeconds = 1.0 / 60
     /// The capture period assumed for the sound-to-photon estimate (what `parla live --mic` asks ALSA for).
-    public static let capturePeriodSeconds = 0.010
+    public static let capturePeriodSeconds = Double(LiveMicrophone.periodMilliseconds) / 1000
 
     public var profile: BoardProfile?
     /// Where a display exists, present the same frames on it too (decode + blit + page flip on vblank); false:
@@ -154,7 +154,8 @@ public struct FieldBench {
         let stats = FrameTimeStats(frameMs: frameMs, loopSeconds: loopSeconds)
         let photon = SoundToPhoton(
             capturePeriodMs: Self.capturePeriodSeconds * 1000,
-            lookAheadMs: StreamingMotionComposer.latency(fps: Self.fps, net: net, mouthLookAhead: Coarticulation.lowLatencyLookAhead) * 1000,
+            lookAheadMs: StreamingMotionComposer.latency(fps: Self.fps, net: net, mouthLookAhead: Coarticulation.lowLatencyLookAhead,
+                                                         timing: .newestHop) * 1000,
             frameP50Ms: stats.p50Ms, scanoutMs: Self.refreshSeconds * 1000)
         sampler.stop()
         let start = frameStart.first ?? loopStart
@@ -260,7 +261,8 @@ public struct FrameTimeStats: Codable, Sendable, Equatable {
 
 /// An estimate (not a measurement) of the time from a sound reaching the microphone to the matching mouth on the
 /// screen with `parla live --mic`: one capture period, the streaming composer's look-ahead with the microphone's
-/// coarticulation (``StreamingMotionComposer/latency(fps:net:mouthLookAhead:)``), the median frame time (decode +
+/// coarticulation and frame timing (``StreamingMotionComposer/latency(fps:net:mouthLookAhead:timing:)``, the same at
+/// any fps), the median frame time (decode +
 /// present) and one refresh of scan-out at 60 Hz. The sound device's own buffering is not included.
 public struct SoundToPhoton: Codable, Sendable, Equatable {
     public var capturePeriodMs: Double
