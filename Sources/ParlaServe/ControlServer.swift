@@ -117,12 +117,23 @@ public final class ControlServer: @unchecked Sendable {
         })
     }
 
-    /// Serves until cancelled (or ``stop()``).
+    /// Serves until cancelled (or ``stop()``); a socket that cannot listen is one line naming the address.
     public func run() async throws {
         do {
             try await server.run()
         } catch {
-            throw RuntimeError("--listen \(options.host):\(options.port): \(error.localizedDescription)")
+            throw RuntimeError("--listen \(options.host):\(options.port): \(Self.describeListenError(error))")
+        }
+    }
+
+    /// The socket errors a listen meets, in words.
+    static func describeListenError(_ error: Error) -> String {
+        guard case let .failed(type, code, message)? = error as? SocketError else { return error.localizedDescription }
+        switch code {
+        case EADDRINUSE: return "the address is already in use (another program listens on it)"
+        case EADDRNOTAVAIL: return "not an address of this machine"
+        case EACCES: return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        default: return "\(type.lowercased()) failed: \(message)"
         }
     }
 

@@ -39,5 +39,10 @@ public struct ServeLog: Sendable, FlyingSocks.Logging {
     public func logInfo(_ info: @autoclosure () -> String) { log(.debug, info()) }   // per-connection chatter
     public func logWarning(_ warning: @autoclosure () -> String) { log(.warning, warning()) }
     public func logError(_ error: @autoclosure () -> String) { log(.warning, error()) }   // a client's broken connection
-    public func logCritical(_ critical: @autoclosure () -> String) { log(.error, critical()) }
+    /// FlyingFox's critical lines are "server error: …", the error its `run()` also throws: ``ServeRunner`` reports that
+    /// once (`parla: error: --listen …`) or, after a requested stop, not at all, so here it is only debug chatter.
+    public func logCritical(_ critical: @autoclosure () -> String) {
+        let text = critical()
+        log(text.hasPrefix("server error: ") ? .debug : .error, text)
+    }
 }
