@@ -48,7 +48,7 @@ extension LiveJob {
         let scanout = chooseScanout(display: display, makeScanoutDecoder: makeScanoutDecoder)
         let motion = o.motionOptions
         let mic = try LiveMicrophone(device: device, motion: motion)
-        report("audio: ALSA capture '\(device)' at \(mic.sampleRate) Hz, \(mic.channels) channel(s), period \(String(format: "%.1f", mic.periodSeconds * 1000)) ms\(mic.sampleRate == 16_000 ? "" : ", resampled to 16000 Hz")")
+        report("audio: ALSA capture '\(device)' at \(mic.sampleRate) Hz, \(mic.channels) channel(s), \(mic.format.rawValue), period \(String(format: "%.1f", mic.periodSeconds * 1000)) ms\(mic.sampleRate == 16_000 ? "" : ", resampled to 16000 Hz")")
         let drawer = try makeDrawer(display: display, painter: painter, scanout: scanout, makeDecoder: makeDecoder,
                                     makeScanoutDecoder: makeScanoutDecoder)
         let traceFile = try o.trace.map(Self.openTrace)

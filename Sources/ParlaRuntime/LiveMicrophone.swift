@@ -4,7 +4,7 @@ import ParlaMedia
 import ParlaMotion
 
 /// What the capture thread does with each period, free of devices so it can be tested: mix the interleaved
-/// 16-bit frames to mono, put in silence for frames lost to an overrun (so the timeline stays true), resample to
+/// frames (floats, whatever format the device delivers: ``ALSACapture`` converts) to mono, put in silence for frames lost to an overrun (so the timeline stays true), resample to
 /// 16 kHz and push into the composer.
 public struct MicrophonePipeline: Sendable {
     /// The capture rate and channels.
@@ -26,15 +26,19 @@ public struct MicrophonePipeline: Sendable {
 
     /// Processes `lostBefore` frames of silence and then the interleaved `raw` frames; returns the motion frames
     /// completed.
-    public mutating func process(_ raw: UnsafeBufferPointer<Int16>, lostBefore: Int = 0) -> [MotionFrame] {
+    public mutating func process(_ raw: UnsafeBufferPointer<Float>, lostBefore: Int = 0) -> [MotionFrame] {
         let frames = raw.count / channels
         mono.removeAll(keepingCapacity: true)
         mono.append(contentsOf: repeatElement(0, count: max(0, lostBefore)))
-        let scale = 1 / (32_768 * Float(channels))
-        for i in 0..<frames {
-            var sum: Int32 = 0
-            for c in 0..<channels { sum += Int32(raw[i * channels + c]) }
-            mono.append(Float(sum) * scale)
+        if channels == 1 {
+            mono.append(contentsOf: raw)
+        } else {
+            let scale = 1 / Float(channels)
+            for i in 0..<frames {
+                var sum: Float = 0
+                for c in 0..<channels { sum += raw[i * channels + c] }
+                mono.append(sum * scale)
+            }
         }
         resampled.removeAll(keepingCapacity: true)
         if resampler != nil {
@@ -62,7 +66,7 @@ public final class LiveMicrophone: @unchecked Sendable {
     private let capture: ALSACapture
     private var pipeline: MicrophonePipeline
     private let condition = NSCondition()
-    private var queue: [(samples: [Int16], lostBefore: Int)] = []
+    private var queue: [(samples: [Float], lostBefore: Int)] = []
     private var queuedFrames = 0
     private var newest: MotionFrame?
     private var produced = 0
@@ -87,6 +91,8 @@ public final class LiveMicrophone: @unchecked Sendable {
     /// The rate and channels the device runs at.
     public let sampleRate: Int
     public let channels: Int
+    /// The sample format the device delivers (converted to floats as read).
+    public var format: ALSASampleFormat { capture.format }
     /// Seconds per capture period.
     public let periodSeconds: Double
     /// Seconds of audio after a frame's time needed before the frame is out: the composer's
@@ -199,7 +205,7 @@ public final class LiveMicrophone: @unchecked Sendable {
 
     private func readLoop() {
         let period = capture.periodFrames
-        var raw = [Int16](repeating: 0, count: period * channels)
+        var raw = [Float](repeating: 0, count: period * channels)
         var lost = 0
         let limit = Int(Self.maximumBacklog * Double(sampleRate))
         while true {

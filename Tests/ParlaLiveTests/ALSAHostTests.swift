@@ -69,11 +69,13 @@ final class ALSAHostTests: XCTestCase {
         let capture = try ALSACapture(device: "parla_in", sampleRate: 16_000, channels: 1)
         XCTAssertEqual(capture.sampleRate, 16_000)
         XCTAssertEqual(capture.periodFrames, 160)
-        var buffer = [Int16](repeating: 0, count: 480)
+        XCTAssertEqual(capture.format, .s16le, "16-bit is asked for first")
+        let expected = recorded.map { Float($0) / 32_768 }
+        var buffer = [Float](repeating: 0, count: 480)
         try buffer.withUnsafeMutableBufferPointer { XCTAssertEqual(try capture.read(into: $0), 480) }
-        XCTAssertEqual(buffer, Array(recorded.prefix(480)))
+        XCTAssertEqual(buffer, Array(expected.prefix(480)))
         try buffer.withUnsafeMutableBufferPointer { _ = try capture.read(into: $0) }
-        XCTAssertEqual(buffer, Array(recorded[480..<960]))
+        XCTAssertEqual(buffer, Array(expected[480..<960]))
         XCTAssertEqual(capture.framesRead, 960)
         XCTAssertEqual(capture.overruns, 0)
         XCTAssertGreaterThanOrEqual(capture.captureDelay(), 0)

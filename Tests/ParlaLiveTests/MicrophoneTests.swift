@@ -19,13 +19,13 @@ final class MicrophoneTests: XCTestCase {
         return try StreamingMotionComposer(options: motion)
     }
 
-    /// 16-bit stereo at 48 kHz (both channels the same) from the 16 kHz fixture.
-    func stereo48k(_ x: [Float]) -> [Int16] {
+    /// 16-bit stereo at 48 kHz (both channels the same) from the 16 kHz fixture, as floats (what ALSACapture hands out).
+    func stereo48k(_ x: [Float]) -> [Float] {
         var up = StreamingResampler(from: 16_000, to: 48_000)
         var y = up.process(x)
         up.finish(appendingTo: &y)
-        return y.flatMap { v -> [Int16] in
-            let s = Int16(max(-32_768, min(32_767, (v * 32_768).rounded())))
+        return y.flatMap { v -> [Float] in
+            let s = Float(Int16(max(-32_768, min(32_767, (v * 32_768).rounded())))) / 32_768
             return [s, s]
         }
     }
@@ -44,7 +44,7 @@ final class MicrophoneTests: XCTestCase {
             n += 1
         }
         // The same signal mixed, resampled and composed in one go.
-        let mono = stride(from: 0, to: raw.count, by: 2).map { Float(Int32(raw[$0]) + Int32(raw[$0 + 1])) / 65_536 }
+        let mono = stride(from: 0, to: raw.count, by: 2).map { (raw[$0] + raw[$0 + 1]) * 0.5 }
         var down = StreamingResampler(from: 48_000, to: 16_000)
         var c = try composer()
         let whole = c.push(samples16k: down.process(mono))
@@ -60,12 +60,12 @@ final class MicrophoneTests: XCTestCase {
 
     func testOverrunLossBecomesSilenceSoTheTimelineStaysTrue() throws {
         let x = try speech16k()
-        let raw = x.prefix(16_000).map { Int16(max(-32_768, min(32_767, ($0 * 32_768).rounded()))) }
+        let raw = Array(x.prefix(16_000))
         var withLoss = MicrophonePipeline(sampleRate: 16_000, channels: 1, composer: try composer())
         var reference = MicrophonePipeline(sampleRate: 16_000, channels: 1, composer: try composer())
         var a = [MotionFrame](), b = [MotionFrame]()
         raw[..<8_000].withUnsafeBufferPointer { a += withLoss.process($0); b += reference.process($0) }
-        let silence = [Int16](repeating: 0, count: 3_200)   // 200 ms lost to an overrun
+        let silence = [Float](repeating: 0, count: 3_200)   // 200 ms lost to an overrun
         raw[8_000...].withUnsafeBufferPointer { a += withLoss.process($0, lostBefore: 3_200) }
         silence.withUnsafeBufferPointer { b += reference.process($0) }
         raw[8_000...].withUnsafeBufferPointer { b += reference.process($0) }
@@ -135,7 +135,7 @@ final class MicrophoneTests: XCTestCase {
         }
         // The composer `--mic` runs returns every frame when the audio up to its time + the look-ahead is in, pushed in
         // 5 ms periods through the pipeline (not only what `latency` says).
-        let raw = try speech16k().prefix(32_000).map { Int16(max(-32_768, min(32_767, ($0 * 32_768).rounded()))) }
+        let raw = Array(try speech16k().prefix(32_000))
         for fps in [30.0, 60] {
             var motion = MotionOptions()
             motion.fps = fps

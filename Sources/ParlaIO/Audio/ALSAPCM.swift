@@ -1,18 +1,20 @@
 import CALSA
 import Foundation
 
-/// An open ALSA PCM with negotiated parameters: interleaved signed 16-bit little-endian samples, the rate and
-/// channel count closest to what was asked, periods of about `periodMilliseconds`. Shared by
-/// ``ALSAPlayback`` and ``ALSACapture``; closed on deinit.
+/// An open ALSA PCM with negotiated parameters: interleaved samples in the first of `formats` the device takes, the
+/// rate and channel count closest to what was asked, periods of about `periodMilliseconds`. Shared by
+/// ``ALSAPlayback`` (16-bit only) and ``ALSACapture`` (any ``ALSASampleFormat``); closed on deinit.
 final class ALSAPCM {
     let handle: OpaquePointer
     let device: String
+    let format: ALSASampleFormat
     let sampleRate: Int
     let channels: Int
     let periodFrames: Int
     let bufferFrames: Int
 
-    init(device: String, stream: snd_pcm_stream_t, sampleRate: Int, channels: Int, periodMilliseconds: Int, periods: Int) throws {
+    init(device: String, stream: snd_pcm_stream_t, formats: [ALSASampleFormat] = [.s16le], sampleRate: Int, channels: Int,
+         periodMilliseconds: Int, periods: Int) throws {
         self.device = device
         parla_alsa_silence_library_errors()
         var pcm: OpaquePointer?
@@ -31,9 +33,11 @@ final class ALSAPCM {
             try alsaCall("snd_pcm_hw_params_set_access", device: device) {
                 snd_pcm_hw_params_set_access(pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED)
             }
-            if snd_pcm_hw_params_set_format(pcm, hw, SND_PCM_FORMAT_S16_LE) != 0 {
-                throw AudioDeviceError("ALSA device '\(device)' does not take 16-bit little-endian samples (S16_LE); use a 'plughw:' or the 'default' device so ALSA converts")
+            guard let format = ALSASampleFormat.negotiate(formats, offers: { snd_pcm_hw_params_test_format(pcm, hw, $0.alsa) == 0 }) else {
+                throw AudioDeviceError("ALSA device '\(device)' takes none of \(formats.map(\.rawValue).joined(separator: ", ")) (it offers \(Self.offeredFormats(pcm, hw))); use a 'plughw:' or the 'default' device so ALSA converts")
             }
+            try alsaCall("snd_pcm_hw_params_set_format", device: device) { snd_pcm_hw_params_set_format(pcm, hw, format.alsa) }
+            self.format = format
             var ch = UInt32(channels)
             if snd_pcm_hw_params_set_channels(pcm, hw, ch) != 0 {
                 try alsaCall("snd_pcm_hw_params_set_channels_near", device: device) {
@@ -109,6 +113,16 @@ final class ALSAPCM {
             return
         }
         try alsaCall(call + " (recovering)", device: device) { snd_pcm_recover(handle, error, 1) }
+    }
+
+    /// The formats the device offers, by ALSA name ("S32_LE, S24_3LE"), for the error when none fits.
+    private static func offeredFormats(_ pcm: OpaquePointer, _ hw: OpaquePointer?) -> String {
+        var names = [String]()
+        for raw in 0...Int32(SND_PCM_FORMAT_LAST.rawValue) {
+            let f = snd_pcm_format_t(rawValue: raw)
+            if snd_pcm_hw_params_test_format(pcm, hw, f) == 0, let name = snd_pcm_format_name(f) { names.append(String(cString: name)) }
+        }
+        return names.isEmpty ? "no format" : names.joined(separator: ", ")
     }
 
     private static func hint(_ error: Int32) -> String {
