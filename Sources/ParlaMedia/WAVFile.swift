@@ -1,6 +1,7 @@
 import Foundation
 
-/// RIFF/WAVE (and RF64) reading to mono ``AudioBuffer`` and 16-bit mono writing.
+/// RIFF/WAVE (and RF64) reading to mono ``AudioBuffer`` (for analysis) or ``InterleavedAudio`` (every channel, for
+/// playback), and 16-bit mono writing.
 ///
 /// Reads PCM 8 (unsigned), 16, 24 and 32-bit integers (also 20/12-bit in wider containers), 32/64-bit IEEE
 /// float, G.711 A-law and µ-law, plain or WAVE_FORMAT_EXTENSIBLE, any channel count (averaged to mono) and
@@ -62,6 +63,20 @@ public enum WAVFile {
                         bitsPerSample: layout.bytesPerSample * 8, frameCount: layout.frameCount,
                         isTruncated: layout.isTruncated)
         return (AudioBuffer(sampleRate: layout.sampleRate, samples: samples), info)
+    }
+
+    /// Reads a WAV file keeping its channels, at the file's own rate: what is played (the mono copy is for analysis).
+    public static func readInterleaved(contentsOf url: URL) throws -> InterleavedAudio {
+        try readInterleaved(data: MediaFileIO.readBytes(of: url), name: url.path)
+    }
+
+    /// Reads WAV bytes keeping their channels; `name` is used in error messages.
+    public static func readInterleaved(data: [UInt8], name: String) throws -> InterleavedAudio {
+        let layout = try WAVLayout.parse(data, name: name)
+        let samples = data.withUnsafeBytes { raw in
+            WAVLayout.decodeInterleaved(raw, layout: layout)
+        }
+        return InterleavedAudio(sampleRate: layout.sampleRate, channels: layout.channels, samples: samples)
     }
 
     /// Encodes mono audio as a 16-bit PCM WAV: samples × 32768, rounded, clipped to the Int16 range; NaN → 0.
@@ -264,6 +279,30 @@ struct WAVLayout {
             case .float64: mix(base, layout, dst) { sample($0, .float64) }
             case .aLaw: mix(base, layout, dst) { sample($0, .aLaw) }
             case .muLaw: mix(base, layout, dst) { sample($0, .muLaw) }
+            }
+        }
+        return out
+    }
+
+    /// Decodes every sample, channels kept interleaved.
+    static func decodeInterleaved(_ raw: UnsafeRawBufferPointer, layout: WAVLayout) -> [Float] {
+        let count = layout.frameCount * layout.channels
+        var out = [Float](repeating: 0, count: count)
+        guard count > 0, let start = raw.baseAddress else { return out }
+        let base = start + layout.dataOffset, width = layout.bytesPerSample
+        out.withUnsafeMutableBufferPointer { dst in
+            func each(_ read: (UnsafeRawPointer) -> Float) {
+                for i in 0..<count { dst[i] = read(base + i * width) }
+            }
+            switch layout.format {
+            case .unsignedInt8: each { sample($0, .unsignedInt8) }
+            case .signedInt16: each { sample($0, .signedInt16) }
+            case .signedInt24: each { sample($0, .signedInt24) }
+            case .signedInt32: each { sample($0, .signedInt32) }
+            case .float32: each { sample($0, .float32) }
+            case .float64: each { sample($0, .float64) }
+            case .aLaw: each { sample($0, .aLaw) }
+            case .muLaw: each { sample($0, .muLaw) }
             }
         }
         return out
