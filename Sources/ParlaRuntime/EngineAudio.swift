@@ -2,10 +2,12 @@ import Foundation
 import ParlaIO
 import ParlaMedia
 
-/// The sound of a ``FaceEngine``: utterances are appended to a sample queue that a thread of its own feeds to an
+/// The sound of a ``FaceEngine``: utterances are appended to a frame queue that a thread of its own feeds to an
 /// ALSA device one period at a time, silence whenever nothing is queued (so the device never starves between
-/// utterances). The engine starts an utterance's pictures ``latency`` after queueing its sound, which is when the
-/// first sample will be heard.
+/// utterances). The device is opened once for every source, at ``preferredRate`` with ``preferredChannels`` (or what
+/// it takes instead); what is played is converted to that from the source's own rate and channels, never from the
+/// 16 kHz mono analysis copy. The engine starts an utterance's pictures ``latency`` after queueing its sound, which
+/// is when the first sample will be heard.
 public final class EngineAudio: @unchecked Sendable {
     private let output: PCMOutput
     private let queue: PCMSampleQueue
@@ -15,23 +17,44 @@ public final class EngineAudio: @unchecked Sendable {
     private var xruns = 0
     private var failure: Error?
     private let finished = DispatchSemaphore(value: 0)
+    /// The conversion of the PCM stream's chunks (kept between chunks: the resampler needs the history).
+    private var streamConverter: StreamingFormatConverter?
+
+    /// The rate and channels asked of the device: 48 kHz stereo, what HDMI and most codecs run at natively.
+    public static let preferredRate = 48_000
+    public static let preferredChannels = 2
 
     /// The device rate (utterances are resampled to it).
     public var sampleRate: Int { output.sampleRate }
+    /// The device's channels.
+    public var channels: Int { output.channels }
 
     /// Opens `device` (ALSA name; "null" plays nowhere at real pace) and starts feeding it.
-    public init(device: String) throws {
-        output = try ALSAPlayback(device: device, sampleRate: AudioBuffer.analysisRate, channels: 1)
-        queue = PCMSampleQueue(capacity: 30 * 60 * output.sampleRate)
+    public init(device: String, sampleRate: Int = EngineAudio.preferredRate, channels: Int = EngineAudio.preferredChannels) throws {
+        output = try ALSAPlayback(device: device, sampleRate: sampleRate, channels: channels)
+        queue = PCMSampleQueue(capacity: 30 * 60 * output.sampleRate * output.channels, sampleRate: output.sampleRate,
+                               channels: output.channels)
         let thread = Thread { [self] in feed(); finished.signal() }
         thread.name = "parla-engine-audio"
         thread.start()
     }
 
-    /// Queues `audio` (any rate) after what is queued.
-    public func play(_ audio: AudioBuffer) {
-        let atRate = audio.sampleRate == output.sampleRate ? audio : Resampler.resample(audio, to: output.sampleRate)
-        queue.write(atRate.samples)
+    /// Queues `sound` (any rate and channels: converted to the device's) after what is queued.
+    public func play(_ sound: InterleavedAudio) {
+        queue.write(sound.converted(toRate: output.sampleRate, channels: output.channels).samples)
+    }
+
+    /// Queues the next interleaved `frames` of a stream at `sampleRate` Hz with `channels` channels, converted
+    /// continuously from chunk to chunk (a stream of another format starts a new conversion).
+    public func playStream(_ frames: [Float], sampleRate: Int, channels: Int) {
+        lock.lock()
+        if streamConverter?.inputRate != sampleRate || streamConverter?.inputChannels != channels {
+            streamConverter = StreamingFormatConverter(from: sampleRate, channels: channels, to: output.sampleRate,
+                                                       channels: output.channels)
+        }
+        let converted = streamConverter!.process(frames)
+        lock.unlock()
+        queue.write(converted)
     }
 
     /// Drops what is queued (barge-in); what the device already holds (≤ its buffer) still plays.
@@ -40,7 +63,7 @@ public final class EngineAudio: @unchecked Sendable {
     /// Seconds until a sample queued now is heard.
     public var latency: Double {
         lock.lock(); defer { lock.unlock() }
-        return Double(queue.available + delayFrames) / Double(output.sampleRate)
+        return Double(queue.available / output.channels + delayFrames) / Double(output.sampleRate)
     }
 
     /// Underruns of the device so far.
@@ -78,11 +101,9 @@ public final class EngineAudio: @unchecked Sendable {
             let stop = stopping
             lock.unlock()
             if stop { return }
-            let samples = queue.available > 0 ? queue.take(output.periodFrames) : [Float](repeating: 0, count: output.periodFrames)
-            for (i, s) in samples.enumerated() {
-                let v = PCMConversion.int16(s)
-                for c in 0..<channels { period[i * channels + c] = v }
-            }
+            let count = output.periodFrames * channels
+            let samples = queue.available > 0 ? queue.take(count) : [Float](repeating: 0, count: count)
+            PCMConversion.int16(samples, into: &period)
             do {
                 let result = try period.withUnsafeBufferPointer { try output.write($0) }
                 written += output.periodFrames

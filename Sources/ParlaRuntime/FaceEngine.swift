@@ -6,7 +6,7 @@ import ParlaMotion
 import ParlaRender
 import ParlaVoice
 
-/// One thing to say: its 16 kHz audio and the motion frames composed for it.
+/// One thing to say: its sound, its 16 kHz analysis copy and the motion frames composed for it.
 public struct Utterance: Sendable {
     /// Assigned by the engine when queued (1, 2, …).
     public internal(set) var id = 0
@@ -14,8 +14,10 @@ public struct Utterance: Sendable {
     public var kind: String
     /// The text, for `say`.
     public var text: String?
-    /// 16 kHz mono.
+    /// 16 kHz mono: what the motion was composed from.
     public var audio: AudioBuffer
+    /// What is played: the source's rate and channels.
+    public var sound: InterleavedAudio
     /// One frame per 1 / fps from the start of the audio.
     public var frames: [MotionFrame]
     /// Seconds.
@@ -156,15 +158,17 @@ public final class FaceEngine: @unchecked Sendable {
 
     /// An utterance from synthesized speech: mouth from its phoneme timing.
     public func utterance(speech: SynthesizedSpeech, text: String) -> Utterance {
-        Utterance(kind: "say", text: text, audio: speech.analysisAudio, frames: speech.motionFrames(options: motionOptions))
+        Utterance(kind: "say", text: text, audio: speech.analysisAudio, sound: InterleavedAudio(mono: speech.audio),
+                  frames: speech.motionFrames(options: motionOptions))
     }
 
-    /// An utterance from recorded or streamed speech (any rate; resampled to 16 kHz): mouth from the audio.
-    public func utterance(audio: AudioBuffer) throws -> Utterance {
-        let speech = audio.resampledForAnalysis()
+    /// An utterance from recorded or streamed speech (any rate and channels; played as it is, mixed down and
+    /// resampled to 16 kHz for the mouth).
+    public func utterance(sound: InterleavedAudio) throws -> Utterance {
+        let speech = sound.mixedToMono().resampledForAnalysis()
         guard !speech.samples.isEmpty else { throw RuntimeError("the audio has no samples") }
         let frames = try MotionComposer(options: motionOptions).checkedFrames(for: speech)
-        return Utterance(kind: "speak", text: nil, audio: speech, frames: frames)
+        return Utterance(kind: "speak", text: nil, audio: speech, sound: sound, frames: frames)
     }
 
     // MARK: - Control
@@ -239,7 +243,7 @@ public final class FaceEngine: @unchecked Sendable {
             queue: queue.count, queued: queue.map(\.id), fps: metrics.fps, lagMs: metrics.lagSeconds * 1000,
             framesShown: metrics.frames, droppedFrames: metrics.dropped, utterancesStarted: metrics.utterancesStarted,
             utterancesInterrupted: metrics.utterancesInterrupted,
-            streamSeconds: Double(stream?.queue.received ?? 0) / Double(AudioBuffer.analysisRate), avatar: avatarName, sink: configuration.sink.rawValue,
+            streamSeconds: stream?.queue.receivedSeconds ?? 0, avatar: avatarName, sink: configuration.sink.rawValue,
             controls: controls, uptime: now - startTime)
     }
 
@@ -254,21 +258,22 @@ public final class FaceEngine: @unchecked Sendable {
     /// (``PCMStreamPipeline``: the ``StreamingMotionComposer``) and plays them delayed by the composer's look-ahead,
     /// so the newest frame shown is the one of the sound starting to play.
     public func attachStream(_ queue: PCMSampleQueue) throws {
-        let pipeline = try PCMStreamPipeline(motion: motionOptions)
+        let pipeline = try PCMStreamPipeline(motion: motionOptions, sampleRate: queue.sampleRate, channels: queue.channels)
         lock.lock(); defer { lock.unlock() }
         stream = (queue, pipeline, nil, 0, nil, 0, 0)
     }
 
-    /// The queue of the PCM stream driving the face, attaching a new one when there is none or the attached one
-    /// was closed (its producer ended): WebSocket binary messages are written here.
-    public func streamQueue() throws -> PCMSampleQueue {
+    /// The queue of the PCM stream driving the face (frames at `sampleRate` Hz with `channels` channels), attaching a
+    /// new one when there is none, the attached one was closed (its producer ended) or it holds another format:
+    /// WebSocket binary messages are written here.
+    public func streamQueue(sampleRate: Int = AudioBuffer.analysisRate, channels: Int = 1) throws -> PCMSampleQueue {
         lock.lock()
-        if let s = stream, !s.queue.isClosed {
+        if let s = stream, !s.queue.isClosed, s.queue.sampleRate == sampleRate, s.queue.channels == channels {
             lock.unlock()
             return s.queue
         }
         lock.unlock()
-        let queue = PCMSampleQueue()
+        let queue = PCMSampleQueue(seconds: 10, sampleRate: sampleRate, channels: channels)
         try attachStream(queue)
         return queue
     }
@@ -276,11 +281,11 @@ public final class FaceEngine: @unchecked Sendable {
     /// Frames of the stream due at `time` (called with the lock held, once per tick).
     private func streamFrame(at time: Double) -> MotionFrame? {
         guard var s = stream else { return nil }
-        // The stream plays in real time whatever the drawing rate (dropped ticks take their samples too): by `time`,
-        // (time − origin) · 16 kHz samples are due. While an utterance plays the stream waits (``holdStream(at:)``).
+        // The stream plays in real time whatever the drawing rate (dropped ticks take their frames too): by `time`,
+        // (time − origin) · rate frames are due. While an utterance plays the stream waits (``holdStream(at:)``).
         // At most 4 ticks' worth per tick: a composer slower than real time (an overloaded board) makes the stream
         // slip (the origin moves on, nothing is lost) instead of taking ever bigger chunks with the lock held.
-        let rate = Double(AudioBuffer.analysisRate)
+        let rate = Double(s.queue.sampleRate)
         var origin = s.origin ?? time - 1 / configuration.fps
         let most = Int((4 * rate / configuration.fps).rounded(.down))
         var due = Int(((time - origin) * rate).rounded(.down))
@@ -291,11 +296,11 @@ public final class FaceEngine: @unchecked Sendable {
         s.origin = origin
         let gap = s.last > 0 ? time - s.last : 0
         s.last = time
-        let (frames, play) = s.pipeline.step(s.queue.take(due - s.taken))
+        let (frames, play) = s.pipeline.step(s.queue.take((due - s.taken) * s.queue.channels))
         s.taken = due
         // Speaking: sound in the last 0.3 s, or since the previous tick when drawing is slower than that.
         if play.contains(where: { abs($0) > 0.01 }) { s.loudUntil = time + max(0.3, 1.5 * gap) }
-        audio?.play(AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: play))
+        audio?.playStream(play, sampleRate: s.queue.sampleRate, channels: s.queue.channels)
         if let newest = frames.last { s.latest = newest }
         metrics.streamUnderruns = s.queue.underruns
         stream = s
@@ -407,7 +412,7 @@ public final class FaceEngine: @unchecked Sendable {
             var start = time
             if let audio {
                 start += audio.latency
-                audio.play(u.audio)
+                audio.play(u.sound)
             }
             current = (u, start)
             metrics.utterancesStarted += 1

@@ -29,8 +29,9 @@ extension LiveJob {
         let motion = o.motionOptions
         let output: PCMOutput?
         if let device = o.audioDevice {
-            let playback = try ALSAPlayback(device: device, sampleRate: AudioBuffer.analysisRate, channels: 1)
-            report("audio: ALSA '\(device)' at \(playback.sampleRate) Hz, \(playback.channels) channel(s), period \(playback.periodFrames) frames, buffer \(playback.bufferFrames)")
+            // The stream is heard at its own rate and channels (the 16 kHz mono copy is only for the motion).
+            let playback = try ALSAPlayback(device: device, sampleRate: input.format.sampleRate, channels: input.format.channels)
+            report(Self.describe(playback, source: input.format.sampleRate, input.format.channels))
             output = playback
         } else {
             output = nil
@@ -86,7 +87,7 @@ extension LiveJob {
         }
         report("display: " + restored)
         return stats.summary(at: MonotonicClock.now())
-            + String(format: "; stream: %.1f s received, ran dry on %d reads", Double(source.queue.received) / Double(AudioBuffer.analysisRate), source.queue.underruns)
+            + String(format: "; stream: %.1f s received, ran dry on %d reads", source.queue.receivedSeconds, source.queue.underruns)
     }
 
     static func describe(_ endpoint: PCMEndpoint) -> String {

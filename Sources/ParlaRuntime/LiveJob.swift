@@ -152,10 +152,8 @@ public final class LiveJob {
         let position: (Double, Bool) -> Double
         let stream: AudioPlaybackStream?
         if let device = o.audioDevice {
-            let clip = try WAVFile.read(contentsOf: o.audio)
-            let output = try ALSAPlayback(device: device, sampleRate: clip.sampleRate, channels: 1)
-            let s = AudioPlaybackStream(output: output, audio: clip, loop: o.loop)
-            report("audio: ALSA '\(device)' at \(output.sampleRate) Hz, \(output.channels) channel(s), period \(output.periodFrames) frames, buffer \(output.bufferFrames)")
+            let (s, line) = try Self.clipPlayback(device: device, audio: o.audio, loop: o.loop)
+            report(line)
             stream = s
             position = { s.position(at: $0, predicting: $1) }
         } else {
@@ -254,6 +252,28 @@ public final class LiveJob {
                                     totalFrames: o.loop ? speechFrames : frames.count, idleStart: o.loop ? 0 : idleStart,
                                     loop: o.loop)
         return (frames, timeline)
+    }
+
+    /// The sound of `--audio` on `device`: the WAV as it is (its rate and channels; the 16 kHz mono copy is only for
+    /// the motion), or converted to what the device takes instead; and the line reporting it.
+    static func clipPlayback(device: String, audio url: URL, loop: Bool) throws -> (stream: AudioPlaybackStream, line: String) {
+        let clip = try WAVFile.readInterleaved(contentsOf: url)
+        let output = try ALSAPlayback(device: device, sampleRate: clip.sampleRate, channels: clip.channels)
+        return (AudioPlaybackStream(output: output, audio: clip, loop: loop), describe(output, source: clip.sampleRate, clip.channels))
+    }
+
+    /// "audio: ALSA 'default' at 44100 Hz, 2 channel(s), period 441 frames, buffer 8820", plus what was converted.
+    static func describe(_ output: ALSAPlayback, source rate: Int, _ channels: Int) -> String {
+        "audio: ALSA '\(output.device)' at \(output.sampleRate) Hz, \(output.channels) channel(s), period \(output.periodFrames) frames, buffer \(output.bufferFrames)"
+            + conversionNote(from: rate, channels, to: output.sampleRate, output.channels)
+    }
+
+    /// ", resampled from 44100 Hz, 2 channel(s) mapped" when the device did not take the source's format; else "".
+    static func conversionNote(from rate: Int, _ channels: Int, to deviceRate: Int, _ deviceChannels: Int) -> String {
+        var parts = [String]()
+        if rate != deviceRate { parts.append("resampled from \(rate) Hz") }
+        if channels != deviceChannels { parts.append("\(channels) channel(s) mapped") }
+        return parts.isEmpty ? "" : ", " + parts.joined(separator: ", ")
     }
 
     static func openTrace(_ url: URL) throws -> FileHandle {

@@ -4,48 +4,62 @@ import ParlaMedia
 import ParlaMotion
 
 /// What the stream thread of `parla live --pcm-*` does with each 10 ms of audio, free of devices and clocks so it
-/// can be tested: push the samples into a ``StreamingMotionComposer`` and hand back the samples to play, delayed by
-/// the composer's look-ahead (the first ``delaySamples`` played are silence). So when a sample is heard, the motion
-/// frame for its time was composed already: picture and sound meet without the look-ahead showing as lag.
+/// can be tested: make the 16 kHz mono copy of the frames (channels averaged, ``StreamingResampler``), push it into
+/// a ``StreamingMotionComposer``, and hand back the frames themselves to play (the stream's rate and channels),
+/// delayed by the composer's look-ahead plus the resampler's (the first ``delayFrames`` played are silence). So when a
+/// sample is heard, the motion frame for its time was composed already: picture and sound meet without the
+/// look-ahead showing as lag.
 public struct PCMStreamPipeline: Sendable {
     private var composer: StreamingMotionComposer
+    private var analysis: StreamingFormatConverter
+    private var analysed: [Float] = []
     private var delayLine: [Float]
-    /// Samples (16 kHz) between a sample being composed and being played.
-    public let delaySamples: Int
+    /// The stream's rate and channels (of what goes in and what is played).
+    public let sampleRate: Int
+    public let channels: Int
+    /// Frames (at ``sampleRate``) between a frame being composed and being played.
+    public let delayFrames: Int
 
-    /// A pipeline composing with `motion`.
-    public init(motion: MotionOptions) throws {
+    /// A pipeline composing with `motion` from frames at `sampleRate` Hz with `channels` channels.
+    public init(motion: MotionOptions, sampleRate: Int = AudioBuffer.analysisRate, channels: Int = 1) throws {
         composer = try StreamingMotionComposer(options: motion)
-        delaySamples = Int((StreamingMotionComposer.latency(fps: motion.fps) * Double(AudioBuffer.analysisRate)).rounded(.up))
-        delayLine = [Float](repeating: 0, count: delaySamples)
+        analysis = StreamingFormatConverter(from: sampleRate, channels: channels, to: AudioBuffer.analysisRate, channels: 1)
+        self.sampleRate = sampleRate
+        self.channels = channels
+        let seconds = StreamingMotionComposer.latency(fps: motion.fps) + analysis.lookAheadSeconds
+        delayFrames = Int((seconds * Double(sampleRate)).rounded(.up))
+        delayLine = [Float](repeating: 0, count: delayFrames * channels)
     }
 
-    /// Seconds between a sample being composed and being played.
-    public var delaySeconds: Double { Double(delaySamples) / Double(AudioBuffer.analysisRate) }
+    /// Seconds between a frame being composed and being played.
+    public var delaySeconds: Double { Double(delayFrames) / Double(sampleRate) }
 
-    /// Composes `samples` (16 kHz mono, the stream's next ones; silence for an underrun) and returns the motion
-    /// frames completed (times on the stream: 0 is its first sample) and as many samples to play.
-    public mutating func step(_ samples: [Float]) -> (frames: [MotionFrame], play: [Float]) {
-        let frames = composer.push(samples16k: samples)
-        delayLine.append(contentsOf: samples)
-        let play = Array(delayLine.prefix(samples.count))
-        delayLine.removeFirst(samples.count)
-        return (frames, play)
+    /// Composes `frames` (interleaved, the stream's next ones; silence for an underrun) and returns the motion frames
+    /// completed (times on the stream: 0 is its first frame) and as many frames to play.
+    public mutating func step(_ frames: [Float]) -> (frames: [MotionFrame], play: [Float]) {
+        analysed.removeAll(keepingCapacity: true)
+        frames.withUnsafeBufferPointer { analysis.process($0, appendingTo: &analysed) }
+        let composed = composer.push(samples16k: analysed)
+        delayLine.append(contentsOf: frames)
+        let play = Array(delayLine.prefix(frames.count))
+        delayLine.removeFirst(frames.count)
+        return (composed, play)
     }
 }
 
-/// The stream side of `parla live --pcm-stdin/--pcm-socket/--pcm-fifo`: a thread takes 10 ms of 16 kHz samples
-/// at a time from a ``PCMSampleQueue`` (silence when the producer is late: an underrun), composes them
-/// (``PCMStreamPipeline``) and plays them on `output` (whose blocking writes pace it), or paces itself on the
-/// monotonic clock without one. The flip loop asks for the frame of what is heard now (``frame(at:)``), so the face
+/// The stream side of `parla live --pcm-stdin/--pcm-socket/--pcm-fifo`: a thread takes 10 ms of frames at a time
+/// from a ``PCMSampleQueue`` (silence when the producer is late: an underrun), composes them
+/// (``PCMStreamPipeline``) and plays them on `output` at the stream's rate and channels (converted with
+/// ``StreamingFormatConverter`` where the device took others; its blocking writes pace the thread), or paces itself
+/// on the monotonic clock without one. The flip loop asks for the frame of what is heard now (``frame(at:)``), so the face
 /// keeps idling through underruns and never freezes.
 public final class LivePCMStream: @unchecked Sendable {
-    // @unchecked: `output`, `pipeline` and `resampler` are used only by the stream thread once started; everything
+    // @unchecked: `output`, `pipeline` and `converter` are used only by the stream thread once started; everything
     // shared is behind `lock`.
     private let queue: PCMSampleQueue
     private let output: PCMOutput?
     private var pipeline: PCMStreamPipeline
-    private var resampler: StreamingResampler?
+    private var converter: StreamingFormatConverter?
     private let lock = NSLock()
     private var frames: [MotionFrame] = []
     private var firstFrame = 0
@@ -57,8 +71,10 @@ public final class LivePCMStream: @unchecked Sendable {
     private var xruns = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Samples per step (10 ms at 16 kHz).
-    public static let chunk = AudioBuffer.analysisRate / 100
+    /// Frames taken at step `step` (0, 1, …): 10 ms each, the steps' boundaries rounded down (22050 Hz: 220, 221, …).
+    public static func chunkFrames(step: Int, sampleRate: Int) -> Int {
+        (step + 1) * sampleRate / 100 - step * sampleRate / 100
+    }
     /// Seconds of composed frames kept for the flip loop.
     static let keepSeconds = 4.0
     /// The motion frame rate.
@@ -70,10 +86,11 @@ public final class LivePCMStream: @unchecked Sendable {
     public init(queue: PCMSampleQueue, motion: MotionOptions, output: PCMOutput?) throws {
         self.queue = queue
         self.output = output
-        pipeline = try PCMStreamPipeline(motion: motion)
+        pipeline = try PCMStreamPipeline(motion: motion, sampleRate: queue.sampleRate, channels: queue.channels)
         fps = motion.fps
-        if let output, output.sampleRate != AudioBuffer.analysisRate {
-            resampler = StreamingResampler(from: AudioBuffer.analysisRate, to: output.sampleRate)
+        if let output {
+            converter = StreamingFormatConverter(from: queue.sampleRate, channels: queue.channels,
+                                                 to: output.sampleRate, channels: output.channels)
         }
     }
 
@@ -139,9 +156,9 @@ public final class LivePCMStream: @unchecked Sendable {
     }
 
     private func run() {
-        let chunkSeconds = Double(Self.chunk) / Double(AudioBuffer.analysisRate)
+        let chunkSeconds = 0.01
         let keep = Int(Self.keepSeconds * fps)
-        var resampled = [Float]()
+        var converted = [Float]()
         var interleaved = [Int16]()
         var steps = 0
         let maximumLead = output.map { max(0.25, 2 * Double($0.bufferFrames) / Double($0.sampleRate)) } ?? 0
@@ -160,7 +177,8 @@ public final class LivePCMStream: @unchecked Sendable {
                 let ahead = output == nil ? lead : lead - maximumLead
                 if ahead > 0 { usleep(UInt32(min(1, ahead) * 1e6)) }
             }
-            let (composed, play) = pipeline.step(queue.take(Self.chunk))
+            let chunk = Self.chunkFrames(step: steps, sampleRate: queue.sampleRate)
+            let (composed, play) = pipeline.step(queue.take(chunk * queue.channels))
             steps += 1
             lock.lock()
             frames.append(contentsOf: composed)
@@ -170,13 +188,9 @@ public final class LivePCMStream: @unchecked Sendable {
             }
             lock.unlock()
             guard let output else { continue }
-            var samples = play
-            if resampler != nil {
-                resampled.removeAll(keepingCapacity: true)
-                play.withUnsafeBufferPointer { resampler!.process($0, appendingTo: &resampled) }
-                samples = resampled
-            }
-            interleaved = PCMConversion.interleave(samples, channels: output.channels)
+            converted.removeAll(keepingCapacity: true)
+            play.withUnsafeBufferPointer { converter!.process($0, appendingTo: &converted) }
+            PCMConversion.int16(converted, into: &interleaved)
             do {
                 let result = try interleaved.withUnsafeBufferPointer { try output.write($0) }
                 let reading = output.clockSample()

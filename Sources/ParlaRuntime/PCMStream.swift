@@ -75,28 +75,22 @@ public struct PCMStreamFormat: Sendable, Equatable, Codable, CustomStringConvert
     public var description: String { "\(sample.rawValue):\(sampleRate):\(channels)" }
 }
 
-/// Raw PCM bytes in chunks of any size → 16 kHz mono float samples. Keeps a partial frame between chunks,
-/// averages the channels and resamples with ``StreamingResampler``, so cutting a stream anywhere gives exactly
-/// the samples the whole stream gives.
+/// Raw PCM bytes in chunks of any size → interleaved float frames at the stream's own rate and channel count: what
+/// is played. (The 16 kHz mono copy for the motion is made where the frames are consumed, ``PCMStreamPipeline``, so
+/// the sound heard and the sound analysed are the same frames.) Keeps a partial frame between chunks, so cutting a
+/// stream anywhere gives exactly the frames the whole stream gives; a trailing partial frame is never emitted.
 public struct PCMStreamDecoder: Sendable {
     public let format: PCMStreamFormat
     private var partial: [UInt8] = []
-    private var resampler: StreamingResampler?
-    private var mono: [Float] = []
 
     public init(format: PCMStreamFormat) {
         self.format = format
-        resampler = format.sampleRate == AudioBuffer.analysisRate ? nil
-            : StreamingResampler(from: format.sampleRate, to: AudioBuffer.analysisRate)
     }
 
-    /// Decodes `bytes` and appends the 16 kHz samples now available to `output`.
+    /// Decodes `bytes` and appends the whole frames now available to `output` (interleaved).
     public mutating func push(_ bytes: UnsafeRawBufferPointer, into output: inout [Float]) {
         let frameBytes = format.frameBytes
-        let channels = format.channels
         let sample = format.sample
-        let scale = 1 / Float(channels)
-        mono.removeAll(keepingCapacity: true)
         var offset = 0
         // Complete the frame left over from the previous chunk.
         if !partial.isEmpty {
@@ -105,30 +99,23 @@ public struct PCMStreamDecoder: Sendable {
             offset = need
             if partial.count == frameBytes {
                 partial.withUnsafeBytes { f in
-                    var sum: Float = 0
-                    for c in 0..<channels { sum += sample.decode(f.baseAddress! + c * sample.bytes) }
-                    mono.append(sum * scale)
+                    for c in 0..<format.channels { output.append(sample.decode(f.baseAddress! + c * sample.bytes)) }
                 }
                 partial.removeAll(keepingCapacity: true)
             }
         }
         let whole = (bytes.count - offset) / frameBytes
         if whole > 0, let base = bytes.baseAddress {
-            mono.reserveCapacity(mono.count + whole)
-            for i in 0..<whole {
-                let f = base + offset + i * frameBytes
-                var sum: Float = 0
-                for c in 0..<channels { sum += sample.decode(f + c * sample.bytes) }
-                mono.append(sum * scale)
+            let count = whole * format.channels
+            let start = output.count
+            output.append(contentsOf: repeatElement(0, count: count))
+            output.withUnsafeMutableBufferPointer { out in
+                let p = base + offset
+                for i in 0..<count { out[start + i] = sample.decode(p + i * sample.bytes) }
             }
         }
         offset += whole * frameBytes
         if offset < bytes.count { partial.append(contentsOf: bytes[offset...]) }
-        if resampler == nil {
-            output.append(contentsOf: mono)
-        } else {
-            mono.withUnsafeBufferPointer { resampler!.process($0, appendingTo: &output) }
-        }
     }
 
     /// Convenience for arrays and `Data`.
@@ -137,17 +124,12 @@ public struct PCMStreamDecoder: Sendable {
         bytes.withUnsafeBytes { push($0, into: &out) }
         return out
     }
-
-    /// Flushes the resampler's tail (the stream ended); a trailing partial frame is dropped.
-    public mutating func finish(into output: inout [Float]) {
-        partial.removeAll()
-        resampler?.finish(appendingTo: &output)
-    }
 }
 
-/// A FIFO of 16 kHz samples between a stream's reader and the real-time consumer. Taking more than is there
-/// gives the rest as silence and counts an underrun: the face keeps idling instead of freezing. Writers block
-/// once ``capacity`` samples wait, which paces a producer that runs faster than real time (`cat file |`).
+/// A FIFO of interleaved samples (frames of ``channels`` samples at ``sampleRate``) between a stream's reader and the
+/// real-time consumer. Taking more than is there gives the rest as silence and counts an underrun: the face keeps
+/// idling instead of freezing. Writers block once ``capacity`` samples wait, which paces a producer that runs
+/// faster than real time (`cat file |`). Write and take whole frames (the capacity is a whole number of them).
 public final class PCMSampleQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var buffer: [Float] = []
@@ -155,6 +137,9 @@ public final class PCMSampleQueue: @unchecked Sendable {
     private var closed = false
     /// Most samples held before writers wait.
     public let capacity: Int
+    /// The rate and channel count of the frames queued.
+    public let sampleRate: Int
+    public let channels: Int
     /// Reads that found fewer samples than asked for, while the stream was open.
     public private(set) var underruns = 0
     /// Samples handed out as silence because none had arrived.
@@ -162,9 +147,23 @@ public final class PCMSampleQueue: @unchecked Sendable {
     /// Samples that arrived in total.
     public private(set) var received = 0
 
-    /// A queue holding up to `capacity` samples (default 10 s at 16 kHz).
-    public init(capacity: Int = 10 * AudioBuffer.analysisRate) {
-        self.capacity = max(1, capacity)
+    /// A queue holding up to `capacity` samples (default 10 s at 16 kHz mono; rounded down to whole frames).
+    public init(capacity: Int = 10 * AudioBuffer.analysisRate, sampleRate: Int = AudioBuffer.analysisRate, channels: Int = 1) {
+        precondition(sampleRate > 0 && channels > 0, "empty format")
+        self.capacity = max(1, capacity / channels) * channels
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    /// A queue holding `seconds` of `format`'s frames.
+    public convenience init(seconds: Double, sampleRate: Int, channels: Int) {
+        self.init(capacity: Int(seconds * Double(sampleRate)) * channels, sampleRate: sampleRate, channels: channels)
+    }
+
+    /// Seconds of audio that arrived in total.
+    public var receivedSeconds: Double {
+        condition.lock(); defer { condition.unlock() }
+        return Double(received / channels) / Double(sampleRate)
     }
 
     /// Samples waiting.
@@ -245,7 +244,8 @@ public enum PCMEndpoint: Sendable, Equatable {
     case socket(String)
 }
 
-/// Reads a raw PCM stream on a thread of its own, decodes it to 16 kHz mono and fills a ``PCMSampleQueue``.
+/// Reads a raw PCM stream on a thread of its own, decodes it (frames at the stream's rate and channel count) and
+/// fills a ``PCMSampleQueue``.
 ///
 /// The thread never sleeps where ``stop()`` cannot reach it: every read and accept waits in `poll` together with a
 /// wake pipe, and the FIFO is opened read-write (Linux: the open never waits for a writer, and a writer that
@@ -265,10 +265,11 @@ public final class PCMStreamSource: @unchecked Sendable {
     private var failure: Error?
 
     /// Opens the endpoint (creates the FIFO or binds the socket now, so a bad path fails at once).
-    public init(endpoint: PCMEndpoint, format: PCMStreamFormat, queue: PCMSampleQueue = PCMSampleQueue()) throws {
+    public init(endpoint: PCMEndpoint, format: PCMStreamFormat, queue: PCMSampleQueue? = nil) throws {
         self.endpoint = endpoint
         self.format = format
-        self.queue = queue
+        self.queue = queue ?? PCMSampleQueue(seconds: 10, sampleRate: format.sampleRate, channels: format.channels)
+        precondition(self.queue.sampleRate == format.sampleRate && self.queue.channels == format.channels, "queue of another format")
         switch endpoint {
         case .stdin: break
         case .fifo(let path):
@@ -352,9 +353,6 @@ public final class PCMStreamSource: @unchecked Sendable {
         switch endpoint {
         case .stdin:
             drain(fd: 0, decoder: &decoder)
-            var tail = [Float]()
-            decoder.finish(into: &tail)
-            queue.write(tail)
             queue.close()
         case .fifo(let path):
             let fd = open(path, O_RDWR | O_CLOEXEC)

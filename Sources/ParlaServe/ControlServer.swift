@@ -281,7 +281,7 @@ public final class ControlServer: @unchecked Sendable {
         let interrupt = request.query.first { $0.name == "interrupt" }.map { $0.value == "true" || $0.value == "1" } ?? false
         let limit = options.maximumAudioBytes
         if let length = request.bodySequence.count, length > limit { throw tooLarge(length, limit) }
-        var audio: AudioBuffer
+        var audio: InterleavedAudio
         if let formatText = request.query.first(where: { $0.name == "format" })?.value {
             let format: PCMStreamFormat
             do { format = try PCMStreamFormat(parsing: formatText) } catch { throw APIError(.badRequest, "\(error)") }
@@ -293,15 +293,14 @@ public final class ControlServer: @unchecked Sendable {
                 if total > limit { throw tooLarge(total, limit) }
                 chunk.withUnsafeBytes { decoder.push($0, into: &samples) }
             }
-            decoder.finish(into: &samples)
-            audio = AudioBuffer(sampleRate: AudioBuffer.analysisRate, samples: samples)
+            audio = InterleavedAudio(sampleRate: format.sampleRate, channels: format.channels, samples: samples)
         } else {
             let bytes = try await readBody(request, limit: limit)
             guard bytes.count >= 12, bytes.prefix(4) == Data("RIFF".utf8) else {
                 throw APIError(.unsupportedMediaType, "the body is not a WAV file; for raw PCM add ?format=s16le:RATE:CHANNELS")
             }
             do {
-                audio = try WAVFile.read(data: [UInt8](bytes), name: "request body")
+                audio = try WAVFile.readInterleaved(data: [UInt8](bytes), name: "request body")
             } catch {
                 throw APIError(.badRequest, "\(error)")
             }
@@ -309,7 +308,7 @@ public final class ControlServer: @unchecked Sendable {
         guard !audio.samples.isEmpty else { throw APIError(.badRequest, "the audio has no samples") }
         guard audio.duration <= 1800 else { throw APIError(.payloadTooLarge, "more than 30 minutes of audio") }
         do {
-            return try enqueue(try engine.utterance(audio: audio), interrupt: interrupt)
+            return try enqueue(try engine.utterance(sound: audio), interrupt: interrupt)
         } catch let e as APIError {
             throw e
         } catch {

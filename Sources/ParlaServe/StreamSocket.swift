@@ -38,9 +38,9 @@ struct StreamSocket: WSMessageHandler {
                 guard !pending.isEmpty else { return }
                 defer { pending.removeAll(keepingCapacity: true) }
                 do {
-                    let queue = try engine.streamQueue()
+                    let queue = try engine.streamQueue(sampleRate: format.sampleRate, channels: format.channels)
                     guard queue.available + pending.count <= queue.capacity else {
-                        let ahead = Double(queue.capacity) / Double(AudioBuffer.analysisRate)
+                        let ahead = Double(queue.capacity / queue.channels) / Double(queue.sampleRate)
                         continuation.yield(.text(Self.errorText("PCM dropped: the stream would be more than \(Int(ahead)) s ahead of real time; send it at the pace it plays")))
                         return
                     }
@@ -66,7 +66,6 @@ struct StreamSocket: WSMessageHandler {
                     break
                 }
             }
-            decoder.finish(into: &pending)
             feed()
             status.cancel()
             continuation.finish()

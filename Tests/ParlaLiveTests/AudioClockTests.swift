@@ -121,7 +121,7 @@ final class AudioClockTests: XCTestCase {
                                    accuracy: 1.0 / 16_000, "stalled, t = \(device.now)")
                 }
             }
-            period.withUnsafeMutableBufferPointer { feeder.fill($0, channels: 1) }
+            period.withUnsafeMutableBufferPointer { feeder.fill($0) }
             _ = try period.withUnsafeBufferPointer { try device.write($0) }
             sample = device.clockSample()
             // Between writes the picture follows the clock; compare with the content actually heard.
@@ -150,13 +150,15 @@ final class AudioClockTests: XCTestCase {
     }
 
     func testFeederLoopsAndFillsEveryChannel() {
-        var f = PlaybackFeeder(clip: [1, 2, 3], loop: true)
+        // Stereo frames stay frames: left and right in place, looping on frame boundaries.
+        var f = PlaybackFeeder(clip: [1, -1, 2, -2, 3, -3], channels: 2, loop: true)
         var out = [Int16](repeating: -1, count: 8)
-        out.withUnsafeMutableBufferPointer { f.fill($0, channels: 2) }
-        XCTAssertEqual(out, [1, 1, 2, 2, 3, 3, 1, 1])
+        out.withUnsafeMutableBufferPointer { f.fill($0) }
+        XCTAssertEqual(out, [1, -1, 2, -2, 3, -3, 1, -1])
+        XCTAssertEqual(f.framesProduced, 4)
         var once = PlaybackFeeder(clip: [5], loop: false)
         var mono = [Int16](repeating: -1, count: 3)
-        mono.withUnsafeMutableBufferPointer { once.fill($0, channels: 1) }
+        mono.withUnsafeMutableBufferPointer { once.fill($0) }
         XCTAssertEqual(mono, [5, 0, 0])
         XCTAssertEqual(once.framesProduced, 3)
         XCTAssertEqual(PCMConversion.int16(1.5), 32767)
@@ -165,7 +167,9 @@ final class AudioClockTests: XCTestCase {
         XCTAssertEqual(PCMConversion.int16(0.5), 16384)
         XCTAssertEqual(PCMConversion.int16(1), 32767)
         XCTAssertEqual(PCMConversion.int16(-1), -32768)
-        XCTAssertEqual(PCMConversion.interleave([0.5, -0.5], channels: 2), [16384, 16384, -16384, -16384])
+        var converted = [Int16](repeating: 7, count: 9)
+        PCMConversion.int16([0.5, -0.5, 0.25], into: &converted)
+        XCTAssertEqual(converted, [16384, -16384, 8192])
         // Every 16-bit value survives WAV decoding (÷ 32768) and conversion back.
         for v in Int16.min...Int16.max where PCMConversion.int16(Float(v) / 32768) != v {
             XCTFail("\(v) does not survive the round trip")
@@ -208,7 +212,7 @@ final class AudioClockTests: XCTestCase {
 
     func testPlaybackStreamThreadAdvancesTheClockAndStops() throws {
         let device = RealTimePCM()
-        let audio = AudioBuffer(sampleRate: 8_000, samples: [Float](repeating: 0.25, count: 800))
+        let audio = InterleavedAudio(sampleRate: 8_000, channels: 2, samples: [Float](repeating: 0.25, count: 1600))
         let stream = AudioPlaybackStream(output: device, audio: audio, loop: false)
         XCTAssertEqual(stream.position(at: MonotonicClock.now()), 0)
         stream.start()
@@ -299,7 +303,7 @@ final class PlaybackPacingTests: XCTestCase {
 
     func testStaysNearTheWallClock() {
         let device = InstantPCM()
-        let stream = AudioPlaybackStream(output: device, audio: AudioBuffer(sampleRate: 16_000, samples: [0.1, 0.2]), loop: true)
+        let stream = AudioPlaybackStream(output: device, audio: InterleavedAudio(mono: AudioBuffer(sampleRate: 16_000, samples: [0.1, 0.2])), loop: true)
         let start = MonotonicClock.now()
         stream.start()
         usleep(300_000)

@@ -9,18 +9,22 @@ import XCTest
 /// `parla live --pcm-*` below the display: raw PCM arriving on a socket in chunks of odd sizes, the stream
 /// thread's pipeline (composer + delay line), and the threaded stream paced by the clock with no sound device.
 final class LiveStreamTests: XCTestCase {
-    /// 0.6 s of silence, then the speech fixture, as s16le at 22050 Hz (what a TTS would pipe in).
-    func streamBytes() throws -> (bytes: [UInt8], speechStart: Double, speechEnd: Double, speech16k: [Float]) {
+    /// 0.6 s of silence, then the speech fixture, as s16le at 22050 Hz (what a TTS would pipe in); `sent` is what the
+    /// bytes hold, as floats.
+    func streamBytes() throws -> (bytes: [UInt8], speechStart: Double, speechEnd: Double, speech16k: [Float], sent: [Float]) {
         let speech = try WAVFile.read(contentsOf: Fixtures.url("motion/speech_en_16k.wav"))
         let lead = [Float](repeating: 0, count: Int(0.6 * 16000))
         let clip16k = lead + speech.samples
         let clip = Resampler.resample(AudioBuffer(sampleRate: 16000, samples: clip16k), to: 22050)
         var bytes = [UInt8]()
+        var sent = [Float]()
         bytes.reserveCapacity(clip.samples.count * 2)
         for s in clip.samples {
-            withUnsafeBytes(of: Int16(clamping: Int((s * 32767).rounded())).littleEndian) { bytes += $0 }
+            let v = Int16(clamping: Int((s * 32767).rounded()))
+            withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
+            sent.append(Float(v) / 32768)
         }
-        return (bytes, 0.6, 0.6 + speech.duration, clip16k)
+        return (bytes, 0.6, 0.6 + speech.duration, clip16k, sent)
     }
 
     /// Connects to the UNIX socket at `path` and sends `bytes` in chunks whose sizes cycle through odd values
@@ -42,29 +46,34 @@ final class LiveStreamTests: XCTestCase {
     func testPipedPCMInOddChunksMovesTheMouthInSpeechAndRestsInSilence() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (bytes, speechStart, speechEnd, speech16k) = try streamBytes()
+        let (bytes, speechStart, speechEnd, speech16k, sent) = try streamBytes()
         let path = dir.appendingPathComponent("tts.sock").path
         let source = try PCMStreamSource(endpoint: .socket(path), format: try PCMStreamFormat(parsing: "s16le:22050:1"))
         source.start()
         defer { source.stop() }
         try write(bytes, toSocket: path)
-        // Everything decoded (22050 → 16000 Hz: within a filter length of the 16 kHz count).
-        let expected = speech16k.count - 64
-        while source.queue.received < expected { usleep(2000) }
+        // Everything decoded, at the stream's own rate (22050 Hz: nothing is resampled before it is played).
+        XCTAssertEqual(source.queue.sampleRate, 22050)
+        while source.queue.received < sent.count { usleep(2000) }
 
         // The stream thread's work, step by step: 10 ms at a time, 1.5 s past the end (the producer is gone: the
         // queue runs dry, which gives silence).
         var motion = MotionOptions()
         motion.fps = 30
-        var pipeline = try PCMStreamPipeline(motion: motion)
+        var pipeline = try PCMStreamPipeline(motion: motion, sampleRate: 22050, channels: 1)
         var frames = [MotionFrame]()
         var played = [Float]()
         let steps = Int(((speechEnd + 1.5) * 100).rounded(.up))
-        for _ in 0..<steps {
-            let (f, play) = pipeline.step(source.queue.take(LivePCMStream.chunk))
+        var taken = 0
+        for step in 0..<steps {
+            let n = LivePCMStream.chunkFrames(step: step, sampleRate: 22050)
+            XCTAssertTrue(n == 220 || n == 221)
+            taken += n
+            let (f, play) = pipeline.step(source.queue.take(n))
             frames += f
             played += play
         }
+        XCTAssertEqual(taken, steps * 22050 / 100, "10 ms steps add up to the stream's time")
         XCTAssertGreaterThan(source.queue.underruns, 100, "the dry queue counts underruns")
         // One frame per 1/30 s of stream up to the composer's look-ahead before the end: the face never stops.
         let streamSeconds = Double(steps) / 100
@@ -72,15 +81,15 @@ final class LiveStreamTests: XCTestCase {
         XCTAssertLessThanOrEqual(abs(frames.count - due), 1, "\(frames.count) frames, \(due) due")
         for (n, f) in frames.enumerated() { XCTAssertEqual(f.time, Double(n) / 30, accuracy: 1e-9) }
 
-        // The sound played is the stream delayed by the look-ahead (silence first), so each frame is ready when
-        // its sound is heard.
-        let delay = pipeline.delaySamples
-        XCTAssertEqual(delay, Int((StreamingMotionComposer.latency(fps: 30) * 16000).rounded(.up)))
-        XCTAssertEqual(played.count, steps * LivePCMStream.chunk)
+        // The sound played is the stream itself, sample for sample at 22050 Hz, delayed by the look-ahead (the
+        // composer's and the analysis resampler's; silence first), so each frame is ready when its sound is heard.
+        let delay = pipeline.delayFrames
+        let lookAhead = StreamingMotionComposer.latency(fps: 30) + ResamplerDesign(inputRate: 22050, outputRate: 16000).halfWidth / 22050
+        XCTAssertEqual(delay, Int((lookAhead * 22050).rounded(.up)))
+        XCTAssertEqual(pipeline.delaySeconds, lookAhead, accuracy: 1.0 / 22050)
+        XCTAssertEqual(played.count, taken)
         XCTAssertTrue(played.prefix(delay).allSatisfy { $0 == 0 })
-        var maxError: Float = 0
-        for i in stride(from: 0, to: expected, by: 7) { maxError = max(maxError, abs(played[delay + i] - speech16k[i])) }
-        XCTAssertLessThan(maxError, 0.02, "stream samples reach the speaker (22050 → 16000 Hz resampled)")
+        XCTAssertEqual(Array(played[delay..<(delay + sent.count)]), sent, "stream samples reach the speaker unchanged")
 
         // Loud speech moves the mouth; silence before it and the dry queue after it leave it at rest.
         func loudness(at t: Double) -> Float {

@@ -4,27 +4,32 @@ import ParlaMedia
 /// Which samples a playback stream writes next: the clip from the start, again when looping, then silence
 /// forever (so the clock keeps running while the face idles). Pure bookkeeping, testable without a device.
 public struct PlaybackFeeder: Sendable {
-    /// The clip as 16-bit mono samples at the device rate.
+    /// The clip as interleaved 16-bit frames at the device's rate and channel count.
     public let clip: [Int16]
+    /// Samples per frame.
+    public let channels: Int
     /// Whether the clip repeats (else silence follows it).
     public let loop: Bool
     /// Content frames produced so far (clip, repeats and silence).
     public private(set) var framesProduced = 0
 
-    /// A feeder for `clip`.
-    public init(clip: [Int16], loop: Bool) {
+    /// A feeder for `clip` (interleaved frames of `channels` samples).
+    public init(clip: [Int16], channels: Int = 1, loop: Bool) {
+        precondition(channels > 0 && clip.count % channels == 0, "partial frame")
         self.clip = clip
+        self.channels = channels
         self.loop = loop
     }
 
-    /// Fills `out` with the next `out.count / channels` frames, each sample repeated on every channel.
-    public mutating func fill(_ out: UnsafeMutableBufferPointer<Int16>, channels: Int) {
+    /// Fills `out` with the next `out.count / channels` frames.
+    public mutating func fill(_ out: UnsafeMutableBufferPointer<Int16>) {
         let frames = out.count / channels
+        let clipFrames = clip.count / channels
         for i in 0..<frames {
             let n = framesProduced + i
-            let v: Int16
-            if clip.isEmpty { v = 0 } else if loop { v = clip[n % clip.count] } else { v = n < clip.count ? clip[n] : 0 }
-            for c in 0..<channels { out[i * channels + c] = v }
+            let source: Int?
+            if clipFrames == 0 { source = nil } else if loop { source = n % clipFrames } else { source = n < clipFrames ? n : nil }
+            for c in 0..<channels { out[i * channels + c] = source.map { clip[$0 * channels + c] } ?? 0 }
         }
         framesProduced += frames
     }
@@ -50,12 +55,13 @@ public final class AudioPlaybackStream: @unchecked Sendable {
     /// The clip's length in seconds.
     public let clipDuration: Double
 
-    /// Prepares playback of `audio` (any rate: resampled to the device's if they differ) on `output`.
-    public init(output: PCMOutput, audio: AudioBuffer, loop: Bool) {
+    /// Prepares playback of `audio` on `output`: its own rate and channels where the device took them, else
+    /// resampled to the device's rate (zero phase, so the clock is unchanged) and mapped to its channels.
+    public init(output: PCMOutput, audio: InterleavedAudio, loop: Bool) {
         self.output = output
         sampleRate = output.sampleRate
-        let atRate = audio.sampleRate == output.sampleRate ? audio : Resampler.resample(audio, to: output.sampleRate)
-        feeder = PlaybackFeeder(clip: atRate.samples.map(PCMConversion.int16), loop: loop)
+        let played = audio.converted(toRate: output.sampleRate, channels: output.channels)
+        feeder = PlaybackFeeder(clip: played.samples.map(PCMConversion.int16), channels: output.channels, loop: loop)
         clipDuration = audio.duration
         sample = ClockSample(framesWritten: 0, delayFrames: 0, time: MonotonicClock.now(), running: false)
     }
@@ -128,7 +134,7 @@ public final class AudioPlaybackStream: @unchecked Sendable {
                 let lead = Double(feeder.framesProduced) / Double(sampleRate) - (now - (start ?? now))
                 if lead > maximumLead { usleep(UInt32(min(1, lead - maximumLead) * 1e6)) }
                 if start == nil { start = now }
-                period.withUnsafeMutableBufferPointer { feeder.fill($0, channels: channels) }
+                period.withUnsafeMutableBufferPointer { feeder.fill($0) }
                 let result = try period.withUnsafeBufferPointer { try output.write($0) }
                 let reading = output.clockSample()
                 lock.lock()

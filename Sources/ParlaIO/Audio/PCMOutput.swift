@@ -40,17 +40,14 @@ public enum PCMConversion {
         return Int16(max(-32768, min(32767, scaled)))
     }
 
-    /// Converts mono `samples` to interleaved frames of `channels` identical samples.
-    public static func interleave(_ samples: [Float], channels: Int) -> [Int16] {
-        var out = [Int16](repeating: 0, count: samples.count * channels)
+    /// Converts interleaved float frames to interleaved 16-bit frames (sample by sample, ``int16(_:)``).
+    public static func int16(_ samples: [Float], into out: inout [Int16]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(0, count: samples.count))
         out.withUnsafeMutableBufferPointer { o in
             samples.withUnsafeBufferPointer { s in
-                for i in 0..<s.count {
-                    let v = int16(s[i])
-                    for c in 0..<channels { o[i * channels + c] = v }
-                }
+                for i in 0..<s.count { o[i] = int16(s[i]) }
             }
         }
-        return out
     }
 }
