@@ -87,6 +87,33 @@ final class ModeAndInventoryTests: XCTestCase {
         }
     }
 
+    /// A board profile's output (pi5: HDMI-A-1) is a preference: a panel on another connector is taken, with a line
+    /// saying so; only the user's --output is strict (testChoosesConnectorCRTCAndPlane).
+    func testProfileOutputIsAPreference() throws {
+        let inv = inventory
+        let kept = try inv.connector(preferring: "hdmi-a-1")
+        XCTAssertEqual(kept.connector.id, 32)
+        XCTAssertNil(kept.note)
+        let disconnected = try inv.connector(preferring: "HDMI-A-2")
+        XCTAssertEqual(disconnected.connector.name, "HDMI-A-1")
+        XCTAssertEqual(disconnected.note, "HDMI-A-2 is disconnected on /dev/dri/card1: using HDMI-A-1, the first connected connector")
+        let missing = try inv.connector(preferring: "Virtual-1")
+        XCTAssertEqual(missing.connector.name, "HDMI-A-1")
+        XCTAssertEqual(missing.note, "Virtual-1 does not exist on /dev/dri/card1: using HDMI-A-1, the first connected connector")
+        // The panel on DSI only (a Pi with the official touch display, HDMI ports empty).
+        var dsiOnly = inv
+        dsiOnly.connectors[0].status = .disconnected
+        let dsi = try dsiOnly.connector(preferring: "HDMI-A-1")
+        XCTAssertEqual(dsi.connector.name, "DSI-1")
+        XCTAssertEqual(dsi.note, "HDMI-A-1 is disconnected on /dev/dri/card1: using DSI-1, the first connected connector")
+        XCTAssertThrowsError(try dsiOnly.connector(named: "HDMI-A-1"), "--output stays strict")
+        // Nothing connected at all: the same error as without a name.
+        dsiOnly.connectors[2].status = .disconnected
+        XCTAssertThrowsError(try dsiOnly.connector(preferring: "HDMI-A-1")) {
+            XCTAssertEqual("\($0)", "no display connected to /dev/dri/card1 (connectors: HDMI-A-1 (disconnected), HDMI-A-2 (disconnected), DSI-1 (disconnected))")
+        }
+    }
+
     func testListOutputsFormatting() {
         XCTAssertEqual(inventory.formatted(maxModes: 1), """
         /dev/dri/card1: driver vc4, atomic modesetting

@@ -67,24 +67,31 @@ public final class DRMCard {
     }
 
     /// The card to use when none was named: the first where connector `connector` (or any connector, when nil)
-    /// is connected; else the first card that can drive a display at all. Render-only cards (v3d, panfrost) are
-    /// skipped.
-    public static func find(directory: String = defaultDirectory, connector: String?, master: Bool, atomic: Bool) throws -> DRMCard {
-        var chosen: DRMCard?
+    /// is connected; with `preferred` (`connector` is a board profile's default, see ``KMSInventory/connector(preferring:)``)
+    /// next the first where any connector is; else the first card that can drive a display at all. Render-only
+    /// cards (v3d, panfrost) are skipped.
+    public static func find(directory: String = defaultDirectory, connector: String?, preferred: Bool = false,
+                            master: Bool, atomic: Bool) throws -> DRMCard {
+        // 2: the connector asked for is connected; 1: another one is (only when it is a preference); 0: neither.
+        var chosen: (card: DRMCard, rank: Int)?
         var firstError: Error?
         for path in try cardPaths(in: directory) {
             do {
                 let card = try DRMCard(path: path, master: false, atomic: atomic)
-                if (try? card.inventory().connector(named: connector)) != nil {
-                    chosen = card
-                    break
+                let inventory = try? card.inventory()
+                var rank = 0
+                if (try? inventory?.connector(named: connector)) != nil {
+                    rank = 2
+                } else if preferred, (try? inventory?.connector(named: nil)) != nil {
+                    rank = 1
                 }
-                if chosen == nil { chosen = card }
+                if chosen == nil || rank > chosen!.rank { chosen = (card, rank) }
+                if rank == 2 { break }
             } catch {
                 if firstError == nil { firstError = error }
             }
         }
-        guard let card = chosen else {
+        guard let card = chosen?.card else {
             throw firstError ?? DisplayError("no display: no card in \(directory) can drive a display")
         }
         if master { try card.acquireMaster() }

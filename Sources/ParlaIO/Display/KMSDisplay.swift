@@ -56,6 +56,8 @@ public final class KMSDisplay {
     public let card: DRMCard
     /// The output it shows on.
     public let connector: ConnectorInfo
+    /// Why the preferred connector was passed over for ``connector`` (see `init`'s `preferred`), nil when it was not.
+    public let connectorNote: String?
     /// The mode it sets.
     public let mode: DisplayMode
     /// The CRTC it uses, as found at start (the state ``restore()`` puts back).
@@ -82,12 +84,19 @@ public final class KMSDisplay {
     /// Prepares the output; nothing changes on screen until ``run(stop:draw:)``.
     /// - Parameters:
     ///   - connectorName: e.g. "HDMI-A-1"; nil takes the first connected connector.
+    ///   - preferred: `connectorName` is a default (a board profile's), not the user's `--output`: when it is not
+    ///     connected the first connected connector is taken and ``connectorNote`` says so.
     ///   - background: the colour both buffers start with.
-    public init(card: DRMCard, connector connectorName: String?, mode request: ModeRequest, interface: KMSInterface,
-                background: RGBColor) throws {
+    public init(card: DRMCard, connector connectorName: String?, preferred: Bool = false, mode request: ModeRequest,
+                interface: KMSInterface, background: RGBColor) throws {
         self.card = card
         let inventory = try card.inventory()
-        connector = try inventory.connector(named: connectorName)
+        if let connectorName, preferred {
+            (connector, connectorNote) = try inventory.connector(preferring: connectorName)
+        } else {
+            connector = try inventory.connector(named: connectorName)
+            connectorNote = nil
+        }
         mode = try request.select(from: connector.modes, connector: connector.name)
         crtc = try inventory.crtc(for: connector)
         switch interface {

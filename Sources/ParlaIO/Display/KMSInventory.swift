@@ -140,6 +140,19 @@ public struct KMSInventory: Sendable, Equatable {
         return c
     }
 
+    /// The connector called `name` when it exists and is not disconnected, else the first connected one with modes
+    /// and a line saying why `name` was passed over: a default (a board profile's `display`) is a preference, not a
+    /// demand (the panel of a Pi 5 may be on HDMI-A-2 or DSI-1). Only an `--output` the user typed is strict
+    /// (``connector(named:)``).
+    /// - Throws: ``DisplayError`` when no connector at all is connected.
+    public func connector(preferring name: String) throws -> (connector: ConnectorInfo, note: String?) {
+        if let c = try? connector(named: name) { return (c, nil) }
+        let c = try connector(named: nil)
+        let why = connectors.first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }).map { "is \($0.status.rawValue)" }
+            ?? "does not exist"
+        return (c, "\(name) \(why) on \(path): using \(c.name), the first connected connector")
+    }
+
     /// The CRTC to drive `connector` with: the one it uses now if any, else the first it can use that no other
     /// connector is using.
     public func crtc(for connector: ConnectorInfo) throws -> CRTCInfo {
