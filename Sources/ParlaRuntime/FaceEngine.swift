@@ -79,8 +79,21 @@ public struct EngineMetrics: Sendable {
 public enum EngineSink: String, Sendable, CaseIterable {
     /// Decoded and dropped: the whole loop runs with real timing, nothing is shown or heard (tests, headless).
     case null
-    /// Full screen on the first connected KMS display, scaled to fit, sound through ALSA.
+    /// Full screen on a KMS display (the panel settings of ``FaceEngine/Configuration``, as `parla live`), sound
+    /// through ALSA.
     case kms
+}
+
+/// The display of a `.kms` engine, opened (DRM master taken, connector and mode chosen) before anything else, so a
+/// missing or busy display fails in milliseconds, before an avatar is analysed or a port listened on.
+public final class EnginePanel: @unchecked Sendable {
+    let display: KMSDisplay
+    let painter: LivePainter
+
+    /// Opens the panel `configuration` asks for; "display: …" lines go to `report`.
+    public init(configuration: FaceEngine.Configuration, report: (String) -> Void) throws {
+        (display, painter) = try configuration.openPanel(report: report)
+    }
 }
 
 /// The face that other programs drive: a render loop that shows queued utterances in turn (each composed up front,
@@ -88,7 +101,7 @@ public enum EngineSink: String, Sendable, CaseIterable {
 /// a cross-fade, and counts what a fleet wants to watch. Thread-safe: the API calls come from any thread; the loop
 /// runs on its own.
 public final class FaceEngine: @unchecked Sendable {
-    public struct Configuration: Sendable {
+    public struct Configuration: LivePanelSettings, Sendable {
         public var fps = 30.0
         /// Side of the square picture.
         public var size = 512
@@ -102,12 +115,30 @@ public final class FaceEngine: @unchecked Sendable {
         public var idleSeconds = 12.0
         /// ALSA device for the sound; nil: silent (the monotonic clock paces the face).
         public var audioDevice: String?
-        /// DRM device for `.kms`; nil takes the first card with a connected display.
+        /// `.kms`: the DRM device; nil takes the first card in ``driDirectory`` with a connected display.
         public var card: String?
+        public var driDirectory = DRMCard.defaultDirectory
+        /// `.kms`: the connector; nil takes the first connected one.
+        public var output: String?
+        public var outputIsPreference = false
+        public var mode: ModeRequest = .preferred
+        public var rotation: Rotation = .degrees0
+        public var fit: FitMode = .contain
+        public var background = RGBColor(red: 0, green: 0, blue: 0)
+        public var kms: KMSInterface = .auto
+        /// `.kms`: draw the stats overlay (fps, frame time, lag, dropped frames, CPU temperature) into the picture.
+        public var hud = false
+        /// Report fps, frame time, lag, dropped frames and underruns once a second.
+        public var stats = false
+        /// Threads the CPU decoder splits each picture over (`--threads`, or the board profile's).
+        public var decoderThreads = 1
         public init() {}
     }
 
     public let configuration: Configuration
+    /// Where "display: …", "audio: …" and `stats` lines go (one call per line); set before ``run(stop:)``.
+    public var report: (String) -> Void = { print($0) }
+    private var panel: EnginePanel?
     private let lock = NSLock()
     private var decoder: any FrameDecoder
     private var fading: (old: any FrameDecoder, start: Double, seconds: Double)?
@@ -122,21 +153,28 @@ public final class FaceEngine: @unchecked Sendable {
     private var idleTick = 0
     private var recentLags: [Double] = []
     private var recentFrames: [Double] = []
+    private var recentWork: [Double] = []
     private let startTime = MonotonicClock.now()
     private var smoothed: MotionFrame?
     private var audio: EngineAudio?
     private var paused = false
     private var lastTick: Double?
+    private var statsLineAt = MonotonicClock.now()
     /// A live PCM stream driving the face between utterances (``attachStream(_:)``).
     private var stream: (queue: PCMSampleQueue, pipeline: PCMStreamPipeline, latest: MotionFrame?, loudUntil: Double,
                          origin: Double?, last: Double, taken: Int)?
 
-    /// An engine showing `avatar` (named `name` in the status).
-    public init(configuration: Configuration, avatar: Avatar, name: String) throws {
+    /// An engine showing `avatar` (named `name` in the status). With the `.kms` sink it shows on `panel`, opened
+    /// beforehand by the caller (so that a missing display fails first), or opened here when nil.
+    public init(configuration: Configuration, avatar: Avatar, name: String, panel: EnginePanel? = nil) throws {
         guard (16...4096).contains(configuration.size) else { throw RuntimeError("--size \(configuration.size) must be between 16 and 4096") }
         guard configuration.fps > 0, configuration.fps <= 120 else { throw RuntimeError("--fps \(configuration.fps) must be above 0 and at most 120") }
         self.configuration = configuration
-        decoder = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size)
+        if configuration.sink == .kms {
+            self.panel = try panel ?? EnginePanel(configuration: configuration, report: { print($0) })
+        }
+        decoder = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size,
+                                        threads: configuration.decoderThreads)
         avatarName = name
         var motion = MotionOptions()
         motion.fps = configuration.fps
@@ -213,7 +251,8 @@ public final class FaceEngine: @unchecked Sendable {
 
     /// Switches to `avatar`, cross-fading from the current one over `fade` seconds.
     public func switchAvatar(_ avatar: Avatar, name: String, fade: Double) throws {
-        let next = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size)
+        let next = try CPUFrameDecoder(avatar: avatar, width: configuration.size, height: configuration.size,
+                                        threads: configuration.decoderThreads)
         lock.lock(); defer { lock.unlock() }
         fading = fade > 0 ? (decoder, MonotonicClock.now(), fade) : nil
         decoder = next
@@ -320,9 +359,18 @@ public final class FaceEngine: @unchecked Sendable {
     /// Runs the render loop until `stop` fires: every 1 / fps it picks the frame due, applies the controls, draws it
     /// (and drops it: the null sink), and records timing. Late ticks are skipped and counted as dropped frames.
     public func run(stop: StopSignal) throws {
-        if configuration.sink == .kms { return try runOnDisplay(stop: stop) }
-        if let device = configuration.audioDevice { audio = try EngineAudio(device: device) }
+        if let device = configuration.audioDevice {
+            let sound = try EngineAudio(device: device)
+            audio = sound
+            report("audio: ALSA '\(device)' at \(sound.sampleRate) Hz, \(sound.channels) channel(s)")
+        } else {
+            report("audio: none (monotonic clock)")
+        }
         defer { audio?.stop() }
+        if let panel {
+            defer { self.panel = nil }
+            return try runOnDisplay(panel, stop: stop)
+        }
         let period = 1 / configuration.fps
         var picture = RGBAImage(width: configuration.size, height: configuration.size)
         var fadePicture = RGBAImage(width: configuration.size, height: configuration.size)
@@ -355,42 +403,44 @@ public final class FaceEngine: @unchecked Sendable {
     }
 
     /// The `.kms` loop: the display's flips pace it; each flip shows the picture due at the moment it is drawn,
-    /// fitted to the screen; the sound goes to ALSA. The previous mode is restored on the way out.
-    private func runOnDisplay(stop: StopSignal) throws {
+    /// turned and fitted to the screen as `parla live` does (with the `hud` overlay when asked). The previous mode
+    /// is restored on the way out, and said so.
+    private func runOnDisplay(_ panel: EnginePanel, stop: StopSignal) throws {
         let c = configuration
-        let card = try c.card.map { try DRMCard(path: $0, master: true, atomic: true) }
-            ?? DRMCard.find(directory: DRMCard.defaultDirectory, connector: nil, master: true, atomic: true)
-        let black = RGBColor(red: 0, green: 0, blue: 0)
-        let display = try KMSDisplay(card: card, connector: nil, mode: .preferred, interface: .auto, background: black)
-        let layout = try FrameLayout(sourceWidth: c.size, sourceHeight: c.size, targetWidth: display.width,
-                                     targetHeight: display.height, rotation: .degrees0, fit: .contain)
-        let blitter = FrameBlitter(layout: layout, background: black)
-        if let device = c.audioDevice { audio = try EngineAudio(device: device) }
-        defer { audio?.stop() }
+        panel.display.report = report
         var picture = RGBAImage(width: c.size, height: c.size)
         var scratch = RGBAImage(width: c.size, height: c.size)
+        var hud = LiveHUD()
+        var flips = 0
+        var lastWork = 0.0
         let period = 1 / c.fps
         let start = MonotonicClock.now()
         var tick = 0
-        do {
-            try display.run(stop: stop) { target, _ in
-                if let error = self.audio?.error { throw error }
-                let due = start + Double(tick) * period
-                let now = MonotonicClock.now()
-                if now < due { return .skip(until: due) }
-                try self.draw(at: due, into: &picture, scratch: &scratch)
-                blitter.blit(picture, into: target.pixels, pitch: target.pitch, background: false)
-                let end = MonotonicClock.now()
-                let next = max(tick + 1, Int(((end - start) / period).rounded(.down)) + 1)
-                self.record(frameTime: end - now, lag: end - due, dropped: next - tick - 1, at: end)
-                tick = next
-                return .present
+        let restored = try panel.display.presentThenRestore(stop: stop) { target, timing in
+            if let error = self.audio?.error { throw error }
+            guard let target else { throw RuntimeError("serve: no scan-out buffer to draw into") }
+            if timing.flips > flips {
+                flips = timing.flips
+                hud.recordFlip(at: timing.lastFlipTime)
             }
-        } catch {
-            _ = try? display.restore()
-            throw error
+            let due = start + Double(tick) * period
+            let now = MonotonicClock.now()
+            if now < due { return .skip(until: due) }
+            try self.draw(at: due, into: &picture, scratch: &scratch)
+            var reading: LiveHUD.Reading?
+            if c.hud {
+                let m = self.metricsSnapshot()
+                reading = hud.reading(now: now, frameSeconds: lastWork, lagSeconds: m.lagSeconds, dropped: m.dropped)
+            }
+            panel.painter.paint(picture, into: target, hud: reading)
+            let end = MonotonicClock.now()
+            lastWork = end - now
+            let next = max(tick + 1, Int(((end - start) / period).rounded(.down)) + 1)
+            self.record(frameTime: lastWork, lag: end - due, dropped: next - tick - 1, at: end)
+            tick = next
+            return .present
         }
-        _ = try display.restore()
+        report("display: " + restored)
     }
 
     /// The frame due at `time`, with the decoder(s) to draw it.
@@ -462,18 +512,29 @@ public final class FaceEngine: @unchecked Sendable {
     }
 
     private func record(frameTime: Double, lag: Double, dropped: Int, at now: Double) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
         metrics.record(frameTime: frameTime)
         metrics.dropped += max(0, dropped)
         metrics.xruns = audio?.underruns ?? 0
         recentFrames.append(now)
         recentLags.append(lag)
+        recentWork.append(frameTime)
         while let first = recentFrames.first, now - first > 1 {
             recentFrames.removeFirst()
             recentLags.removeFirst()
+            recentWork.removeFirst()
         }
         metrics.fps = Double(recentFrames.count) / min(1, max(1e-3, now - startTime))
         metrics.lagSeconds = recentLags.sorted()[recentLags.count / 2]
+        var line: String?
+        if configuration.stats, now - statsLineAt >= 1 {
+            statsLineAt = now
+            line = String(format: "stats: %5.1f fps, frame %5.1f ms (median), lag %4.0f ms, dropped %d, underruns %d",
+                          metrics.fps, recentWork.sorted()[recentWork.count / 2] * 1000, metrics.lagSeconds * 1000,
+                          metrics.dropped, metrics.xruns)
+        }
+        lock.unlock()
+        if let line { report(line) }
     }
 
     /// Index `i` of a sequence played forwards then backwards.

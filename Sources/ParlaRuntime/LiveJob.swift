@@ -5,7 +5,7 @@ import ParlaMotion
 import ParlaRender
 
 /// Everything `parla live` can be asked for.
-public struct LiveOptions: Sendable {
+public struct LiveOptions: LivePanelSettings, Sendable {
     /// The prepared avatar file (used by the default decoder).
     public var avatar: URL?
     /// The speech to play (WAV).
@@ -14,6 +14,8 @@ public struct LiveOptions: Sendable {
     public var loop = false
     /// Connector name ("HDMI-A-1", "Virtual-1"); nil takes the first connected one.
     public var output: String?
+    /// `output` came from a board profile: a preference, not a demand (``LivePanelSettings/outputIsPreference``).
+    public var outputIsPreference = false
     /// The screen mode (`--mode`).
     public var mode: ModeRequest = .preferred
     /// How the picture is turned (`--rotate`).
@@ -80,19 +82,6 @@ public struct LiveOptions: Sendable {
     public init(pcm input: LivePCMInput) {
         audio = URL(fileURLWithPath: "/dev/null")
         pcm = input
-    }
-
-    /// Sets the display options from their command-line spellings (`--mode`, `--rotate`, `--fit`,
-    /// `--background`, `--kms`); throws a one-line error naming the bad value.
-    public mutating func setDisplay(mode: String, rotate: String, fit: String, background: String, kms: String) throws {
-        self.mode = try ModeRequest(parsing: mode)
-        rotation = try Rotation(parsing: rotate)
-        self.fit = try FitMode(parsing: fit)
-        self.background = try RGBColor(parsing: background)
-        guard let interface = KMSInterface(rawValue: kms.lowercased()) else {
-            throw RuntimeError("--kms '\(kms)' is not auto, atomic or legacy")
-        }
-        self.kms = interface
     }
 }
 
@@ -219,13 +208,8 @@ public final class LiveJob {
     /// Opens the display (the first thing `run` does, so a missing or busy one fails before any other work),
     /// reports it, and makes the painter for its screen.
     func openDisplay() throws -> (KMSDisplay, LivePainter) {
-        let o = options
-        let card = try o.card.map { try DRMCard(path: $0, master: true, atomic: o.kms != .legacy) }
-            ?? DRMCard.find(directory: o.driDirectory, connector: o.output, master: true, atomic: o.kms != .legacy)
-        let display = try KMSDisplay(card: card, connector: o.output, mode: o.mode, interface: o.kms, background: o.background)
+        let (display, painter) = try options.openPanel(report: report)
         display.report = report
-        let painter = try LivePainter(options: o, screenWidth: display.width, screenHeight: display.height)
-        report("display: \(card.path) (\(card.driver)), \(display.connector.name) \(display.mode), crtc \(display.crtc.id), \(display.interfaceName) KMS")
         return (display, painter)
     }
 

@@ -13,7 +13,7 @@ struct LivePainter {
     static let hudColumns = 24
     static let hudRows = 3
 
-    init(options o: LiveOptions, screenWidth: Int, screenHeight: Int) throws {
+    init(options o: some LivePanelSettings, screenWidth: Int, screenHeight: Int) throws {
         layout = try FrameLayout(sourceWidth: o.size, sourceHeight: o.size, targetWidth: screenWidth,
                                  targetHeight: screenHeight, rotation: o.rotation, fit: o.fit)
         blitter = FrameBlitter(layout: layout, background: o.background)

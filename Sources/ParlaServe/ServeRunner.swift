@@ -10,11 +10,6 @@ public enum ServeRunner {
     /// closed the audio; throws a one-line error when the address cannot be bound, the server fails on its own or the
     /// engine fails.
     public static func run(engine: FaceEngine, options: ServeOptions, log: ServeLog) throws {
-        // A missing display fails here, in one line, before anything listens.
-        if engine.configuration.sink == .kms {
-            _ = try engine.configuration.card.map { try DRMCard(path: $0, master: false, atomic: true) }
-                ?? DRMCard.find(connector: nil, master: false, atomic: true)
-        }
         let server = try ControlServer(engine: engine, options: options, log: log)
         let stop = StopSignal(handlingSignals: true)
         let outcome = Outcome()

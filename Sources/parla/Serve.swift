@@ -11,9 +11,14 @@ struct Serve: ParsableCommand {
             Listens on loopback unless told otherwise; any other address needs --token, and clients then send \
             'Authorization: Bearer TOKEN'. GET /openapi.json describes the API; README "Drive it from your robot" \
             has curl and Python examples.
+            By default the face is shown full screen on the panel through DRM/KMS (no desktop), with the sound on \
+            ALSA, as `parla live` shows it, and the same display options; without a display it fails at once with \
+            one line saying what is missing. --sink null runs headless (frames drawn and dropped, no sound unless \
+            --audio-device is given). See docs/live.md.
             Examples:
               parla serve --avatar anna.avatar --listen 127.0.0.1:8080
-              parla serve --sink null --listen 127.0.0.1:8080          (headless: frames drawn and dropped)
+              parla serve --avatar anna.avatar --output HDMI-A-2 --rotate 90 --fit cover --hud
+              parla serve --sink null --listen 127.0.0.1:8080          (headless: no panel, no sound card)
             """
     )
 
@@ -21,12 +26,10 @@ struct Serve: ParsableCommand {
     var avatar: String?
     @Option(help: "HOST:PORT to listen on.")
     var listen = "127.0.0.1:8080"
-    @Option(help: "Where pictures go: null (drawn and dropped, timing real) or kms (the display).")
-    var sink = "null"
-    @Option(name: .customLong("audio-device"), help: "ALSA playback device, or none (default: 'default' with --sink kms, none with null).")
-    var audioDevice: String?
-    @Option(help: "DRM device file for --sink kms (default: the first card with a connected display).")
-    var card: String?
+    @Option(help: "Where pictures go: kms (the panel, full screen, sound on ALSA; fails without a display) or null (headless: drawn and dropped, timing real, silent unless --audio-device).")
+    var sink = "kms"
+    @OptionGroup(title: "Panel and sound (--sink kms), as in parla live")
+    var display: DisplayOptions
     @OptionGroup(title: "PCM stream, driving the face between utterances")
     var pcm: PCMStreamOptions
     @Option(help: "Bearer token required on every request (required when --listen is not loopback).")
@@ -45,6 +48,14 @@ struct Serve: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
+        guard EngineSink(rawValue: sink) != nil else { throw ValidationError("--sink must be kms or null") }
+        if sink == EngineSink.null.rawValue {
+            let typed = typedLongOptions()
+            let panelOnly = DisplayOptions.panelOnly.filter(typed.contains)
+            guard panelOnly.isEmpty else {
+                throw ValidationError("--\(panelOnly.joined(separator: ", --")) only apply to the panel: drop them or use --sink kms")
+            }
+        }
         guard ServeLog.Level(name: logLevel) != nil else { throw ValidationError("--log-level must be debug, info, warning or error") }
         guard (1...1024).contains(maxBodyMB) else { throw ValidationError("--max-body-mb must be 1…1024") }
         guard rateLimit > 0, rateLimit <= 10_000 else { throw ValidationError("--rate-limit must be above 0 and at most 10000") }
@@ -59,24 +70,47 @@ struct Serve: ParsableCommand {
             options.requestsPerSecond = rateLimit
             options.burst = max(1, Int(2 * rateLimit))
             try options.validate()
-            var config = FaceEngine.Configuration()
-            guard let engineSink = EngineSink(rawValue: sink) else { throw RuntimeError("--sink \(sink): must be null or kms") }
-            config.sink = engineSink
-            let device = audioDevice ?? (engineSink == .kms ? "default" : "none")
-            config.audioDevice = device.lowercased() == "none" ? nil : device
-            config.card = card
-            config.size = size
-            config.fps = fps
-            config.seed = seed
+            let log = ServeLog(level: ServeLog.Level(name: logLevel)!)
+            let config = try engineConfiguration()
+            // The panel first: a missing or busy display fails in milliseconds, in one line, before the avatar is
+            // analysed or anything listens.
+            var panel: EnginePanel?
+            if config.sink == .kms {
+                do {
+                    panel = try EnginePanel(configuration: config, report: { log.log(.info, $0) })
+                } catch where !typedLongOptions().contains("sink") && "\(error)".hasPrefix("no display") {
+                    throw RuntimeError("\(error); to serve without a panel: --sink null")
+                }
+            }
             let (face, name) = try ServeRunner.loadAvatar(avatar.map { URL(fileURLWithPath: $0) })
-            let engine = try FaceEngine(configuration: config, avatar: face, name: name)
+            let engine = try FaceEngine(configuration: config, avatar: face, name: name, panel: panel)
+            engine.report = { log.log(.info, $0) }
             let source = try pcm.input().map { try PCMStreamSource(endpoint: $0.endpoint, format: $0.format) }
             if let source {
                 try engine.attachStream(source.queue)
                 source.start()
             }
             defer { source?.stop() }
-            try ServeRunner.run(engine: engine, options: options, log: ServeLog(level: ServeLog.Level(name: logLevel)!))
+            try ServeRunner.run(engine: engine, options: options, log: log)
         }
+    }
+
+    /// The engine's settings from the command line: with the kms sink the panel options, the board profile's
+    /// defaults and ALSA's default device; with null no panel and no sound unless `--audio-device` names a device.
+    func engineConfiguration(typed: Set<String> = typedLongOptions()) throws -> FaceEngine.Configuration {
+        var config = FaceEngine.Configuration()
+        config.sink = EngineSink(rawValue: sink) ?? .kms
+        config.size = size
+        config.fps = fps
+        config.seed = seed
+        config.stats = display.stats
+        if config.sink == .kms {
+            try display.apply(to: &config, typed: typed)
+        } else {
+            if let threads = display.threads { config.decoderThreads = threads }
+            let device = display.audioDevice ?? "none"
+            config.audioDevice = device.lowercased() == "none" ? nil : device
+        }
+        return config
     }
 }

@@ -58,6 +58,27 @@ final class NoDisplayTests: XCTestCase {
         XCTAssertTrue(listing.contains("ALSA playback devices"), listing)
     }
 
+    /// `parla serve` on the panel opens it the way `parla live` does (the same settings and code), first, with the
+    /// same one-line errors.
+    func testServePanelFailsOnTheDisplayLikeLive() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = FaceEngine.Configuration()
+        config.sink = .kms
+        config.driDirectory = dir.path
+        config.output = "HDMI-A-1"
+        config.outputIsPreference = true
+        var lines = [String]()
+        XCTAssertThrowsError(try EnginePanel(configuration: config, report: { lines.append($0) })) { error in
+            XCTAssertTrue("\(error)".hasPrefix("no display: \(dir.path) has no card (is a DRM driver loaded?"), "\(error)")
+        }
+        config.card = dir.appendingPathComponent("card3").path
+        XCTAssertThrowsError(try EnginePanel(configuration: config, report: { lines.append($0) })) { error in
+            XCTAssertEqual("\(error)", "no display: \(dir.path)/card3 does not exist")
+        }
+        XCTAssertEqual(lines, [])
+    }
+
     func testStopSignalWakesWaiters() {
         let stop = StopSignal(handlingSignals: false)
         XCTAssertFalse(stop.isTriggered)

@@ -99,6 +99,7 @@ final class BoardProfileTests: XCTestCase {
         XCTAssertEqual(options.size, 256)
         XCTAssertEqual(options.fps, 25)
         XCTAssertEqual(options.output, "HDMI-A-2")
+        XCTAssertTrue(options.outputIsPreference, "a profile's display is a preference")
         XCTAssertNil(options.audioDevice)
         XCTAssertEqual(options.kms, .legacy)
         XCTAssertEqual(options.mode, try ModeRequest(parsing: "1280x720@60"))
@@ -106,5 +107,30 @@ final class BoardProfileTests: XCTestCase {
         options.decoderThreads = 2
         try options.apply(p, except: ["threads"])
         XCTAssertEqual(options.decoderThreads, 2, "a typed --threads wins")
+
+        // --output typed: the user's connector stays, and stays strict.
+        var typed = LiveOptions(audio: URL(fileURLWithPath: "/x.wav"))
+        typed.output = "DSI-1"
+        try typed.apply(p, except: ["output"])
+        XCTAssertEqual(typed.output, "DSI-1")
+        XCTAssertFalse(typed.outputIsPreference)
+    }
+
+    /// `parla serve` takes a profile the same way as `parla live` (one implementation for both settings types).
+    func testProfileFillsTheServeEngineSettingsToo() throws {
+        let p = try BoardProfile(id: "t", text: minimal + "\nsize: 384\nfps: 25\ndisplay: HDMI-A-2\naudio: hw:1,0\nkms: legacy",
+                                 source: "t.board")
+        var config = FaceEngine.Configuration()
+        config.sink = .kms
+        config.audioDevice = "default"
+        try config.apply(p, except: ["fps"])
+        XCTAssertEqual(config.size, 384)
+        XCTAssertEqual(config.fps, 30)
+        XCTAssertEqual(config.output, "HDMI-A-2")
+        XCTAssertTrue(config.outputIsPreference)
+        XCTAssertEqual(config.audioDevice, "hw:1,0")
+        XCTAssertEqual(config.kms, .legacy)
+        XCTAssertEqual(config.mode, .preferred)
+        XCTAssertEqual(config.decoderThreads, 4)
     }
 }

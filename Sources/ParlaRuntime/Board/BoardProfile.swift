@@ -219,24 +219,3 @@ extension BoardProfiles {
         }
     }
 }
-
-extension LiveOptions {
-    /// Takes the profile's display, audio, size, fps and KMS defaults for every setting not in `given`
-    /// (the long option names the user typed, e.g. "size", "audio-device").
-    public mutating func apply(_ profile: BoardProfile, except given: Set<String>) throws {
-        if !given.contains("size") { size = profile.size }
-        if !given.contains("fps") { fps = profile.fps }
-        if !given.contains("threads") { decoderThreads = profile.threads }
-        if !given.contains("output"), let display = profile.display { output = display }
-        if !given.contains("audio-device") {
-            audioDevice = profile.audio.lowercased() == "none" ? nil : profile.audio
-        }
-        if !given.contains("mode") { mode = try ModeRequest(parsing: profile.mode) }
-        if !given.contains("kms") {
-            guard let k = KMSInterface(rawValue: profile.kms) else {
-                throw RuntimeError("board \(profile.id): kms '\(profile.kms)' must be auto, atomic or legacy")
-            }
-            kms = k
-        }
-    }
-}
