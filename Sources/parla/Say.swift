@@ -40,7 +40,7 @@ struct Say: ParsableCommand {
     var output: String?
     @Option(help: "Output format: mp4, y4m or png (default: from the output name).")
     var format: OutputFormat?
-    @Option(help: "Frame size: N (square) or WxH.")
+    @Option(help: "Frame size: N (square) or WxH (files only; live pictures are square, fitted to the screen).")
     var size: String = "512"
     @Option(help: "Frames per second.")
     var fps: Double = 30
@@ -56,7 +56,10 @@ struct Say: ParsableCommand {
     func validate() throws {
         if listVoices { return }
         if (text == nil) == (textFile == nil) { throw ValidationError("give the text as an argument or with --text-file (one of them)") }
-        _ = try parseSize(size)
+        let (width, height) = try parseSize(size)
+        if output == nil, width != height {
+            throw ValidationError("--size \(size): the live picture is square: give one number (WxH is for files, -o)")
+        }
         if output == nil, json { throw ValidationError("--json needs -o (it reports a rendered file)") }
     }
 
@@ -115,6 +118,7 @@ struct Say: ParsableCommand {
         options.avatar = avatar.map { URL(fileURLWithPath: $0) }
         options.audioDevice = audioDevice.lowercased() == "none" ? nil : audioDevice
         options.card = card
+        options.size = try parseSize(size).0
         options.fps = fps
         options.seed = seed
         options.idleSeconds = 2

@@ -2,10 +2,10 @@ import Foundation
 import ParlaTestSupport
 import XCTest
 
-/// `parla live` and `parla serve` as a user runs them on a machine without a display (this host): the
+/// `parla live`, `parla serve` and `parla say` as a user runs them on a machine without a display (this host): the
 /// built `parla` beside the test bundle, its exit status and the lines it prints. The display options are one
 /// option group shared by live and serve; serve shows on the panel unless told `--sink null`; a board profile's
-/// line comes before the one-line "no display" error.
+/// line comes before the one-line "no display" error; say's --size reaches the live path.
 final class CommandLineTests: XCTestCase {
     struct Result {
         var status: Int32
@@ -141,5 +141,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(text.contains("display:"), text)
         XCTAssertNotNil(text.range(of: #"info parla-serve: stats: +[0-9.]+ fps, frame +[0-9.]+ ms \(median\), lag +-?[0-9]+ ms, dropped [0-9]+, underruns 0\n"#,
                                    options: .regularExpression), text)
+    }
+
+    /// `parla say --size N` live: the size reaches the live job (which checks it before opening the display), and
+    /// a non-square size is refused for the live picture.
+    func testSayLiveTakesTheSize() throws {
+        try requireNoDisplay()
+        let big = try run(["say", "Hi.", "--size", "5000", "--audio-device", "none"])
+        XCTAssertEqual(big.status, 1)
+        XCTAssertEqual(big.errorLines.last, "parla: error: --size 5000 must be between 16 and 4096", big.stderr)
+        let fine = try run(["say", "Hi.", "--size", "384", "--audio-device", "none"])
+        XCTAssertEqual(fine.errorLines.last, "parla: error: \(Self.noDRI)", fine.stderr)
+        let wide = try run(["say", "Hi.", "--size", "300x200"])
+        XCTAssertNotEqual(wide.status, 0)
+        XCTAssertTrue(wide.stderr.contains("--size 300x200: the live picture is square"), wide.stderr)
     }
 }
