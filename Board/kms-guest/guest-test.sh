@@ -4,7 +4,7 @@
 # "PASS name" or "FAIL name: why" line in /parla-results/guest-checks.txt. The host takes screendumps meanwhile
 # and asks for the stop by creating /parla-results/stop-main.
 R=/parla-results
-source "$R/env"      # PARLA_BIN, AVATAR, AUDIO, MODE
+source "$R/env"      # PARLA_BIN, AVATAR, AUDIO, MODE, SERVE_BACKGROUND
 : > "$R/guest-checks.txt"
 pass() { echo "PASS $1" >> "$R/guest-checks.txt"; echo "guest: PASS $1"; }
 fail() { echo "FAIL $1: $2" >> "$R/guest-checks.txt"; echo "guest: FAIL $1: $2"; }
@@ -139,4 +139,31 @@ DETAIL="$(grep -m1 '^panel:' "$R/bench.log")" \
 "$PARLA_BIN" live --list-outputs > "$R/outputs-after-bench.txt" 2>&1
 DETAIL="before: $(crtc_line "$R/outputs-before.txt"); after: $(crtc_line "$R/outputs-after-bench.txt")" \
   check bench-crtc-same-after-exit test "$(crtc_line "$R/outputs-before.txt")" = "$(crtc_line "$R/outputs-after-bench.txt")"
+# 8. parla serve, the kiosk mode: its default sink is the panel, with live's display options (here a coloured border,
+#    which the host checks in its screendump). A /say through the control API on loopback (serve_client.py); once
+#    /status says the face speaks, the host takes a screendump (kms_host.py dumps-serve) and asks for the stop;
+#    SIGTERM must restore the CRTC. The guest has no network configured: bring up loopback for the API.
+ip link set lo up 2>/dev/null || busybox ip link set lo up
+"$PARLA_BIN" serve --avatar "$AVATAR" --listen 127.0.0.1:8080 --output Virtual-1 --mode "$MODE" --size 256 \
+  --background "$SERVE_BACKGROUND" --audio-device none --stats > "$R/serve.log" 2>&1 &
+pid=$!
+listening=1
+for _ in $(seq 1 900); do
+  grep -q "listening on 127.0.0.1:8080" "$R/serve.log" && { listening=0; break; }
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.2
+done
+DETAIL="$(tail -c 300 "$R/serve.log" | tr '\n' ' ')" check serve-listens test "$listening" -eq 0
+DETAIL="$(grep -m1 'display: /dev/dri' "$R/serve.log")" \
+  check serve-on-panel grep -q "display: /dev/dri/card0 (virtio_gpu), Virtual-1 640x480" "$R/serve.log"
+python3 "$(dirname "$0")/serve_client.py" "$R" > "$R/serve-client.log" 2>&1
+DETAIL="$(tail -c 300 "$R/serve-client.log" | tr '\n' ' ')" check serve-say-speaks test -f "$R/serve-speaking"
+DETAIL="$(head -c 300 "$R/serve-speaking" 2>/dev/null)" check serve-status-kms grep -q '"sink": *"kms"' "$R/serve-speaking"
+for _ in $(seq 1 600); do [ -f "$R/stop-serve" ] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+stop_parla "$pid"
+DETAIL="exit status $RC: $(tail -c 300 "$R/serve.log" | tr '\n' ' ')" check serve-sigterm-exit-0 test "$RC" -eq 0
+DETAIL="no 'display: restored crtc' line in serve.log" check serve-crtc-restored grep -q "display: restored crtc" "$R/serve.log"
+"$PARLA_BIN" live --list-outputs > "$R/outputs-after-serve.txt" 2>&1
+DETAIL="before: $(crtc_line "$R/outputs-before.txt"); after: $(crtc_line "$R/outputs-after-serve.txt")" \
+  check serve-crtc-same-after-exit test "$(crtc_line "$R/outputs-before.txt")" = "$(crtc_line "$R/outputs-after-serve.txt")"
 touch "$R/guest-done"

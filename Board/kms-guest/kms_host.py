@@ -7,6 +7,9 @@
     kms_host.py dumps-gles WORK [QEMU_PID]
                               the same for the GPU path's run (`--backend gles`, trace-gles.csv): two dumps, taken
                               when a new frame has reached the screen (it renders slowly under TCG), then stop-gles
+    kms_host.py dumps-serve WORK [QEMU_PID]
+                              the `parla serve` run: once the guest's client saw the face speak (results/
+                              serve-speaking), one screendump (dump-serve.ppm), then stop-serve
     kms_host.py check WORK    compare the dumps with host renders of the same frames (`parla live --preview`),
                               check the mouth moved, the centre shows a face, the sound arrived in the loopback;
                               print one "PASS name" / "FAIL name: why" line per check
@@ -310,6 +313,27 @@ def take_dumps(work, qemu_pid=None, run="", per_frame=False):
     open(os.path.join(results, "stop-main"), "w").close()
 
 
+def take_serve_dump(work, qemu_pid=None):
+    """The `parla serve` run (guest-test.sh step 8): when results/serve-speaking appears (the control API said the
+    face speaks after a /say), pause QEMU, dump the screen to dump-serve.ppm/png, resume, create stop-serve."""
+    results = os.path.join(work, "results")
+    deadline = time.monotonic() + 900
+    while not os.path.exists(os.path.join(results, "serve-speaking")):
+        if (os.path.exists(os.path.join(results, "guest-done")) or time.monotonic() > deadline
+                or not alive(qemu_pid)):
+            print("kms_host: parla serve never said it speaks; no dump taken", file=sys.stderr)
+            open(os.path.join(results, "stop-serve"), "w").close()
+            return
+        time.sleep(0.2)
+    qmp = QMP(os.path.join(work, "qmp.sock"))
+    qmp.command("stop")
+    qmp.command("screendump", filename=os.path.join(work, "dump-serve.ppm"))
+    qmp.command("screendump", filename=os.path.join(work, "dump-serve.png"), format="png")
+    qmp.command("cont")
+    open(os.path.join(results, "stop-serve"), "w").close()
+    print("kms_host: dump-serve taken", file=sys.stderr)
+
+
 # MARK: - checks
 
 class Checks:
@@ -409,6 +433,31 @@ def check_dumps(work, run, checks, name="", size=None, extra=()):
                   f"dark cavity pixels {100 * growth:+.1f} % of the region in the wider-open dump")
 
 
+def check_serve_dump(work, run, checks):
+    """`parla serve` on the panel (its default sink) while speaking: the face in the centre, and the border in the
+    --background it was given (the shared display options reach the engine): the 256×256 picture fills the
+    480-pixel height of the 640×480 mode, centred, so the 80-pixel columns on either side are border."""
+    path = os.path.join(work, "dump-serve.ppm")
+    if not os.path.exists(path):
+        checks.report("serve/screendump", False, "no screendump of the serve run (the face never spoke, see serve.log)")
+        return
+    w, h, rgb = read_ppm(path)
+    std = luminance_std(box(rgb, w, 0, 0, w, h)[::7])
+    checks.report("serve/dump-not-blank", std > 20, f"luminance std {std:.1f}")
+    centre = box(rgb, w, w * 3 // 10, h * 3 // 10, w * 7 // 10, h * 7 // 10)
+    std = luminance_std(centre)
+    skin = sum(1 for p in centre if is_skin(*p)) / len(centre)
+    checks.report("serve/face-in-centre", std > 15 and skin > 0.10, f"luminance std {std:.1f}, skin-tone pixels {100 * skin:.0f} %")
+    colour = run["serve_background"].lstrip("#")
+    want = tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    side = min(w, h)
+    left = (w - side) // 2
+    border = box(rgb, w, 0, 0, max(1, left - 4), h) + box(rgb, w, w - max(1, left - 4), 0, w, h)
+    exact = sum(1 for p in border if p == want) / len(border)
+    checks.report("serve/background-border", left >= 8 and exact >= 0.999,
+                  f"{100 * exact:.2f} % of the border pixels are #{colour} (first {border[0]})")
+
+
 def check_audio(work, run, checks):
     path = os.path.join(work, "results", "loopback.wav")
     if not os.path.exists(path):
@@ -482,6 +531,7 @@ def check(work):
                   "" if finished else "the guest script did not reach its end (timeout or crash; see serial.log)")
     check_dumps(work, run, checks)
     check_dumps(work, run, checks, name="-gles", size=GLES_SIZE, extra=GLES_FLAGS)
+    check_serve_dump(work, run, checks)
     check_audio(work, run, checks)
     check_av_offset(work, checks)
     print(f"kms: {checks.passed} passed, {checks.failed} failed")
@@ -489,11 +539,13 @@ def check(work):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("dumps", "dumps-gles", "check"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("dumps", "dumps-gles", "dumps-serve", "check"):
         sys.exit(__doc__)
     if sys.argv[1] == "dumps":
         take_dumps(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else None)
     elif sys.argv[1] == "dumps-gles":
         take_dumps(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else None, run="-gles", per_frame=True)
+    elif sys.argv[1] == "dumps-serve":
+        take_serve_dump(sys.argv[2], int(sys.argv[3]) if len(sys.argv) == 4 else None)
     else:
         sys.exit(check(sys.argv[2]))
