@@ -38,6 +38,17 @@ public struct VoiceError: Error, CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { message }
 }
 
+/// The text would take longer to say than the cap given to ``SpeechSynthesizer/synthesize(_:options:maximumSeconds:)``:
+/// synthesis stopped there, nothing was kept.
+public struct SpeechTooLongError: Error, CustomStringConvertible, LocalizedError {
+    public let maximumSeconds: Double
+    public var description: String {
+        "the speech would last more than \(Self.format(maximumSeconds)) s, the limit for one utterance; split the text"
+    }
+    public var errorDescription: String? { description }
+    static func format(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
+}
+
 /// One phoneme as espeak-ng reported it while synthesizing: its name and the sample it starts at.
 public struct PhonemeEvent: Sendable, Equatable, Codable {
     /// espeak-ng's phoneme mnemonic ("p", "aI", "@", "_:" for a pause …), without a leading stress mark.
@@ -108,8 +119,11 @@ public final class SpeechSynthesizer: @unchecked Sendable {
     private init() {}
 
     /// Synthesizes `text`; throws a one-line ``VoiceError`` for an unknown voice, a missing MBROLA voice, bad
-    /// options, empty text, or a synthesizer failure.
-    public func synthesize(_ text: String, options: VoiceOptions = VoiceOptions()) throws -> SynthesizedSpeech {
+    /// options, empty text, or a synthesizer failure. With `maximumSeconds`, synthesis stops as soon as the audio
+    /// passes that length and ``SpeechTooLongError`` is thrown: time and memory stay bounded by the cap, not by
+    /// the text (100 KB of text is over an hour of speech).
+    public func synthesize(_ text: String, options: VoiceOptions = VoiceOptions(),
+                           maximumSeconds: Double? = nil) throws -> SynthesizedSpeech {
         try options.validate()
         guard text.contains(where: { !$0.isWhitespace }) else { throw VoiceError("no text to say") }
         guard text.utf8.count <= Self.maximumTextBytes else {
@@ -123,6 +137,9 @@ public final class SpeechSynthesizer: @unchecked Sendable {
         espeak_SetParameter(espeakWORDGAP, Int32(options.wordGap), 0)
         let rate = Int(espeak_ng_GetSampleRate())
         let collector = Collector()
+        if let maximumSeconds {
+            collector.maximumSamples = Int((maximumSeconds * Double(rate > 0 ? rate : sampleRate)).rounded(.up))
+        }
         let box = Unmanaged.passRetained(collector)
         defer { box.release() }
         let flags = UInt32(espeakCHARS_UTF8) | (options.ssml ? UInt32(espeakSSML) : 0)
@@ -131,6 +148,7 @@ public final class SpeechSynthesizer: @unchecked Sendable {
         }
         guard status == EE_OK else { throw VoiceError("espeak-ng could not synthesize the text (error \(status.rawValue))") }
         guard espeak_Synchronize() == EE_OK else { throw VoiceError("espeak-ng failed while synthesizing") }
+        if collector.overLimit, let maximumSeconds { throw SpeechTooLongError(maximumSeconds: maximumSeconds) }
         guard !collector.samples.isEmpty else { throw VoiceError("espeak-ng produced no audio for the text") }
         let audio = AudioBuffer(sampleRate: rate > 0 ? rate : sampleRate,
                                 samples: collector.samples.map { Float($0) / 32768 })
@@ -241,6 +259,9 @@ final class Collector {
     var phonemes: [Phoneme] = []
     var words: [WordEvent] = []
     var sentences: [Int] = []
+    /// Samples after which synthesis is aborted (``overLimit`` set).
+    var maximumSamples = Int.max
+    var overLimit = false
 }
 
 /// libespeak-ng's synthesis callback: appends audio, and records each event at the sample count reached when the
@@ -274,6 +295,11 @@ private func synthCallback(_ wav: UnsafeMutablePointer<Int16>?, _ count: Int32,
     }
     if let wav, count > 0 {
         collector.samples.append(contentsOf: UnsafeBufferPointer(start: wav, count: Int(count)))
+    }
+    // Returning 1 makes espeak-ng abandon the rest of the text.
+    if collector.samples.count > collector.maximumSamples {
+        collector.overLimit = true
+        return 1
     }
     return 0
 }

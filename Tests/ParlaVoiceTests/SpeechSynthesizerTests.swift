@@ -67,6 +67,25 @@ final class SpeechSynthesizerTests: XCTestCase {
         XCTAssertNotEqual(try synth.synthesize(text, options: high).audio.samples, try synth.synthesize(text).audio.samples)
     }
 
+    func testMaximumSecondsStopsSynthesisAndLeavesTheSynthesizerReady() throws {
+        let text = String(repeating: "This paragraph goes on and on about the museum and its many rooms. ", count: 20)
+        let start = Date()
+        XCTAssertThrowsError(try synth.synthesize(text, maximumSeconds: 2)) { error in
+            XCTAssertEqual("\(error)", "the speech would last more than 2 s, the limit for one utterance; split the text")
+        }
+        let stopped = Date().timeIntervalSince(start)
+        let whole = try synth.synthesize(text)
+        XCTAssertGreaterThan(whole.audio.duration, 60)
+        // Stopped near the cap: far less time than the whole text (about a minute and a half of speech) takes.
+        let all = Date().timeIntervalSince(start) - stopped
+        XCTAssertLessThan(stopped, all / 3, "synthesis went on past the cap (\(stopped) s, whole text \(all) s)")
+        // Under the cap nothing changes; the next call after an abort speaks its whole text.
+        let short = "Big map. Pop it!"
+        let capped = try synth.synthesize(short, maximumSeconds: 60), free = try synth.synthesize(short)
+        XCTAssertEqual(capped.phonemes.map(\.name), free.phonemes.map(\.name))
+        XCTAssertLessThanOrEqual(abs(capped.audio.samples.count - free.audio.samples.count), 64)
+    }
+
     func testSameTextSameTimingWithinAFewSamples() throws {
         // espeak-ng carries a little state between calls (a few samples of jitter), so the same text gives the same
         // phonemes at nearly, not exactly, the same places; each call's positions are exact for its own audio.
