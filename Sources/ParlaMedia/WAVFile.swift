@@ -53,16 +53,19 @@ public enum WAVFile {
         try readWithInfo(data: MediaFileIO.readBytes(of: url), name: url.path)
     }
 
+    /// What the header of WAV bytes says, without decoding the samples (e.g. to refuse a file by its length
+    /// before spending memory on it); throws the same errors as ``read(data:name:)`` for a bad header.
+    public static func info(data: [UInt8], name: String) throws -> Info {
+        try WAVLayout.parse(data, name: name).info
+    }
+
     /// Reads WAV bytes and also returns what the header said.
     public static func readWithInfo(data: [UInt8], name: String) throws -> (audio: AudioBuffer, info: Info) {
         let layout = try WAVLayout.parse(data, name: name)
         let samples = data.withUnsafeBytes { raw in
             WAVLayout.decodeMono(raw, layout: layout)
         }
-        let info = Info(formatTag: layout.format.tag, channels: layout.channels, sampleRate: layout.sampleRate,
-                        bitsPerSample: layout.bytesPerSample * 8, frameCount: layout.frameCount,
-                        isTruncated: layout.isTruncated)
-        return (AudioBuffer(sampleRate: layout.sampleRate, samples: samples), info)
+        return (AudioBuffer(sampleRate: layout.sampleRate, samples: samples), layout.info)
     }
 
     /// Reads a WAV file keeping its channels, at the file's own rate: what is played (the mono copy is for analysis).
@@ -141,6 +144,11 @@ struct WAVLayout {
     var dataOffset: Int
     var frameCount: Int
     var isTruncated: Bool
+
+    var info: WAVFile.Info {
+        WAVFile.Info(formatTag: format.tag, channels: channels, sampleRate: sampleRate, bitsPerSample: bytesPerSample * 8,
+                     frameCount: frameCount, isTruncated: isTruncated)
+    }
 
     static func parse(_ data: [UInt8], name: String) throws -> WAVLayout {
         func fail(_ problem: String) -> MediaError { MediaError(file: name, problem: problem) }
