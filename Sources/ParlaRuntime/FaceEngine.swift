@@ -24,6 +24,14 @@ public struct Utterance: Sendable {
     public var duration: Double { audio.duration }
 }
 
+/// ``FaceEngine/enqueue(_:interrupt:)`` refused an utterance: the queue holds as many utterances, or as many
+/// seconds of audio, as it may (each queued utterance keeps its 16 kHz audio and its frames in memory).
+public struct QueueFullError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
+
 /// What `GET /status` and the WebSocket report.
 public struct EngineStatus: Codable, Sendable, Equatable {
     public var speaking: Bool
@@ -109,6 +117,9 @@ public final class FaceEngine: @unchecked Sendable {
         public var sink = EngineSink.null
         /// Most utterances waiting.
         public var maximumQueue = 32
+        /// Most seconds of audio held by the utterance playing and those waiting: bounds the memory the queue
+        /// takes (about 70 kB per second of speech: 16 kHz float samples and the frames composed for them).
+        public var maximumQueueSeconds = 600.0
         /// Seconds an external blendshape frame stays on screen without a newer one.
         public var externalHold = 0.25
         /// Seconds of composed idle motion (played back and forth).
@@ -147,6 +158,9 @@ public final class FaceEngine: @unchecked Sendable {
     private var queue: [Utterance] = []
     private var current: (utterance: Utterance, start: Double)?
     private var nextID = 1
+    /// Times the engine was told to stop talking (``clear()``, a barge-in): a stream producer feeding the PCM
+    /// stream stops when it changes.
+    private var stops = 0
     private var external: (frame: MotionFrame, until: Double)?
     private var metrics = EngineMetrics()
     private let idle: [MotionFrame]
@@ -212,6 +226,8 @@ public final class FaceEngine: @unchecked Sendable {
     // MARK: - Control
 
     /// Queues `u`; with `interrupt`, drops the queue and cuts what is playing (barge-in). Returns its id.
+    /// Throws ``QueueFullError`` when it would make the queue longer than ``Configuration/maximumQueue``
+    /// utterances or ``Configuration/maximumQueueSeconds``.
     public func enqueue(_ u: Utterance, interrupt: Bool) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         if interrupt {
@@ -219,10 +235,9 @@ public final class FaceEngine: @unchecked Sendable {
             current = nil
             queue.removeAll()
             audio?.clear()
+            stops += 1
         }
-        guard queue.count < configuration.maximumQueue else {
-            throw RuntimeError("the queue is full (\(configuration.maximumQueue) utterances)")
-        }
+        try checkRoom(for: u.duration)
         var u = u
         u.id = nextID
         nextID += 1
@@ -230,10 +245,43 @@ public final class FaceEngine: @unchecked Sendable {
         return u.id
     }
 
+    /// Seconds of audio held by the utterance playing and those waiting (lock held).
+    private var heldSeconds: Double {
+        queue.reduce(current?.utterance.duration ?? 0) { $0 + $1.duration }
+    }
+
+    /// Throws ``QueueFullError`` unless an utterance of `seconds` fits in the queue now (lock held); with
+    /// `emptied`, as if the queue were empty (a barge-in drops it first).
+    private func checkRoom(for seconds: Double, emptied: Bool = false) throws {
+        let c = configuration
+        guard emptied || queue.count < c.maximumQueue else {
+            throw QueueFullError(message: "the queue is full (\(c.maximumQueue) utterances); retry when it drains")
+        }
+        let held = emptied ? 0 : heldSeconds
+        guard held + seconds <= c.maximumQueueSeconds else {
+            throw QueueFullError(message: String(format: "the queue is full: it holds %.1f s of audio, %.1f s more would pass its %g s limit; retry when it drains",
+                                                 held, seconds, c.maximumQueueSeconds))
+        }
+    }
+
+    /// Throws ``QueueFullError`` unless an utterance of `seconds` would be queued now; lets a caller refuse before
+    /// spending time composing it (``enqueue(_:interrupt:)`` checks again).
+    public func checkRoom(forSeconds seconds: Double, interrupt: Bool) throws {
+        lock.lock(); defer { lock.unlock() }
+        try checkRoom(for: seconds, emptied: interrupt)
+    }
+
+    /// How many times the engine was told to stop talking (``clear()``, a barge-in) so far.
+    public var stopCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return stops
+    }
+
     /// Stops talking now: cuts the current utterance and empties the queue. Returns how many were dropped.
     @discardableResult
     public func clear() -> Int {
         lock.lock(); defer { lock.unlock() }
+        stops += 1
         let n = queue.count + (current == nil ? 0 : 1)
         if current != nil { metrics.utterancesInterrupted += 1 }
         current = nil

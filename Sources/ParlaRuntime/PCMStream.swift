@@ -203,6 +203,23 @@ public final class PCMSampleQueue: @unchecked Sendable {
         }
     }
 
+    /// Appends as many of `samples` as fit now, without waiting; returns how many (0 once closed). For writers
+    /// that must not block a thread (an async request handler waits and offers the rest again).
+    public func offer(_ samples: ArraySlice<Float>) -> Int {
+        condition.lock(); defer { condition.unlock() }
+        guard !closed else { return 0 }
+        let n = min(samples.count, capacity - (buffer.count - head))
+        guard n > 0 else { return 0 }
+        if head > 0 && head >= buffer.count / 2 {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        buffer.append(contentsOf: samples.prefix(n))
+        received += n
+        condition.broadcast()
+        return n
+    }
+
     /// Takes exactly `count` samples: what is queued, then silence (an underrun unless the stream has ended).
     public func take(_ count: Int) -> [Float] {
         condition.lock(); defer { condition.unlock() }
