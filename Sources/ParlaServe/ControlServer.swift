@@ -19,8 +19,14 @@ public struct ServeOptions: Sendable {
     public var token: String?
     /// Largest JSON body (say, controls, avatar by path, WebSocket text message).
     public var maximumJSONBytes = 64 << 10
+    /// Longest text `POST /say` takes, UTF-8 bytes (about 4 minutes of speech at the default rate).
+    public var maximumTextBytes = 4000
+    /// Longest utterance `POST /say` or a WAV in `POST /speak` may make, seconds (synthesis stops there).
+    public var maximumUtteranceSeconds = 300.0
     /// Largest audio body (`POST /speak`): 32 MiB is 17 minutes of 16 kHz 16-bit mono.
     public var maximumAudioBytes = 32 << 20
+    /// `POST /say` and WAV `POST /speak` requests waiting for synthesis/composition behind the one being done.
+    public var maximumWaitingUtterances = 4
     /// Largest avatar file uploaded in `POST /avatar`.
     public var maximumAvatarBytes = 64 << 20
     /// Requests per second per client address (token bucket) and the burst allowed.
@@ -90,6 +96,10 @@ public final class ControlServer: @unchecked Sendable {
     private var limiter: RateLimiter
     private var requestCounts: [String: Int] = [:]
     private var rejectCounts: [String: Int] = [:]
+    /// Synthesis and composition, off the cooperative pool.
+    let worker: SpeechWorker
+    /// Whether a `POST /speak` raw PCM upload is feeding the engine's stream now (one at a time).
+    private var streaming = false
     /// Loads an avatar for `POST /avatar` by path (tests inject one).
     public var avatarLoader: @Sendable (URL) throws -> Avatar = { try AvatarFile.read(contentsOf: $0) }
 
@@ -98,6 +108,7 @@ public final class ControlServer: @unchecked Sendable {
         self.engine = engine
         self.options = options
         self.log = log
+        worker = SpeechWorker(maximumWaiting: options.maximumWaitingUtterances)
         limiter = RateLimiter(rate: options.requestsPerSecond, burst: options.burst)
         let address: any SocketAddress
         do {
@@ -148,6 +159,7 @@ public final class ControlServer: @unchecked Sendable {
 
     public func stop() async {
         await server.stop(timeout: 1)
+        worker.stop()
     }
 
     // MARK: - Dispatch
@@ -248,27 +260,53 @@ public final class ControlServer: @unchecked Sendable {
         var queue: Int
     }
 
+    /// `POST /say`: synthesis and the frames on the speech worker; the text and the speech are capped
+    /// (``ServeOptions/maximumTextBytes``, ``ServeOptions/maximumUtteranceSeconds``).
     private func say(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body: SayBody = try decodeJSON(try await readBody(request, limit: options.maximumJSONBytes))
+        let bytes = body.text.utf8.count
+        guard bytes <= options.maximumTextBytes else {
+            reject("size")
+            throw APIError(.payloadTooLarge, "the text (\(bytes) bytes) is longer than the \(options.maximumTextBytes)-byte limit of one /say; split it")
+        }
         var voice = VoiceOptions()
         voice.voice = body.voice ?? voice.voice
         voice.rate = body.rate ?? voice.rate
         voice.pitch = body.pitch ?? voice.pitch
         voice.ssml = body.ssml ?? false
-        let speech: SynthesizedSpeech
-        do {
-            speech = try SpeechSynthesizer.shared.synthesize(body.text, options: voice)
-        } catch let e as VoiceError {
-            throw APIError(.unprocessableContent, e.message)
+        let interrupt = body.interrupt ?? false
+        try checkRoom(seconds: 0, interrupt: interrupt)
+        let engine = self.engine, text = body.text, cap = options.maximumUtteranceSeconds, chosen = voice
+        let u: Utterance = try await worker.run {
+            let speech: SynthesizedSpeech
+            do {
+                speech = try SpeechSynthesizer.shared.synthesize(text, options: chosen, maximumSeconds: cap)
+            } catch let e as SpeechTooLongError {
+                throw APIError(.payloadTooLarge, e.description)
+            } catch let e as VoiceError {
+                throw APIError(.unprocessableContent, e.message)
+            }
+            return engine.utterance(speech: speech, text: text)
         }
-        let u = engine.utterance(speech: speech, text: body.text)
-        return try enqueue(u, interrupt: body.interrupt ?? false)
+        return try enqueue(u, interrupt: interrupt)
+    }
+
+    /// Refuses up front (429) what the queue could not take, before time is spent composing it.
+    private func checkRoom(seconds: Double, interrupt: Bool) throws {
+        do { try engine.checkRoom(forSeconds: seconds, interrupt: interrupt) } catch let e as QueueFullError { throw queueFull(e) }
+    }
+
+    private func queueFull(_ e: QueueFullError) -> APIError {
+        reject("queue")
+        return APIError(.tooManyRequests, e.message)
     }
 
     private func enqueue(_ u: Utterance, interrupt: Bool) throws -> HTTPResponse {
         let id: Int
         do {
             id = try engine.enqueue(u, interrupt: interrupt)
+        } catch let e as QueueFullError {
+            throw queueFull(e)
         } catch {
             throw APIError(.serviceUnavailable, "\(error)")
         }
@@ -276,44 +314,100 @@ public final class ControlServer: @unchecked Sendable {
         return try json(Queued(id: id, duration: u.duration, queue: engine.status().queue), status: .accepted)
     }
 
-    /// `POST /speak`: a WAV file, or raw PCM described by `?format=s16le:16000:1`, decoded while it arrives.
+    /// `POST /speak`: a WAV file, queued as an utterance; or raw PCM described by `?format=s16le:16000:1`, played
+    /// as it arrives through the engine's PCM stream.
     private func speak(_ request: HTTPRequest) async throws -> HTTPResponse {
         let interrupt = request.query.first { $0.name == "interrupt" }.map { $0.value == "true" || $0.value == "1" } ?? false
         let limit = options.maximumAudioBytes
         if let length = request.bodySequence.count, length > limit { throw tooLarge(length, limit) }
-        var audio: InterleavedAudio
         if let formatText = request.query.first(where: { $0.name == "format" })?.value {
             let format: PCMStreamFormat
             do { format = try PCMStreamFormat(parsing: formatText) } catch { throw APIError(.badRequest, "\(error)") }
-            var decoder = PCMStreamDecoder(format: format)
-            var samples = [Float]()
-            var total = 0
-            for try await chunk in request.bodySequence {
-                total += chunk.count
-                if total > limit { throw tooLarge(total, limit) }
-                chunk.withUnsafeBytes { decoder.push($0, into: &samples) }
-            }
-            audio = InterleavedAudio(sampleRate: format.sampleRate, channels: format.channels, samples: samples)
-        } else {
-            let bytes = try await readBody(request, limit: limit)
-            guard bytes.count >= 12, bytes.prefix(4) == Data("RIFF".utf8) else {
-                throw APIError(.unsupportedMediaType, "the body is not a WAV file; for raw PCM add ?format=s16le:RATE:CHANNELS")
-            }
-            do {
-                audio = try WAVFile.readInterleaved(data: [UInt8](bytes), name: "request body")
-            } catch {
-                throw APIError(.badRequest, "\(error)")
-            }
+            return try await streamSpeak(request, format: format, interrupt: interrupt)
         }
-        guard !audio.samples.isEmpty else { throw APIError(.badRequest, "the audio has no samples") }
-        guard audio.duration <= 1800 else { throw APIError(.payloadTooLarge, "more than 30 minutes of audio") }
-        do {
-            return try enqueue(try engine.utterance(sound: audio), interrupt: interrupt)
-        } catch let e as APIError {
-            throw e
-        } catch {
-            throw APIError(.badRequest, "\(error)")
+        // The body is read into the one array the WAV reader takes (no Data copy); it is gone once decoded.
+        let bytes = try await readBytes(request, limit: limit)
+        guard bytes.count >= 12, bytes.prefix(4).elementsEqual("RIFF".utf8) else {
+            throw APIError(.unsupportedMediaType, "the body is not a WAV file; for raw PCM add ?format=s16le:RATE:CHANNELS")
         }
+        let info: WAVFile.Info
+        do { info = try WAVFile.info(data: bytes, name: "request body") } catch { throw APIError(.badRequest, "\(error)") }
+        guard info.frameCount > 0 else { throw APIError(.badRequest, "the audio has no samples") }
+        let seconds = Double(info.frameCount) / Double(info.sampleRate)
+        guard seconds <= options.maximumUtteranceSeconds else {
+            reject("size")
+            throw APIError(.payloadTooLarge, String(format: "the audio lasts %.1f s, more than the %g s limit for one utterance (stream longer speech as raw PCM with ?format=)",
+                                                    seconds, options.maximumUtteranceSeconds))
+        }
+        try checkRoom(seconds: seconds, interrupt: interrupt)
+        let engine = self.engine
+        let u: Utterance = try await worker.run {
+            let sound: InterleavedAudio
+            do { sound = try WAVFile.readInterleaved(data: bytes, name: "request body") } catch { throw APIError(.badRequest, "\(error)") }
+            do { return try engine.utterance(sound: sound) } catch { throw APIError(.badRequest, "\(error)") }
+        }
+        return try enqueue(u, interrupt: interrupt)
+    }
+
+    struct Streamed: Encodable {
+        /// Seconds of audio received and played (or queued to play).
+        var streamed: Double
+        /// The upload was cut by `DELETE /queue` or a barge-in: the rest of it was read and dropped.
+        var interrupted: Bool
+    }
+
+    /// Claims (true) or releases (false) the PCM stream for one upload; false when it is claimed already.
+    private func claimStream(_ claim: Bool) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if claim && streaming { return false }
+        streaming = claim
+        return true
+    }
+
+    /// Raw PCM in `POST /speak`: each piece of the body is decoded as it arrives and written to the engine's PCM
+    /// stream (as WebSocket binary messages are), so the face speaks while the upload goes on. A producer ahead of
+    /// real time is held back by the stream queue (10 s): the body is not read while it is full. A stop
+    /// (`DELETE /queue`, a barge-in) ends the feeding; the rest of the body is read and dropped.
+    private func streamSpeak(_ request: HTTPRequest, format: PCMStreamFormat, interrupt: Bool) async throws -> HTTPResponse {
+        guard claimStream(true) else { throw APIError(.conflict, "another POST /speak stream is playing; one raw PCM upload at a time") }
+        defer { _ = claimStream(false) }
+        if interrupt { engine.clear() }
+        let queue: PCMSampleQueue
+        do { queue = try engine.streamQueue(sampleRate: format.sampleRate, channels: format.channels) } catch {
+            throw APIError(.serviceUnavailable, "\(error)")
+        }
+        let stops = engine.stopCount
+        let limit = options.maximumAudioBytes
+        var decoder = PCMStreamDecoder(format: format)
+        var samples = [Float]()
+        var total = 0, fed = 0
+        var cut = false
+        /// Writes `samples` to the stream, waiting (without holding a thread) while it is full.
+        func feed() async throws {
+            var rest = samples[...]
+            while !rest.isEmpty && !cut {
+                if engine.stopCount != stops { cut = true; break }
+                let n = queue.offer(rest)
+                fed += n
+                rest = rest.dropFirst(n)
+                if !rest.isEmpty {
+                    if queue.isClosed { throw APIError(.serviceUnavailable, "the PCM stream was closed") }
+                    try await Task.sleep(nanoseconds: 20_000_000)
+                }
+            }
+            samples.removeAll(keepingCapacity: true)
+        }
+        for try await chunk in request.bodySequence {
+            total += chunk.count
+            if total > limit { throw tooLarge(total, limit) }
+            if cut { continue }
+            chunk.withUnsafeBytes { decoder.push($0, into: &samples) }
+            try await feed()
+        }
+        guard total > 0 else { throw APIError(.badRequest, "the audio has no samples") }
+        let seconds = Double(fed / format.channels) / Double(format.sampleRate)
+        log.log(.info, "streamed \(String(format: "%.2f", seconds)) s of \(format) PCM\(cut ? " (cut by a stop)" : "")")
+        return try json(Streamed(streamed: seconds, interrupted: cut))
     }
 
     struct AvatarBody: Decodable {
@@ -380,6 +474,18 @@ public final class ControlServer: @unchecked Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The whole body as bytes, refusing more than `limit` (by Content-Length before reading, else while reading).
+    func readBytes(_ request: HTTPRequest, limit: Int) async throws -> [UInt8] {
+        if let length = request.bodySequence.count, length > limit { throw tooLarge(length, limit) }
+        var bytes = [UInt8]()
+        if let length = request.bodySequence.count { bytes.reserveCapacity(length) }
+        for try await chunk in request.bodySequence {
+            bytes.append(contentsOf: chunk)
+            if bytes.count > limit { throw tooLarge(bytes.count, limit) }
+        }
+        return bytes
+    }
 
     /// The whole body, refusing more than `limit` bytes (by Content-Length before reading, else while reading).
     func readBody(_ request: HTTPRequest, limit: Int) async throws -> Data {

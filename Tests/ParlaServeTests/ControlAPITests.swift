@@ -26,11 +26,13 @@ final class ControlAPITests: XCTestCase {
         let engineDone = DispatchSemaphore(value: 0)
         let logLines = LockedLines()
 
-        init(_ configure: (inout ServeOptions) -> Void = { _ in }) throws {
+        init(_ configure: (inout ServeOptions) -> Void = { _ in },
+             engine configureEngine: (inout FaceEngine.Configuration) -> Void = { _ in }) throws {
             var config = FaceEngine.Configuration()
             config.size = 64
             config.fps = 25
             config.idleSeconds = 2
+            configureEngine(&config)
             engine = try FaceEngine(configuration: config, avatar: ControlAPITests.avatar, name: "grace")
             var options = ServeOptions()
             options.port = 0
@@ -157,10 +159,12 @@ final class ControlAPITests: XCTestCase {
             offset += n
             size = size * 3 + 7
         }
+        // It goes into the engine's PCM stream as it arrives (not into the queue).
         let b = try c.request("POST", "/speak?format=s16le:44100:2", chunks: chunks)
-        XCTAssertEqual(b.status, 202, b.text)
-        XCTAssertEqual(b.json["duration"] as? Double ?? 0, 0.5, accuracy: 0.01)
-        XCTAssertEqual(b.json["id"] as? Int, 2)
+        XCTAssertEqual(b.status, 200, b.text)
+        XCTAssertEqual(b.json["streamed"] as? Double ?? 0, 0.5, accuracy: 0.01)
+        XCTAssertEqual(b.json["interrupted"] as? Bool, false)
+        XCTAssertEqual(try c.request("GET", "/status").json["streamSeconds"] as? Double ?? 0, 0.5, accuracy: 0.01)
 
         // Not WAV, no format; a bad format; an empty body.
         XCTAssertEqual(try c.request("POST", "/speak", body: Data("hello".utf8)).status, 415)
@@ -368,5 +372,121 @@ final class ControlAPITests: XCTestCase {
         LoopbackClient.sendFrame(fd, opcode: 1, Data("{\"type\":\"stop\"}".utf8))
         let stopped = try h.waitForStatus { $0["speaking"] as? Bool == false && $0["queue"] as? Int == 0 }
         XCTAssertEqual(stopped["queue"] as? Int, 0)
+    }
+
+    // MARK: - Limits that hold under load
+
+    /// Synthesis and composition run on the speech worker, not on the cooperative pool that serves requests: with
+    /// more long `/say` requests in flight than the pool has threads (one per core), `/status` still answers at
+    /// once. (Run on the pool, they blocked every thread: `/status` waited 11 s for two 3.9 KB texts on 2 cores.)
+    func testStatusAnswersWhileLongSpeechIsSynthesized() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        // About 4 minutes of speech each (just under the text limit): seconds of synthesis and composition.
+        let text = String(repeating: "The museum opens at nine and closes at six, except on public holidays. ", count: 55)
+        let n = ProcessInfo.processInfo.activeProcessorCount + 1
+        let results = LockedLines()
+        let group = DispatchGroup()
+        for _ in 0..<n {
+            group.enter()
+            Thread {
+                let r = try? c.json("POST", "/say", ["text": text])
+                results.append("\(r?.status ?? 0)")
+                group.leave()
+            }.start()
+        }
+        usleep(300_000)
+        var slowest = 0.0, polls = 0
+        while group.wait(timeout: .now()) == .timedOut {
+            let start = Date()
+            XCTAssertEqual(try c.request("GET", "/status").status, 200)
+            slowest = max(slowest, Date().timeIntervalSince(start))
+            polls += 1
+            usleep(100_000)
+        }
+        XCTAssertGreaterThan(polls, 3, "the requests ended before /status was measured")
+        // Well above a normal answer (milliseconds) for a loaded 2-core machine, far below a synthesis.
+        XCTAssertLessThan(slowest, 3, "GET /status took \(slowest) s while \(n) /say requests were synthesized")
+        XCTAssertTrue(results.all.contains("202"), "\(results.all)")
+        XCTAssertTrue(results.all.allSatisfy { $0 == "202" || $0 == "429" }, "\(results.all)")
+    }
+
+    /// One utterance is capped in text and in length, the queue in seconds of audio held: each refusal is a JSON
+    /// error naming the limit, before the audio is composed (or, for text, as soon as synthesis passes the cap).
+    func testUtteranceAndQueueLimits() throws {
+        let h = try Harness({
+            $0.maximumUtteranceSeconds = 1.5
+            $0.maximumTextBytes = 200
+        }, engine: { $0.maximumQueueSeconds = 2 })
+        defer { h.stop() }
+        let c = h.client
+        func wav(_ seconds: Double) throws -> Data { Data(try WAVFile.encode(tone(seconds: seconds, rate: 22050))) }
+        let long = try c.request("POST", "/speak", body: try wav(2), contentType: "audio/wav")
+        XCTAssertEqual(long.status, 413, long.text)
+        XCTAssertTrue((long.json["error"] as? String ?? "").contains("1.5 s limit"), long.text)
+
+        // The first one plays (held by the pause), the second would make 2.4 s held: refused until it drains.
+        XCTAssertEqual(try c.request("POST", "/speak", body: try wav(1.2), contentType: "audio/wav").status, 202)
+        _ = try h.waitForStatus { $0["speaking"] as? Bool == true }
+        h.engine.isPaused = true
+        let full = try c.request("POST", "/speak", body: try wav(1.2), contentType: "audio/wav")
+        XCTAssertEqual(full.status, 429, full.text)
+        XCTAssertTrue((full.json["error"] as? String ?? "").contains("2 s limit"), full.text)
+        XCTAssertEqual(full.headers["retry-after"], "1")
+        XCTAssertEqual(try c.request("POST", "/speak", body: try wav(0.5), contentType: "audio/wav").status, 202, "what fits is taken")
+        let fullSay = try c.json("POST", "/say", ["text": "Hello there."])
+        XCTAssertEqual(fullSay.status, 429, fullSay.text)
+        // A barge-in drops what is held, so it fits.
+        XCTAssertEqual(try c.request("POST", "/speak?interrupt=1", body: try wav(1.2), contentType: "audio/wav").status, 202)
+        h.engine.isPaused = false
+        XCTAssertEqual(try c.request("DELETE", "/queue").status, 200)
+
+        let wordy = try c.json("POST", "/say", ["text": String(repeating: "word ", count: 50)])
+        XCTAssertEqual(wordy.status, 413, wordy.text)
+        XCTAssertTrue((wordy.json["error"] as? String ?? "").contains("200-byte limit"), wordy.text)
+        let slow = try c.json("POST", "/say", ["text": "This sentence takes far longer than one and a half seconds to say.", "rate": 80])
+        XCTAssertEqual(slow.status, 413, slow.text)
+        XCTAssertTrue((slow.json["error"] as? String ?? "").contains("more than 1.5 s"), slow.text)
+        // The synthesizer stopped cleanly: the next text is spoken whole.
+        let short = try c.json("POST", "/say", ["text": "Yes."])
+        XCTAssertEqual(short.status, 202, short.text)
+        XCTAssertGreaterThan(short.json["duration"] as? Double ?? 0, 0.2)
+    }
+
+    /// Raw PCM in `POST /speak` is played while it uploads: the face speaks before the upload ends; a second
+    /// upload at the same time is refused; `DELETE /queue` silences the rest of it.
+    func testRawPCMSpeakPlaysWhileItUploads() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let c = h.client
+        // 3 s of speech-like tone at 16 kHz, sent in 0.1 s pieces at the pace it plays.
+        let audio = tone(seconds: 3, rate: 16000)
+        var pcm = Data()
+        for s in audio.samples { withUnsafeBytes(of: Int16(s * 32767).littleEndian) { pcm.append(contentsOf: $0) } }
+        let chunks = stride(from: 0, to: pcm.count, by: 3200).map { pcm.subdata(in: $0..<min($0 + 3200, pcm.count)) }
+        let done = DispatchSemaphore(value: 0)
+        let finished = LockedLines()
+        let upload = LockedLines()
+        Thread {
+            let r = try? c.request("POST", "/speak?format=s16le:16000:1", chunks: chunks, pace: 0.1)
+            finished.append("done")
+            upload.append(r.map { $0.text } ?? "no response")
+            done.signal()
+        }.start()
+        let speaking = try h.waitForStatus { $0["speaking"] as? Bool == true }
+        let stillUploading = finished.all.isEmpty
+        XCTAssertEqual(speaking["speaking"] as? Bool, true)
+        XCTAssertTrue(stillUploading, "the face started speaking only after the upload ended")
+        XCTAssertEqual(speaking["utterancesStarted"] as? Int, 0, "streamed, not queued")
+
+        let second = try c.request("POST", "/speak?format=s16le:16000:1", body: pcm.prefix(3200))
+        XCTAssertEqual(second.status, 409, second.text)
+        XCTAssertEqual(try c.request("DELETE", "/queue").status, 200)
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(upload.all[0].utf8)) as? [String: Any], upload.all[0])
+        XCTAssertEqual(result["interrupted"] as? Bool, true)
+        XCTAssertLessThan(result["streamed"] as? Double ?? 3, 3, "the rest of the upload was dropped")
+        XCTAssertEqual(try h.waitForStatus { $0["speaking"] as? Bool == false }["speaking"] as? Bool, false)
     }
 }

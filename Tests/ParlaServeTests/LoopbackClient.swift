@@ -41,8 +41,8 @@ struct LoopbackClient {
     }
 
     /// Sends one request (`Connection: close`) and reads the whole response. With `chunks`, the body goes out
-    /// with chunked transfer encoding, one chunk per element.
-    func request(_ method: String, _ path: String, body: Data? = nil, chunks: [Data]? = nil,
+    /// with chunked transfer encoding, one chunk per element, `pace` seconds apart.
+    func request(_ method: String, _ path: String, body: Data? = nil, chunks: [Data]? = nil, pace: TimeInterval = 0,
                  contentType: String? = nil, extraHeaders: [String: String] = [:]) throws -> Response {
         let fd = try Self.connect(port: port)
         defer { close(fd) }
@@ -52,7 +52,8 @@ struct LoopbackClient {
         if let chunks {
             head += "Transfer-Encoding: chunked\r\n\r\n"
             Self.send(fd, Data(head.utf8))
-            for c in chunks {
+            for (i, c) in chunks.enumerated() {
+                if i > 0, pace > 0 { usleep(UInt32(pace * 1e6)) }
                 Self.send(fd, Data(String(c.count, radix: 16).utf8) + Data("\r\n".utf8) + c + Data("\r\n".utf8))
             }
             Self.send(fd, Data("0\r\n\r\n".utf8))
