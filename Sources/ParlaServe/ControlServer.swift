@@ -25,6 +25,8 @@ public struct ServeOptions: Sendable {
     public var maximumUtteranceSeconds = 300.0
     /// Largest audio body (`POST /speak`): 32 MiB is 17 minutes of 16 kHz 16-bit mono.
     public var maximumAudioBytes = 32 << 20
+    /// Largest WebSocket binary message (PCM chunk), enforced while its frames are read.
+    public var maximumWebSocketBytes = 4 << 20
     /// `POST /say` and WAV `POST /speak` requests waiting for synthesis/composition behind the one being done.
     public var maximumWaitingUtterances = 4
     /// Largest avatar file uploaded in `POST /avatar`.
@@ -98,6 +100,8 @@ public final class ControlServer: @unchecked Sendable {
     private var rejectCounts: [String: Int] = [:]
     /// Synthesis and composition, off the cooperative pool.
     let worker: SpeechWorker
+    /// WebSocket frame accounting shared with the socket pool.
+    let webSocketLimits = WebSocketLimits()
     /// Whether a `POST /speak` raw PCM upload is feeding the engine's stream now (one at a time).
     private var streaming = false
     /// Loads an avatar for `POST /avatar` by path (tests inject one).
@@ -122,7 +126,8 @@ public final class ControlServer: @unchecked Sendable {
         } catch {
             throw RuntimeError("--listen \(options.host): not an IP address of this machine")
         }
-        let config = HTTPServer.Configuration(address: address, timeout: 120, logger: log)
+        let pool = ServerSocketPool(base: HTTPServer.defaultPool(), limits: webSocketLimits)
+        let config = HTTPServer.Configuration(address: address, timeout: 120, pool: pool, logger: log)
         server = HTTPServer(config: config, handler: ClosureHTTPHandler { [unowned self] request in
             await self.handle(request)
         })
@@ -187,8 +192,10 @@ public final class ControlServer: @unchecked Sendable {
                 } catch {
                     throw APIError(.badRequest, "\(error)")
                 }
-                return try await WebSocketHTTPHandler(handler: MessageFrameWSHandler(handler: StreamSocket(server: self, format: format)))
-                    .handleRequest(request)
+                let socket = LimitedWebSocket(inner: MessageFrameWSHandler(handler: StreamSocket(server: self, format: format)),
+                                              limits: webSocketLimits, key: WebSocketLimits.key(request.remoteAddress),
+                                              binaryLimit: options.maximumWebSocketBytes, textLimit: options.maximumJSONBytes)
+                return try await WebSocketHTTPHandler(handler: socket).handleRequest(request)
             default:
                 if Self.knownRoutes.contains(where: { $0.hasSuffix(" \(request.path)") }) {
                     throw APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.path)")

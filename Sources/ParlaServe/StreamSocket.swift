@@ -10,6 +10,8 @@ import ParlaRuntime
 ///   size, sent at the pace they should play: they go into the engine's PCM stream (``FaceEngine/streamQueue()``)
 ///   and through the streaming composer as they arrive, so the face speaks about 120 ms behind them; when they
 ///   stop, the face idles. More than the stream queue holds (10 s ahead of real time) is refused with an error;
+///   a message over ``ServeOptions/maximumWebSocketBytes`` (text: ``ServeOptions/maximumJSONBytes``) closes the
+///   connection with 1009, checked while its frames are read (``LimitedWebSocket``);
 /// - `{"type":"blendshapes","weights":{"jawOpen":0.4,…},"headPitch":0,"headYaw":0.1,"headRoll":0}`: an ARKit frame
 ///   from an outside model, shown instead of the composed face for a quarter second;
 /// - `{"type":"stop"}` (clear the queue and the stream, like `DELETE /queue`).
@@ -52,10 +54,6 @@ struct StreamSocket: WSMessageHandler {
             for await message in client {
                 switch message {
                 case .data(let data):
-                    guard data.count <= server.options.maximumAudioBytes else {
-                        continuation.yield(.text(Self.errorText("PCM message of \(data.count) bytes is over the limit")))
-                        continue
-                    }
                     data.withUnsafeBytes { decoder.push($0, into: &pending) }
                     feed()
                 case .text(let text):

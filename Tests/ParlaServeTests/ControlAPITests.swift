@@ -489,4 +489,84 @@ final class ControlAPITests: XCTestCase {
         XCTAssertLessThan(result["streamed"] as? Double ?? 3, 3, "the rest of the upload was dropped")
         XCTAssertEqual(try h.waitForStatus { $0["speaking"] as? Bool == false }["speaking"] as? Bool, false)
     }
+
+    /// A WebSocket frame is refused while it is read, by the length in its header: the connection is closed with
+    /// 1009 long before the 300 MiB it announces arrive; fragments adding up past the limit too.
+    func testWebSocketMessageOverTheLimitClosesWith1009() throws {
+        let h = try Harness { $0.maximumWebSocketBytes = 100_000 }
+        defer { h.stop() }
+        /// Reads frames (status pushes) until a close frame; returns its code, or nil after `seconds`.
+        func closeCode(_ fd: Int32, within seconds: Double) -> UInt16? {
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                guard let (op, data) = try? LoopbackClient.readFrame(fd) else { return nil }
+                if op == 8 { return data.count >= 2 ? UInt16(data[data.startIndex]) << 8 | UInt16(data[data.startIndex + 1]) : 0 }
+            }
+            return nil
+        }
+        let fd = try h.client.webSocket("/ws?format=s16le:16000:1")
+        defer { close(fd) }
+        // The header of a 300 MiB binary frame, then 200 kB of its payload.
+        var head = Data([0x82, 0x80 | 127])
+        for shift in stride(from: 56, through: 0, by: -8) { head.append(UInt8(truncatingIfNeeded: (300 << 20) >> shift)) }
+        head.append(contentsOf: [1, 2, 3, 4])
+        LoopbackClient.send(fd, head + Data(count: 200_000))
+        XCTAssertEqual(closeCode(fd, within: 15), 1009)
+
+        // Fragments of 30 kB: the fourth passes 100 kB.
+        let fragmented = try h.client.webSocket("/ws?format=s16le:16000:1")
+        defer { close(fragmented) }
+        LoopbackClient.sendFrame(fragmented, opcode: 2, Data(count: 30_000), fin: false)
+        for _ in 0..<3 { LoopbackClient.sendFrame(fragmented, opcode: 0, Data(count: 30_000), fin: false) }
+        XCTAssertEqual(closeCode(fragmented, within: 15), 1009)
+
+        // A message within the limit is taken as before.
+        let fine = try h.client.webSocket("/ws?format=s16le:16000:1")
+        defer { close(fine) }
+        LoopbackClient.sendFrame(fine, opcode: 2, Data(count: 64_000))
+        let status = try h.waitForStatus { ($0["streamSeconds"] as? Double ?? 0) >= 2 }
+        XCTAssertEqual(status["streamSeconds"] as? Double ?? 0, 2, accuracy: 1e-9)
+        XCTAssertEqual(try h.client.request("GET", "/status").status, 200)
+    }
+
+    /// Every connection the server accepts has TCP_NODELAY set: with Nagle on, a kept-alive request waited for
+    /// the client's delayed ACK (~44 ms each; Tools/bench-serve-requests measures it).
+    func testAcceptedConnectionsHaveNoDelay() throws {
+        let h = try Harness()
+        defer { h.stop() }
+        let fd = try LoopbackClient.connect(port: h.client.port)
+        defer { close(fd) }
+        for _ in 0..<2 {
+            LoopbackClient.send(fd, Data("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            var data = Data()
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while LoopbackClient.parse(data)?.complete != true {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                guard n > 0 else { break }
+                data.append(contentsOf: buffer[0..<n])
+            }
+            XCTAssertEqual(LoopbackClient.parse(data)?.response.status, 200)
+        }
+        // The server's end of this connection, in this process: local port = the server's, peer port = ours.
+        var mine = sockaddr_in(), length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &mine) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { Int32($0) }
+        var found = false
+        for other in fds where other != fd {
+            var local = sockaddr_in(), peer = sockaddr_in()
+            var l1 = socklen_t(MemoryLayout<sockaddr_in>.size), l2 = l1
+            let a = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(other, $0, &l1) } }
+            let b = withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(other, $0, &l2) } }
+            guard a == 0, b == 0, local.sin_family == sa_family_t(AF_INET), UInt16(bigEndian: local.sin_port) == h.client.port,
+                  peer.sin_port == mine.sin_port else { continue }
+            var value: Int32 = 0
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            XCTAssertEqual(getsockopt(other, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &size), 0)
+            XCTAssertEqual(value, 1, "TCP_NODELAY is off on the server's socket")
+            found = true
+        }
+        XCTAssertTrue(found, "the server's end of the connection was not found")
+    }
 }

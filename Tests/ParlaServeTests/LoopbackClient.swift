@@ -114,9 +114,9 @@ struct LoopbackClient {
         return fd
     }
 
-    /// Sends one masked frame (opcode 1 text, 2 binary).
-    static func sendFrame(_ fd: Int32, opcode: UInt8, _ payload: Data) {
-        var frame = Data([0x80 | opcode])
+    /// Sends one masked frame (opcode 1 text, 2 binary, 0 continuation; `fin` false: more fragments follow).
+    static func sendFrame(_ fd: Int32, opcode: UInt8, _ payload: Data, fin: Bool = true) {
+        var frame = Data([(fin ? 0x80 : 0) | opcode])
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
         } else if payload.count < 65536 {
