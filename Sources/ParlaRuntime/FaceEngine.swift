@@ -118,7 +118,8 @@ public final class FaceEngine: @unchecked Sendable {
         /// Most utterances waiting.
         public var maximumQueue = 32
         /// Most seconds of audio held by the utterance playing and those waiting: bounds the memory the queue
-        /// takes (about 70 kB per second of speech: 16 kHz float samples and the frames composed for them).
+        /// takes (per second: 64 kB of 16 kHz analysis samples, ~9 kB of frames at 30 fps, and the sound at its own
+        /// rate and channels, 4 bytes a sample: 88 kB at 22050 Hz mono, 384 kB at 48 kHz stereo).
         public var maximumQueueSeconds = 600.0
         /// Seconds an external blendshape frame stays on screen without a newer one.
         public var externalHold = 0.25
