@@ -46,7 +46,7 @@ final class WebSocketLimits: @unchecked Sendable {
         var limit: Int
         /// Bytes of the frames delivered so far (headers included).
         var delivered = 0
-        /// Bytes the kernel had received when the connection was first checked, less `delivered` then.
+        /// Bytes the kernel had received before the first frame (the HTTP request).
         var baseline: UInt64?
         var exceeded = false
     }
@@ -61,8 +61,27 @@ final class WebSocketLimits: @unchecked Sendable {
         }
     }
 
+    /// Starts counting for the connection from `key`; called before the handshake's answer is sent, when the
+    /// client has sent nothing but its request, so what its socket has received then is the baseline.
     func open(_ key: String, limit: Int) {
-        lock.lock(); connections[key] = Connection(limit: limit); lock.unlock()
+        var c = Connection(limit: limit)
+        c.baseline = Self.socket(of: key).flatMap(Self.bytesReceived)
+        lock.lock(); connections[key] = c; lock.unlock()
+    }
+
+    /// This process's TCP socket connected to the peer `key` (a WebSocket upgrade is rare: a scan of the open
+    /// descriptors is cheap enough).
+    static func socket(of key: String) -> Int32? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
+        for name in names {
+            guard let fd = Int32(name) else { continue }
+            switch try? Socket(file: .init(rawValue: fd)).remotePeer() {
+            case let .ip4(ip, port)?, let .ip6(ip, port)?:
+                if "\(ip) \(port)" == key { return fd }
+            default: continue
+            }
+        }
+        return nil
     }
 
     func close(_ key: String) {
@@ -99,6 +118,7 @@ final class WebSocketLimits: @unchecked Sendable {
         guard var c = connections[key], let received = Self.bytesReceived(socket.file.rawValue) else { return }
         defer { connections[key] = c }
         guard let baseline = c.baseline else {
+            // Not found at the upgrade: from now on (a frame begun before this is not counted whole).
             c.baseline = received &- UInt64(c.delivered)
             return
         }
