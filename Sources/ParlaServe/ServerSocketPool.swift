@@ -12,10 +12,11 @@ import Foundation
 ///   before the listener first waited).
 /// - **The WebSocket message limit while a frame is read** (``WebSocketLimits``): FlyingFox reads a frame's whole
 ///   payload, whatever length its header declares, before handing it over, so a 300 MiB frame took 645 MB. Here,
-///   each time a WebSocket connection waits for more bytes, the bytes the kernel has received on it
-///   (`TCP_INFO`) are compared with those of the frames already delivered: everything received is in FlyingFox's
-///   hands at that moment, so the difference is the frame being read, and past the limit the read fails; the
-///   handler then closes the connection with 1009 (message too big).
+///   the bytes the kernel has received on a WebSocket connection (`TCP_INFO`), less those still unread in its
+///   buffer (`FIONREAD`) and those of the frames already delivered, are the frame FlyingFox is reading; past the
+///   limit the read fails (checked each time the connection waits for bytes, and every 10 ms by
+///   ``LimitedWebSocket``, which then cancels the read: FlyingFox checks for cancellation every 4 KiB) and the
+///   handler closes the connection with 1009 (message too big).
 struct ServerSocketPool: AsyncSocketPool {
     let base: any AsyncSocketPool
     let limits: WebSocketLimits
@@ -49,6 +50,8 @@ final class WebSocketLimits: @unchecked Sendable {
         /// Bytes the kernel had received before the first frame (the HTTP request).
         var baseline: UInt64?
         var exceeded = false
+        /// The connection's socket, when found at the upgrade.
+        var fd: Int32?
     }
 
     private let lock = NSLock()
@@ -65,7 +68,8 @@ final class WebSocketLimits: @unchecked Sendable {
     /// client has sent nothing but its request, so what its socket has received then is the baseline.
     func open(_ key: String, limit: Int) {
         var c = Connection(limit: limit)
-        c.baseline = Self.socket(of: key).flatMap(Self.bytesReceived)
+        c.fd = Self.socket(of: key)
+        c.baseline = c.fd.flatMap(Self.bytesReceived)
         lock.lock(); connections[key] = c; lock.unlock()
     }
 
@@ -114,20 +118,32 @@ final class WebSocketLimits: @unchecked Sendable {
         case let .ip4(ip, port), let .ip6(ip, port): key = "\(ip) \(port)"
         case .unix: return
         }
+        if exceeds(key, fd: socket.file.rawValue) { throw TooBig(limit: limit(key)) }
+    }
+
+    private func limit(_ key: String) -> Int {
         lock.lock(); defer { lock.unlock() }
-        guard var c = connections[key], let received = Self.bytesReceived(socket.file.rawValue) else { return }
+        return connections[key]?.limit ?? 0
+    }
+
+    /// Whether the connection from `key` is reading a frame over its limit (marks it so); its socket found at the
+    /// upgrade unless `fd` is given. Called every 10 ms while the connection is open.
+    func exceeds(_ key: String, fd given: Int32? = nil) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard var c = connections[key], let fd = given ?? c.fd, let received = Self.bytesReceived(fd) else { return false }
         defer { connections[key] = c }
         guard let baseline = c.baseline else {
             // Not found at the upgrade: from now on (a frame begun before this is not counted whole).
             c.baseline = received &- UInt64(c.delivered)
-            return
+            return false
         }
-        let pending = Int(truncatingIfNeeded: received &- baseline) - c.delivered
-        // The frame being read: its header (at most 14 bytes) and the payload so far.
-        if pending > c.limit + 14 {
-            c.exceeded = true
-            throw TooBig(limit: c.limit)
-        }
+        var unread: Int32 = 0
+        if ioctl(fd, UInt(FIONREAD), &unread) != 0 { unread = 0 }
+        // Received, not waiting in the kernel, not delivered: the frame being read (its header is at most 14 bytes)
+        // and at most FlyingFox's 4 KiB read buffer beyond it.
+        let reading = Int(truncatingIfNeeded: received &- baseline) - Int(unread) - c.delivered
+        if reading > c.limit + 14 + 4096 { c.exceeded = true }
+        return c.exceeded
     }
 
     /// `tcpi_bytes_received` of `struct tcp_info` (Linux 4.1+; offset 128 in <linux/tcp.h>, which glibc's
@@ -152,13 +168,34 @@ struct LimitedWebSocket: WSHandler {
     let binaryLimit: Int
     let textLimit: Int
 
-    /// Pulls one frame from FlyingFox at a time, so a frame is decoded only when the previous one was counted.
+    /// Pulls one frame from FlyingFox at a time, so a frame is decoded only when the previous one was counted;
+    /// each in a task of its own that the watchdog can cancel.
     final class Frames: @unchecked Sendable {
         var iterator: AsyncThrowingStream<WSFrame, any Error>.AsyncIterator
         var messageBytes = 0
         var messageLimit = 0
         var done = false
+        private let lock = NSLock()
+        private var reading: Task<WSFrame?, any Error>?
+        private var cancelled = false
         init(_ client: AsyncThrowingStream<WSFrame, any Error>) { iterator = client.makeAsyncIterator() }
+
+        func next() async throws -> WSFrame? {
+            let task = Task { try await self.iterator.next() }
+            lock.withLock {
+                reading = task
+                if cancelled { task.cancel() }
+            }
+            return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        }
+
+        /// Makes the frame being read (and any later read) fail.
+        func cancel() {
+            lock.withLock {
+                cancelled = true
+                reading?.cancel()
+            }
+        }
     }
 
     static func tooBig(_ limit: Int) -> WSFrame {
@@ -170,10 +207,21 @@ struct LimitedWebSocket: WSHandler {
         let limits = self.limits, key = self.key, binaryLimit = self.binaryLimit, textLimit = self.textLimit
         let biggest = max(binaryLimit, textLimit)
         if let key { limits.open(key, limit: biggest) }
+        let watchdog: Task<Void, Never>? = key.map { key in
+            Task {
+                while !Task.isCancelled {
+                    if limits.exceeds(key) {
+                        frames.cancel()
+                        return
+                    }
+                    try? await Task.sleep(nanoseconds: 10_000_000)
+                }
+            }
+        }
         let counted = AsyncThrowingStream<WSFrame, any Error> {
             guard !frames.done else { return nil }
             do {
-                guard let frame = try await frames.iterator.next() else {
+                guard let frame = try await frames.next() else {
                     frames.done = true
                     if let key { limits.close(key) }
                     return nil
@@ -202,6 +250,15 @@ struct LimitedWebSocket: WSHandler {
                 throw error
             }
         }
-        return try await inner.makeFrames(for: counted)
+        let out = try await inner.makeFrames(for: counted)
+        // The watchdog ends with the server's frames (the connection).
+        return AsyncStream<WSFrame> { continuation in
+            let relay = Task {
+                for await frame in out { continuation.yield(frame) }
+                watchdog?.cancel()
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in relay.cancel(); watchdog?.cancel() }
+        }
     }
 }
