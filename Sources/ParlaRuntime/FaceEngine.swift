@@ -22,6 +22,11 @@ public struct Utterance: Sendable {
     public var frames: [MotionFrame]
     /// Seconds.
     public var duration: Double { audio.duration }
+    /// Bytes it keeps in memory: both copies of the sound and the frames (with their blendshape arrays).
+    public var memoryBytes: Int {
+        let frame = MemoryLayout<MotionFrame>.stride + Blendshape.allCases.count * MemoryLayout<Float>.stride
+        return (audio.samples.count + sound.samples.count) * MemoryLayout<Float>.stride + frames.count * frame
+    }
 }
 
 /// ``FaceEngine/enqueue(_:interrupt:)`` refused an utterance: the queue holds as many utterances, or as many
@@ -121,6 +126,9 @@ public final class FaceEngine: @unchecked Sendable {
         /// takes (per second: 64 kB of 16 kHz analysis samples, ~9 kB of frames at 30 fps, and the sound at its own
         /// rate and channels, 4 bytes a sample: 88 kB at 22050 Hz mono, 384 kB at 48 kHz stereo).
         public var maximumQueueSeconds = 600.0
+        /// Most bytes the utterance playing and those waiting keep (``Utterance/memoryBytes``): the seconds alone
+        /// do not bound it, the sound being kept at its own rate and channels (600 s of 48 kHz stereo is 270 MB).
+        public var maximumQueueBytes = 96 << 20
         /// Seconds an external blendshape frame stays on screen without a newer one.
         public var externalHold = 0.25
         /// Seconds of composed idle motion (played back and forth).
@@ -228,7 +236,7 @@ public final class FaceEngine: @unchecked Sendable {
 
     /// Queues `u`; with `interrupt`, drops the queue and cuts what is playing (barge-in). Returns its id.
     /// Throws ``QueueFullError`` when it would make the queue longer than ``Configuration/maximumQueue``
-    /// utterances or ``Configuration/maximumQueueSeconds``.
+    /// utterances, ``Configuration/maximumQueueSeconds`` or ``Configuration/maximumQueueBytes``.
     public func enqueue(_ u: Utterance, interrupt: Bool) throws -> Int {
         lock.lock(); defer { lock.unlock() }
         if interrupt {
@@ -238,7 +246,7 @@ public final class FaceEngine: @unchecked Sendable {
             audio?.clear()
             stops += 1
         }
-        try checkRoom(for: u.duration)
+        try checkRoom(for: u.duration, bytes: u.memoryBytes)
         var u = u
         u.id = nextID
         nextID += 1
@@ -251,9 +259,14 @@ public final class FaceEngine: @unchecked Sendable {
         queue.reduce(current?.utterance.duration ?? 0) { $0 + $1.duration }
     }
 
+    /// Bytes kept by the utterance playing and those waiting (lock held).
+    private var heldBytes: Int {
+        queue.reduce(current?.utterance.memoryBytes ?? 0) { $0 + $1.memoryBytes }
+    }
+
     /// Throws ``QueueFullError`` unless an utterance of `seconds` fits in the queue now (lock held); with
     /// `emptied`, as if the queue were empty (a barge-in drops it first).
-    private func checkRoom(for seconds: Double, emptied: Bool = false) throws {
+    private func checkRoom(for seconds: Double, bytes: Int, emptied: Bool = false) throws {
         let c = configuration
         guard emptied || queue.count < c.maximumQueue else {
             throw QueueFullError(message: "the queue is full (\(c.maximumQueue) utterances); retry when it drains")
@@ -263,13 +276,19 @@ public final class FaceEngine: @unchecked Sendable {
             throw QueueFullError(message: String(format: "the queue is full: it holds %.1f s of audio, %.1f s more would pass its %g s limit; retry when it drains",
                                                  held, seconds, c.maximumQueueSeconds))
         }
+        let kept = emptied ? 0 : heldBytes
+        guard kept + bytes <= c.maximumQueueBytes else {
+            let mib = { (n: Int) -> Double in Double(n) / 1_048_576 }
+            throw QueueFullError(message: String(format: "the queue is full: its audio takes %.1f MiB, %.1f MiB more would pass its %g MiB limit; retry when it drains",
+                                                 mib(kept), mib(bytes), mib(c.maximumQueueBytes)))
+        }
     }
 
-    /// Throws ``QueueFullError`` unless an utterance of `seconds` would be queued now; lets a caller refuse before
-    /// spending time composing it (``enqueue(_:interrupt:)`` checks again).
-    public func checkRoom(forSeconds seconds: Double, interrupt: Bool) throws {
+    /// Throws ``QueueFullError`` unless an utterance of `seconds` keeping `bytes` would be queued now; lets a caller
+    /// refuse before spending time composing it (``enqueue(_:interrupt:)`` checks again).
+    public func checkRoom(forSeconds seconds: Double, bytes: Int = 0, interrupt: Bool) throws {
         lock.lock(); defer { lock.unlock() }
-        try checkRoom(for: seconds, emptied: interrupt)
+        try checkRoom(for: seconds, bytes: bytes, emptied: interrupt)
     }
 
     /// How many times the engine was told to stop talking (``clear()``, a barge-in) so far.

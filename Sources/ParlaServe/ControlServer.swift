@@ -299,8 +299,8 @@ public final class ControlServer: @unchecked Sendable {
     }
 
     /// Refuses up front (429) what the queue could not take, before time is spent composing it.
-    private func checkRoom(seconds: Double, interrupt: Bool) throws {
-        do { try engine.checkRoom(forSeconds: seconds, interrupt: interrupt) } catch let e as QueueFullError { throw queueFull(e) }
+    private func checkRoom(seconds: Double, bytes: Int = 0, interrupt: Bool) throws {
+        do { try engine.checkRoom(forSeconds: seconds, bytes: bytes, interrupt: interrupt) } catch let e as QueueFullError { throw queueFull(e) }
     }
 
     private func queueFull(_ e: QueueFullError) -> APIError {
@@ -346,7 +346,9 @@ public final class ControlServer: @unchecked Sendable {
             throw APIError(.payloadTooLarge, String(format: "the audio lasts %.1f s, more than the %g s limit for one utterance (stream longer speech as raw PCM with ?format=)",
                                                     seconds, options.maximumUtteranceSeconds))
         }
-        try checkRoom(seconds: seconds, interrupt: interrupt)
+        // What the utterance will keep: the sound as it is and its 16 kHz copy (the frames are a few % more).
+        let keeps = (info.frameCount * info.channels + Int(seconds * Double(AudioBuffer.analysisRate))) * MemoryLayout<Float>.stride
+        try checkRoom(seconds: seconds, bytes: keeps, interrupt: interrupt)
         let engine = self.engine
         let u: Utterance = try await worker.run {
             let sound: InterleavedAudio

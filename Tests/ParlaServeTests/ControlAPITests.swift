@@ -454,6 +454,32 @@ final class ControlAPITests: XCTestCase {
         XCTAssertGreaterThan(short.json["duration"] as? Double ?? 0, 0.2)
     }
 
+    /// The queue is capped in memory too: the sound is kept at its own rate and channels beside the 16 kHz copy, so
+    /// a second of 48 kHz stereo keeps six times what a second of 16 kHz mono does.
+    func testQueueMemoryLimit() throws {
+        // 1.2 s of 48 kHz stereo keeps (115 200 + 19 200) × 4 bytes and its frames, 0.55 MB: once fits in 0.75 MiB,
+        // twice not; 1.2 s of 16 kHz mono (0.16 MB) fits beside it.
+        let h = try Harness(engine: { $0.maximumQueueBytes = 786_432 })
+        defer { h.stop() }
+        let c = h.client
+        var wav = Data()
+        func put(_ v: Int, _ n: Int) { for i in 0..<n { wav.append(UInt8((v >> (8 * i)) & 0xFF)) } }
+        let samples = tone(seconds: 1.2, rate: 48000).samples
+        wav.append(contentsOf: Array("RIFF".utf8)); put(36 + samples.count * 4, 4); wav.append(contentsOf: Array("WAVEfmt ".utf8))
+        put(16, 4); put(1, 2); put(2, 2); put(48000, 4); put(48000 * 4, 4); put(4, 2); put(16, 2)
+        wav.append(contentsOf: Array("data".utf8)); put(samples.count * 4, 4)
+        for s in samples { let v = Int(Int16(s * 32767)); put(v, 2); put(v, 2) }
+        XCTAssertEqual(try c.request("POST", "/speak", body: wav, contentType: "audio/wav").status, 202)
+        _ = try h.waitForStatus { $0["speaking"] as? Bool == true }
+        h.engine.isPaused = true
+        let full = try c.request("POST", "/speak", body: wav, contentType: "audio/wav")
+        XCTAssertEqual(full.status, 429, full.text)
+        XCTAssertTrue((full.json["error"] as? String ?? "").contains("0.75 MiB limit"), full.text)
+        // The same length at 16 kHz mono fits beside it.
+        XCTAssertEqual(try c.request("POST", "/speak", body: Data(try WAVFile.encode(tone(seconds: 1.2, rate: 16000))), contentType: "audio/wav").status, 202)
+        h.engine.isPaused = false
+    }
+
     /// Raw PCM in `POST /speak` is played while it uploads: the face speaks before the upload ends; a second
     /// upload at the same time is refused; `DELETE /queue` silences the rest of it.
     func testRawPCMSpeakPlaysWhileItUploads() throws {
