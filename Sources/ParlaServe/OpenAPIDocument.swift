@@ -7,7 +7,7 @@ enum OpenAPIDocument {
       "info": {
         "title": "Parla control API",
         "version": "1",
-        "description": "Drive a talking face: text or audio in, avatar, mood and gaze, status and metrics out. When the server runs with --token, every request needs 'Authorization: Bearer TOKEN'. Errors are JSON objects {\"error\": \"...\"} naming the limit they hit. Default limits: JSON bodies 64 KiB, /say text 4000 bytes, one utterance 300 s, audio bodies 32 MiB, the queue 32 utterances and 600 s of audio, 4 utterances waiting for synthesis, WebSocket messages 4 MiB (text 64 KiB), 20 requests/s per client (bursts of 40)."
+        "description": "Drive a talking face: text or audio in, avatar, mood and gaze, status and metrics out. When the server runs with --token, every request needs 'Authorization: Bearer TOKEN'. Errors are JSON objects {\"error\": \"...\"} naming the limit they hit. Default limits: JSON bodies 64 KiB, /say text 4000 bytes, one utterance 300 s, audio bodies 32 MiB, the queue 32 utterances, 600 s and 96 MiB of audio, 4 utterances waiting for synthesis, WebSocket messages 4 MiB (text 64 KiB), 20 requests/s per client (bursts of 40)."
       },
       "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -41,7 +41,7 @@ enum OpenAPIDocument {
           "Unauthorized": {"description": "missing or wrong bearer token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "TooLarge": {"description": "body over the size limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "TooMany": {"description": "rate limit", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "Busy": {"description": "rate limit, the queue is full (32 utterances or 600 s of audio), or 4 utterances already wait for synthesis; Retry-After: 1", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "Busy": {"description": "rate limit, the queue is full (32 utterances, 600 s or 96 MiB of audio), or 4 utterances already wait for synthesis; Retry-After: 1", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       },
       "security": [{"bearer": []}],
