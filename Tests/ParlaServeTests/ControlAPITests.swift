@@ -535,7 +535,8 @@ final class ControlAPITests: XCTestCase {
         let fd = try h.client.webSocket("/ws?format=s16le:16000:1")
         defer { close(fd) }
         // The header of a 300 MiB binary frame, then 200 kB of its payload.
-        var head = Data([0x82, 0x80 | 127])
+        let frameStart: [UInt8] = [0x82, 0x80 | 127]    // FIN + binary; masked, a 64-bit length follows
+        var head = Data(frameStart)
         for shift in stride(from: 56, through: 0, by: -8) { head.append(UInt8(truncatingIfNeeded: (300 << 20) >> shift)) }
         head.append(contentsOf: [1, 2, 3, 4])
         LoopbackClient.send(fd, head + Data(count: 200_000))

@@ -44,7 +44,7 @@ final class ServeProcessTests: XCTestCase {
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = pipe
-            pipe.fileHandleForReading.readabilityHandler = { [unowned self] handle in
+            pipe.fileHandleForReading.readabilityHandler = { @Sendable [unowned self] handle in
                 let chunk = handle.availableData
                 self.lock.lock(); self.errData.append(chunk); self.lock.unlock()
             }
