@@ -87,7 +87,8 @@ public final class GLESFrameDecoder: FrameDecoder {
         rowCapacity = recordCapacity * height
         rows = .allocate(capacity: rowCapacity)
 
-        portrait = Self.makeTexture(GL_RGBA8UI, avatar.texture.width, avatar.texture.height)
+        portrait = GLTexture.make(format: GL_RGBA8UI, width: avatar.texture.width, height: avatar.texture.height,
+                                  filter: GL_NEAREST)
         avatar.texture.pixels.withUnsafeBytes { raw in
             glPixelStorei(GLenum(GL_UNPACK_ALIGNMENT), 1)
             glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(avatar.texture.width), GLsizei(avatar.texture.height),
@@ -96,7 +97,7 @@ public final class GLESFrameDecoder: FrameDecoder {
         // The background plate (RGB + person mask); a 1×1 stand-in when the avatar has none (never sampled: no
         // triangle is flagged then).
         let plateImage = avatar.background ?? RGBAImage(width: 1, height: 1, fill: (0, 0, 0, 255))
-        plate = Self.makeTexture(GL_RGBA8UI, plateImage.width, plateImage.height)
+        plate = GLTexture.make(format: GL_RGBA8UI, width: plateImage.width, height: plateImage.height, filter: GL_NEAREST)
         plateImage.pixels.withUnsafeBytes { raw in
             glTexSubImage2D(GLenum(GL_TEXTURE_2D), 0, 0, 0, GLsizei(plateImage.width), GLsizei(plateImage.height),
                             GLenum(GL_RGBA_INTEGER), GLenum(GL_UNSIGNED_BYTE), raw.baseAddress)
@@ -293,16 +294,6 @@ public final class GLESFrameDecoder: FrameDecoder {
     }
 
     private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-    private static func makeTexture(_ format: Int32, _ width: Int, _ height: Int) -> GLuint {
-        var texture: GLuint = 0
-        glGenTextures(1, &texture)
-        glBindTexture(GLenum(GL_TEXTURE_2D), texture)
-        glTexStorage2D(GLenum(GL_TEXTURE_2D), 1, GLenum(format), GLsizei(width), GLsizei(height))
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), GL_NEAREST)
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), GL_NEAREST)
-        return texture
-    }
 
     private static func makeBuffer(bytes: Int, contents: UnsafeRawPointer? = nil) -> GLuint {
         var buffer: GLuint = 0

@@ -61,7 +61,7 @@ public final class GLESScreenPainter {
         self.background = (GLfloat(background.0) / 255, GLfloat(background.1) / 255, GLfloat(background.2) / 255)
         program = try (shaders ?? ShaderLibrary.locate()).compileProgram(vertex: "scanout.vert", fragment: "scanout.frag")
 
-        texture = Self.makeTexture(width: sourceWidth, height: sourceHeight, filter: GL_LINEAR)
+        texture = GLTexture.make(format: GL_RGBA8, width: sourceWidth, height: sourceHeight, filter: GL_LINEAR)
 
         (vertexArray, vertexBuffer) = Self.makeQuad(vertices(corners))
         try Self.check("preparing the scan-out quad")
@@ -91,19 +91,6 @@ public final class GLESScreenPainter {
         return vertices
     }
 
-    /// An RGBA8 texture of `width × height` sampled with `filter` and clamped at its edges, left bound.
-    private static func makeTexture(width: Int, height: Int, filter: GLint) -> GLuint {
-        var name: GLuint = 0
-        glGenTextures(1, &name)
-        glBindTexture(GLenum(GL_TEXTURE_2D), name)
-        glTexStorage2D(GLenum(GL_TEXTURE_2D), 1, GLenum(GL_RGBA8), GLsizei(width), GLsizei(height))
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MIN_FILTER), filter)
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_MAG_FILTER), filter)
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_S), GL_CLAMP_TO_EDGE)
-        glTexParameteri(GLenum(GL_TEXTURE_2D), GLenum(GL_TEXTURE_WRAP_T), GL_CLAMP_TO_EDGE)
-        return name
-    }
-
     /// A vertex array and its buffer holding `vertices` (a triangle strip of 4 corners).
     private static func makeQuad(_ vertices: [GLfloat]) -> (GLuint, GLuint) {
         var vertexArray: GLuint = 0, vertexBuffer: GLuint = 0
@@ -130,7 +117,7 @@ public final class GLESScreenPainter {
         }
         if overlaySize != (width, height) {
             if overlayTexture != 0 { glDeleteTextures(1, &overlayTexture) }
-            overlayTexture = Self.makeTexture(width: width, height: height, filter: GL_NEAREST)
+            overlayTexture = GLTexture.make(format: GL_RGBA8, width: width, height: height, filter: GL_NEAREST)
             overlaySize = (width, height)
         }
         glBindTexture(GLenum(GL_TEXTURE_2D), overlayTexture)
